@@ -51,16 +51,18 @@ std::string_view type_name(Type t);
 
 class Value {
  public:
-  Value() = default;  // null
-  Value(std::nullptr_t) {}
-  Value(bool b) : data_(b) {}
-  Value(int i) : data_(static_cast<int64_t>(i)) {}
-  Value(int64_t i) : data_(i) {}
-  Value(uint32_t i) : data_(static_cast<int64_t>(i)) {}
-  Value(double d) : data_(d) {}
-  Value(std::string s) : data_(std::move(s)) {}
-  Value(std::string_view s) : data_(std::string(s)) {}
-  Value(const char* s) : data_(std::string(s)) {}
+  // The constructors are defined inline after Member: clang instantiates
+  // the variant's constructors right away and needs Member complete for that.
+  Value();  // null
+  Value(std::nullptr_t);
+  Value(bool b);
+  Value(int i);
+  Value(int64_t i);
+  Value(uint32_t i);
+  Value(double d);
+  Value(std::string s);
+  Value(std::string_view s);
+  Value(const char* s);
   Value(List l);
   Value(Map m);
   Value(const Value&);
@@ -69,8 +71,8 @@ class Value {
   Value& operator=(Value&&) noexcept;
   ~Value();
 
-  static Value list() { return Value(List{}); }
-  static Value map() { return Value(Map{}); }
+  static Value list();  // inline below, like the constructors
+  static Value map();
   // A map from (key, value) pairs, in order: Value::object({{"a", 1}, {"b", "x"}}).
   static Value object(std::initializer_list<std::pair<std::string_view, Value>> items);
 
@@ -141,5 +143,22 @@ struct Member {
   Value value;
   SourceSpan key_span;
 };
+
+inline Value::Value() {}
+inline Value::Value(std::nullptr_t) {}
+inline Value::Value(bool b) : data_(b) {}
+inline Value::Value(int i) : data_(static_cast<int64_t>(i)) {}
+inline Value::Value(int64_t i) : data_(i) {}
+inline Value::Value(uint32_t i) : data_(static_cast<int64_t>(i)) {}
+inline Value::Value(double d) : data_(d) {}
+inline Value::Value(std::string s) : data_(std::move(s)) {}
+inline Value::Value(std::string_view s) : data_(std::string(s)) {}
+inline Value::Value(const char* s) : data_(std::string(s)) {}
+inline Value Value::list() {
+  return Value(List{});
+}
+inline Value Value::map() {
+  return Value(Map{});
+}
 
 }  // namespace gantry::doc

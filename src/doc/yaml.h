@@ -8,9 +8,11 @@
 // aliases are expanded (with a limit on the expanded size, so alias bombs
 // fail cleanly) and merge keys (`<<`) are applied. Errors carry file:line:col.
 //
-// The writer is deterministic: 2-space indentation, block style, lists
-// indented under their key ("key:\n  - a"), keys in map order, strings quoted
-// only where a plain scalar would change meaning or not parse.
+// The writer is deterministic and writes what `kubectl kustomize` writes:
+// 2-space indentation, block style, list items at their parent key's column
+// ("key:\n- a"), keys in map order, {} and [] for empty collections, strings
+// quoted only where a plain scalar would change meaning or not parse, literal
+// blocks (|, |-, |+) for multi-line strings.
 #pragma once
 
 #include <cstddef>
