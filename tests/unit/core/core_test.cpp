@@ -1,0 +1,95 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/base64.h"
+#include "core/digest.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "core/process.h"
+#include "support/fixtures.h"
+
+namespace gantry {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(Base64, RoundTripsAllLengths) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (size_t n = 0; n < all.size(); n += 7) {
+    auto s = all.substr(0, n);
+    EXPECT_EQ(base64_decode(base64_encode(s)), s);
+  }
+  EXPECT_EQ(base64_decode("Zm9vYg"), "foob");  // unpadded
+  EXPECT_EQ(base64_decode("Zm9v!"), std::nullopt);
+  EXPECT_EQ(base64_decode("Z"), std::nullopt);
+}
+
+TEST(Digest, Sha256KnownVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(ErrorType, FormatsLocationContextAndReason) {
+  Error e(Location{"a/b.yaml", 3, 7}, "bad value");
+  e.add_context("inner").add_context("outer");
+  EXPECT_EQ(e.str(), "a/b.yaml:3:7: outer: inner: bad value");
+  EXPECT_STREQ(e.what(), "a/b.yaml:3:7: outer: inner: bad value");
+  Error plain("just why", ExitCode::kExternal);
+  EXPECT_EQ(plain.str(), "just why");
+  EXPECT_EQ(plain.code(), ExitCode::kExternal);
+  plain.set_location_if_unknown(Location{"f", 1, 0});
+  EXPECT_EQ(plain.str(), "f:1: just why");
+}
+
+TEST(Files, AtomicWriteAndRead) {
+  testing::TempDir d;
+  fs::path p = d.path() / "x.txt";
+  write_file_atomic(p, "hello");
+  EXPECT_EQ(read_file(p), "hello");
+  write_file_atomic(p, "bye");
+  EXPECT_EQ(read_file(p), "bye");
+  // no temporary files left behind
+  EXPECT_EQ(std::distance(fs::directory_iterator(d.path()), fs::directory_iterator()), 1);
+  EXPECT_THROW(read_file(d.path() / "missing"), Error);
+  try {
+    read_file(p, 2);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(e.str().find("over the limit"), std::string::npos);
+  }
+}
+
+TEST(Files, JoinWithinRefusesEscapes) {
+  fs::path root = "/srv/project";
+  EXPECT_EQ(join_within(root, "a/b/../c"), fs::path("/srv/project/a/c"));
+  EXPECT_EQ(join_within(root, "."), fs::path("/srv/project/"));
+  EXPECT_THROW(join_within(root, "../x"), Error);
+  EXPECT_THROW(join_within(root, "a/../../x"), Error);
+  EXPECT_THROW(join_within(root, "/etc/passwd"), Error);
+  EXPECT_FALSE(is_within("/srv/project", "/srv/project-other"));
+  EXPECT_TRUE(is_within("/srv/project", "/srv/project/sub"));
+}
+
+TEST(Process, CapturesOutputExitCodeAndInput) {
+  ProcessOptions with_input;
+  with_input.input = "in put";
+  auto r = run_process({"sh", "-c", "cat; echo err >&2; exit 3"}, with_input);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.out, "in put");
+  EXPECT_EQ(r.err, "err\n");
+  EXPECT_THROW(run_process({"no-such-program-gantry"}), Error);
+  ProcessOptions short_timeout;
+  short_timeout.timeout = std::chrono::milliseconds(100);
+  auto slow = run_process({"sleep", "5"}, short_timeout);
+  EXPECT_TRUE(slow.timed_out);
+}
+
+}  // namespace
+}  // namespace gantry
