@@ -1,0 +1,900 @@
+// The kustomization file model and the build: resources are accumulated
+// (files, nested kustomizations, components), generators run, then the
+// transformers in kustomize's order; at the top, hash suffixes are added,
+// name references fixed, and the result sorted in legacy order.
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+#include "core/file.h"
+#include "doc/yaml.h"
+#include "kustomize/generators.h"
+#include "kustomize/internal.h"
+#include "kustomize/kustomize.h"
+
+namespace gantry::kustomize {
+
+namespace fs = std::filesystem;
+using namespace detail;
+
+namespace {
+
+constexpr const char* kFileNames[] = {"kustomization.yaml", "kustomization.yml", "Kustomization"};
+
+fs::path normal(const fs::path& p) {
+  return fs::absolute(p).lexically_normal();
+}
+
+bool is_remote(const std::string& s) {
+  static const char* prefixes[] = {"http://",     "https://",       "git@",
+                                   "ssh://",      "git::",          "github.com/",
+                                   "gitlab.com/", "bitbucket.org/", "oci://"};
+  for (const char* p : prefixes)
+    if (s.rfind(p, 0) == 0) return true;
+  return s.find("://") != std::string::npos;
+}
+
+std::string id_key(const ResId& id) {
+  return id.gvk.group + "/" + id.gvk.version + "/" + id.gvk.kind + "/" + id.effective_ns() + "/" +
+         id.name;
+}
+
+// Reads 1 to `max` digits at s[i]; false when there are none.
+bool read_num(std::string_view s, size_t& i, size_t max, int& out) {
+  size_t start = i;
+  out = 0;
+  while (i < s.size() && i - start < max && s[i] >= '0' && s[i] <= '9')
+    out = out * 10 + (s[i++] - '0');
+  return i > start;
+}
+
+// kyaml (yaml.v3) resolves a plain scalar like 2024-1-2 or
+// 2001-12-14t21:59:43.10-05:00 as a timestamp, and kustomize writes it back
+// through JSON as an RFC 3339 string ("2024-01-02T00:00:00Z"). Returns the
+// rewritten string, or nullopt when `s` is not such a timestamp.
+std::optional<std::string> kyaml_timestamp(std::string_view s) {
+  size_t i = 0;
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+  if (!read_num(s, i, 4, y) || i != 4 || i >= s.size() || s[i] != '-') return std::nullopt;
+  ++i;
+  if (!read_num(s, i, 2, mo) || i >= s.size() || s[i] != '-') return std::nullopt;
+  ++i;
+  if (!read_num(s, i, 2, d)) return std::nullopt;
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0))
+    return std::nullopt;
+  std::string frac;
+  int offset = 0;  // minutes east of UTC
+  if (i < s.size()) {
+    bool space = s[i] == ' ';
+    if (s[i] != 'T' && s[i] != 't' && !space) return std::nullopt;
+    ++i;
+    if (!read_num(s, i, 2, h) || i >= s.size() || s[i] != ':') return std::nullopt;
+    ++i;
+    if (!read_num(s, i, 2, mi) || i >= s.size() || s[i] != ':') return std::nullopt;
+    ++i;
+    if (!read_num(s, i, 2, se)) return std::nullopt;
+    if (h > 23 || mi > 59 || se > 59) return std::nullopt;
+    if (i < s.size() && s[i] == '.') {
+      ++i;
+      size_t start = i;
+      while (i < s.size() && s[i] >= '0' && s[i] <= '9')
+        ++i;
+      if (i == start) return std::nullopt;
+      frac = std::string(s.substr(start, std::min<size_t>(i - start, 9)));  // ns precision
+    }
+    if (space) {
+      if (i != s.size()) return std::nullopt;  // no zone in the space-separated form
+    } else if (i < s.size() && s[i] == 'Z') {
+      ++i;
+    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      int sign = s[i] == '-' ? -1 : 1, oh = 0, om = 0;
+      ++i;
+      size_t start = i;
+      if (!read_num(s, i, 2, oh) || i - start != 2 || i >= s.size() || s[i] != ':')
+        return std::nullopt;
+      ++i;
+      start = i;
+      if (!read_num(s, i, 2, om) || i - start != 2) return std::nullopt;
+      offset = sign * (oh * 60 + om);
+    } else {
+      return std::nullopt;
+    }
+    if (i != s.size()) return std::nullopt;
+  }
+  while (!frac.empty() && frac.back() == '0')
+    frac.pop_back();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h, mi, se);
+  std::string out = buf;
+  if (!frac.empty()) out += "." + frac;
+  if (offset == 0) {
+    out += "Z";
+  } else {
+    int a = offset < 0 ? -offset : offset;
+    std::snprintf(buf, sizeof buf, "%c%02d:%02d", offset < 0 ? '-' : '+', a / 60, a % 60);
+    out += buf;
+  }
+  return out;
+}
+
+// kustomize reads resources and patches with kyaml (YAML 1.2 booleans): a
+// plain y, yes, on, n, no, off ... stays a string, where gantry's reader
+// (YAML 1.1 booleans, like kubectl apply) made it a bool. Turn those back
+// into the strings they were written as; and plain timestamps into the
+// RFC 3339 strings kustomize prints for them.
+bool is_bool_spelling(std::string_view src) {
+  static const std::string_view kBools[] = {"true", "True", "TRUE", "false", "False", "FALSE"};
+  for (auto b : kBools)
+    if (src == b) return true;
+  return false;
+}
+
+// `timestamps` is false under the object's own metadata.annotations, which
+// kustomize always rewrites as plain strings.
+void kyaml_scalars(doc::Value& v, std::string_view text, bool timestamps, int depth) {
+  if (v.is_map()) {
+    for (auto& m : v.as_map()) {
+      // Keys too: a plain key `n` or `off` stays that text.
+      if ((m.key == "true" || m.key == "false") && m.key_span.known() &&
+          m.key_span.end > m.key_span.begin && m.key_span.end <= text.size()) {
+        std::string_view src = text.substr(m.key_span.begin, m.key_span.end - m.key_span.begin);
+        if (!is_bool_spelling(src) && src.find_first_of("\"'") == std::string_view::npos)
+          m.key = std::string(src);
+      }
+      bool ts = timestamps && !(depth == 1 && m.key == "annotations");
+      kyaml_scalars(m.value, text, ts, depth == 0 && m.key == "metadata" ? 1 : 2);
+    }
+  } else if (v.is_list()) {
+    for (auto& e : v.as_list())
+      kyaml_scalars(e, text, timestamps, 2);
+  } else if (v.is_string() && v.style() == doc::ScalarStyle::kPlain) {
+    if (!timestamps) return;
+    if (auto ts = kyaml_timestamp(v.as_string())) {
+      doc::SourceSpan span = v.span();
+      v = doc::Value(*ts);
+      v.set_span(std::move(span));
+    }
+  } else if (v.is_bool() && v.style() == doc::ScalarStyle::kPlain && v.span().known() &&
+             v.span().end > v.span().begin && v.span().end <= text.size()) {
+    std::string_view src = text.substr(v.span().begin, v.span().end - v.span().begin);
+    if (is_bool_spelling(src)) return;
+    doc::SourceSpan span = v.span();
+    v = doc::Value(std::string(src));
+    v.set_span(std::move(span));
+    v.set_style(doc::ScalarStyle::kPlain);
+  }
+}
+
+void kyaml_booleans(doc::Value& v, std::string_view text) {
+  kyaml_scalars(v, text, true, 0);
+}
+
+std::vector<doc::Value> parse_kyaml_stream(const std::string& text, const std::string& name) {
+  auto docs = doc::parse_yaml_stream(text, name);
+  for (auto& d : docs)
+    kyaml_booleans(d, text);
+  return docs;
+}
+
+Location loc(const doc::Value& v, const std::string& file) {
+  if (v.span().known()) return v.span().location();
+  return Location{file};
+}
+
+class Builder {
+ public:
+  explicit Builder(const Options& o) : opts_(o) {}
+
+  void init(const fs::path& dir) {
+    root_ = normal(opts_.root.empty() ? dir : opts_.root);
+    for (const auto& [p, text] : opts_.overlay_files)
+      overlay_[normal(p.is_absolute() ? p : dir / p)] = text;
+  }
+
+  ResList accumulate(const fs::path& dir, ResList ra, bool component) {
+    fs::path file = find_file(dir);
+    std::string fname = file.string();
+    std::string text = read(file);
+    doc::Value k = doc::parse_yaml(text, fname);
+    if (k.is_null()) k = doc::Value::map();
+    if (!k.is_map()) k.fail("a kustomization must be a mapping");
+    check_fields(k, fname);
+    if (std::all_of(k.as_map().begin(), k.as_map().end(),
+                    [](const doc::Member& m) { return m.key == "apiVersion" || m.key == "kind"; }))
+      throw Error(Location{fname},
+                  fname + " is empty (it has no fields besides apiVersion and kind)");
+    std::string kind = k.get_string("kind");
+    if (component && kind != "Component")
+      throw Error(loc(k, fname), "expected kind 'Component' for component " + dir.string() +
+                                     " but got '" + kind + "'");
+    if (!component && kind == "Component")
+      throw Error(loc(k, fname), "expected kind != 'Component' for " + dir.string() +
+                                     ": a Component can only be listed under components");
+    if (!kind.empty() && kind != "Kustomization" && kind != "Component")
+      throw Error(loc(*k.find("kind"), fname),
+                  "kind must be Kustomization or Component, not " + kind);
+
+    chain_.push_back(dir);
+    for (const char* field : {"resources", "bases"})
+      for (const auto& [entry, where] : strings(k, field, fname))
+        add_resource(dir, fname, entry, where, ra);
+    check_unique(ra);
+    for (const auto& [entry, where] : strings(k, "components", fname)) {
+      fs::path sub = normal(dir / entry);
+      check_dir(sub, entry, where);
+      ra = accumulate(sub, std::move(ra), true);
+    }
+    run_generators(k, dir, fname, ra);
+    run_transformers(k, dir, fname, ra);
+    chain_.pop_back();
+    return ra;
+  }
+
+ private:
+  fs::path find_file(const fs::path& dir) {
+    for (const char* n : kFileNames) {
+      fs::path p = dir / n;
+      if (overlay_.count(normal(p)) || fs::is_regular_file(p)) return p;
+    }
+    throw Error(Location{dir.string()},
+                "unable to find one of 'kustomization.yaml', 'kustomization.yml' or "
+                "'Kustomization' in directory '" +
+                    dir.string() + "'",
+                ExitCode::kNotFound);
+  }
+
+  std::string read(const fs::path& path) {
+    if (auto it = overlay_.find(normal(path)); it != overlay_.end()) return it->second;
+    if (opts_.read_file) return opts_.read_file(path);
+    return read_file(path);
+  }
+
+  bool exists_file(const fs::path& p) {
+    return overlay_.count(normal(p)) || fs::is_regular_file(p);
+  }
+
+  void check_within_root(const fs::path& p, const std::string& entry, const Location& where) {
+    fs::path canon = fs::exists(p) ? fs::weakly_canonical(p) : p;
+    fs::path root_canon = fs::exists(root_) ? fs::weakly_canonical(root_) : root_;
+    if (!is_within(root_, p) || !is_within(root_canon, canon))
+      throw Error(where, "path \"" + entry + "\" escapes the root " + root_.string() +
+                             " (resolves to " + p.string() + ")");
+  }
+
+  // A file named by a kustomization: inside the root and, like kustomize's
+  // default load restrictions, inside the kustomization's own directory.
+  fs::path file_path(const fs::path& dir, const std::string& entry, const Location& where) {
+    if (fs::path(entry).is_absolute())
+      throw Error(where, "path \"" + entry +
+                             "\" is absolute; paths in a kustomization are "
+                             "relative to its directory");
+    fs::path p = normal(dir / entry);
+    check_within_root(p, entry, where);
+    if (!is_within(dir, p))
+      throw Error(where,
+                  "security; file '" + p.string() + "' is not in or below '" + dir.string() + "'");
+    return p;
+  }
+
+  void check_dir(const fs::path& sub, const std::string& entry, const Location& where) {
+    check_within_root(sub, entry, where);
+    if (!fs::is_directory(sub))
+      throw Error(where, "directory \"" + entry + "\" does not exist (" + sub.string() + ")",
+                  ExitCode::kNotFound);
+    for (const auto& visited : chain_)
+      if (is_within(sub, visited))
+        throw Error(where, "cycle detected: candidate root '" + sub.string() +
+                               "' contains visited root '" + visited.string() + "'");
+  }
+
+  static std::vector<std::pair<std::string, Location>> strings(const doc::Value& k,
+                                                               std::string_view field,
+                                                               const std::string& fname) {
+    std::vector<std::pair<std::string, Location>> out;
+    const doc::Value* v = k.find(field);
+    if (!v || v->is_null()) return out;
+    if (!v->is_list())
+      throw Error(loc(*v, fname), std::string(field) + " must be a list (in " + fname + ")");
+    for (const auto& e : v->as_list()) {
+      if (!e.is_string())
+        throw Error(loc(e, fname), std::string(field) + " entries must be strings");
+      out.emplace_back(e.as_string(), loc(e, fname));
+    }
+    return out;
+  }
+
+  void check_fields(const doc::Value& k, const std::string& fname) {
+    static const std::set<std::string> supported = {"apiVersion",      "kind",
+                                                    "metadata",        "resources",
+                                                    "bases",           "components",
+                                                    "namespace",       "namePrefix",
+                                                    "nameSuffix",      "commonLabels",
+                                                    "labels",          "commonAnnotations",
+                                                    "images",          "replicas",
+                                                    "patches",         "patchesStrategicMerge",
+                                                    "patchesJson6902", "configMapGenerator",
+                                                    "secretGenerator", "generatorOptions"};
+    for (const auto& m : k.as_map()) {
+      if (supported.count(m.key)) continue;
+      Location where = m.key_span.known() ? m.key_span.location() : Location{fname};
+      throw Error(where, "kustomization field \"" + m.key + "\" in " + fname +
+                             " is not supported by gantry's kustomize engine (see "
+                             "docs/commands/kustomize.md)");
+    }
+  }
+
+  // Resources are appended unchecked and checked for duplicate ids once the
+  // resources of a kustomization are all in (a hash set, not a scan each).
+  static void append(ResList& ra, Res r) { ra.push_back(std::move(r)); }
+
+  static void check_unique(const ResList& ra) {
+    std::unordered_map<std::string, size_t> seen;
+    seen.reserve(ra.size());
+    for (size_t i = 0; i < ra.size(); ++i) {
+      ResId id = ra[i].cur_id();
+      auto [it, inserted] = seen.emplace(id_key(id), i);
+      if (!inserted)
+        throw Error(ra[i].source,
+                    "may not add resource with an already registered id: " + id.str() +
+                        " (also from " + ra[it->second].source.str() + ")");
+    }
+  }
+
+  void add_objects(const std::string& text, const std::string& file, ResList& ra) {
+    for (auto& d : parse_kyaml_stream(text, file)) {
+      if (d.is_null()) continue;
+      if (!d.is_map()) d.fail("a resource must be a Kubernetes object (a mapping)");
+      if (d.get_string("kind") == "List" ||
+          (d.get_string("kind").size() > 4 && d.get_string("kind").ends_with("List") &&
+           d.find("items"))) {
+        if (const doc::Value* items = d.find("items"); items && items->is_list()) {
+          for (const auto& it : items->as_list())
+            add_object(it, ra);
+          continue;
+        }
+      }
+      add_object(std::move(d), ra);
+    }
+  }
+
+  void add_object(doc::Value d, ResList& ra) {
+    if (!d.is_map()) d.fail("a resource must be a Kubernetes object (a mapping)");
+    if (d.get_string("kind").empty()) d.fail("the object has no kind");
+    const doc::Value* meta = d.find("metadata");
+    if (!meta || !meta->is_map() || meta->get_string("name").empty())
+      d.fail("the object has no metadata.name");
+    Res r;
+    r.source = d.span().location();
+    r.obj = std::move(d);
+    append(ra, std::move(r));
+  }
+
+  void add_resource(const fs::path& dir, const std::string& fname, const std::string& entry,
+                    const Location& where, ResList& ra) {
+    if (is_remote(entry))
+      throw Error(where, "remote resource \"" + entry + "\" in " + fname +
+                             " is not supported: gantry builds local kustomizations only "
+                             "(vendor the remote base into the repository)");
+    fs::path p = normal(dir / entry);
+    if (fs::path(entry).is_absolute())
+      throw Error(where, "resource path \"" + entry + "\" is absolute; it must be relative");
+    check_within_root(p, entry, where);
+    if (exists_file(p)) {
+      file_path(dir, entry, where);
+      add_objects(read(p), p.string(), ra);
+      return;
+    }
+    if (fs::is_directory(p)) {
+      check_dir(p, entry, where);
+      ResList sub = accumulate(p, {}, false);
+      for (auto& r : sub)
+        append(ra, std::move(r));
+      return;
+    }
+    throw Error(
+        where,
+        "resource \"" + entry + "\" listed in " + fname + " does not exist (" + p.string() + ")",
+        ExitCode::kNotFound);
+  }
+
+  // --- generators ---
+
+  // Like kubectl, which decodes the kustomization into Go strings: a number
+  // or boolean where a string belongs is an error (quote it), not converted.
+  static const std::string& need_string(const doc::Value& v, const std::string& what,
+                                        const std::string& fname) {
+    if (!v.is_string())
+      throw Error(loc(v, fname), what + " must be a string, not a " +
+                                     std::string(doc::type_name(v.type())) + " (quote it; in " +
+                                     fname + ")");
+    return v.as_string();
+  }
+
+  static doc::Value string_map(const doc::Value* v, const std::string& what,
+                               const std::string& fname) {
+    if (!v || v->is_null()) return doc::Value::map();
+    if (!v->is_map()) throw Error(loc(*v, fname), what + " must be a mapping");
+    doc::Value out = doc::Value::map();
+    for (const auto& m : v->as_map())
+      out.set(m.key, need_string(m.value, what + "." + m.key, fname));
+    return out;
+  }
+
+  static std::optional<bool> opt_bool(const doc::Value& v, std::string_view key,
+                                      const std::string& fname) {
+    const doc::Value* b = v.find(key);
+    if (!b || b->is_null()) return std::nullopt;
+    if (!b->is_bool()) throw Error(loc(*b, fname), std::string(key) + " must be true or false");
+    return b->as_bool();
+  }
+
+  static std::vector<std::string> string_list(const doc::Value& v, std::string_view key,
+                                              const std::string& fname) {
+    std::vector<std::string> out;
+    const doc::Value* l = v.find(key);
+    if (!l || l->is_null()) return out;
+    if (!l->is_list()) throw Error(loc(*l, fname), std::string(key) + " must be a list");
+    for (const auto& e : l->as_list())
+      out.push_back(need_string(e, std::string(key), fname));
+    return out;
+  }
+
+  void run_generators(const doc::Value& k, const fs::path& dir, const std::string& fname,
+                      ResList& ra) {
+    GeneratorOptions global;
+    if (const doc::Value* go = k.find("generatorOptions"); go && !go->is_null()) {
+      if (!go->is_map()) throw Error(loc(*go, fname), "generatorOptions must be a mapping");
+      for (const auto& m : go->as_map()) {
+        if (m.key == "labels")
+          global.labels = string_map(&m.value, "generatorOptions.labels", fname);
+        else if (m.key == "annotations")
+          global.annotations = string_map(&m.value, "generatorOptions.annotations", fname);
+        else if (m.key == "disableNameSuffixHash")
+          global.disable_hash = opt_bool(*go, m.key, fname).value_or(false);
+        else if (m.key == "immutable")
+          global.immutable = opt_bool(*go, m.key, fname).value_or(false);
+        else
+          throw Error(loc(m.value, fname),
+                      "generatorOptions." + m.key + " in " + fname + " is not supported");
+      }
+    }
+    NameIndex idx;
+    bool indexed = false;
+    FileReader reader = [&](const std::string& rel) {
+      Location where{fname};
+      return read(file_path(dir, rel, where));
+    };
+    for (const char* field : {"configMapGenerator", "secretGenerator"}) {
+      const doc::Value* gens = k.find(field);
+      if (!gens || gens->is_null()) continue;
+      if (!gens->is_list()) throw Error(loc(*gens, fname), std::string(field) + " must be a list");
+      for (const auto& g : gens->as_list()) {
+        if (!g.is_map())
+          throw Error(loc(g, fname), std::string(field) + " entries must be mappings");
+        GeneratorArgs a;
+        a.kind = std::string(field) == "secretGenerator" ? "Secret" : "ConfigMap";
+        a.where = loc(g, fname);
+        for (const auto& m : g.as_map()) {
+          const std::string& key = m.key;
+          if (key == "name" || key == "namespace" || key == "behavior" ||
+              (key == "type" && a.kind == "Secret")) {
+            std::string s = need_string(m.value, std::string(field) + "." + key, fname);
+            if (key == "name")
+              a.name = s;
+            else if (key == "namespace")
+              a.ns = s;
+            else if (key == "behavior")
+              a.behavior = s;
+            else
+              a.type = s;
+          } else if (key == "literals") {
+            a.literals = string_list(g, key, fname);
+          } else if (key == "files") {
+            a.files = string_list(g, key, fname);
+          } else if (key == "envs") {
+            a.envs = string_list(g, key, fname);
+          } else if (key == "env") {
+            if (!m.value.is_null()) a.envs.push_back(need_string(m.value, "env", fname));
+          } else if (key == "options") {
+            if (!m.value.is_map())
+              throw Error(loc(m.value, fname), std::string(field) + ".options must be a mapping");
+            for (const auto& o : m.value.as_map()) {
+              if (o.key == "labels")
+                a.labels = string_map(&o.value, "options.labels", fname);
+              else if (o.key == "annotations")
+                a.annotations = string_map(&o.value, "options.annotations", fname);
+              else if (o.key == "disableNameSuffixHash")
+                a.disable_hash = opt_bool(m.value, o.key, fname);
+              else if (o.key == "immutable")
+                a.immutable = opt_bool(m.value, o.key, fname);
+              else
+                throw Error(loc(o.value, fname), std::string(field) + ".options." + o.key + " in " +
+                                                     fname + " is not supported");
+            }
+          } else {
+            throw Error(loc(m.value, fname), std::string(field) + " field \"" + key + "\" in " +
+                                                 fname + " is not supported");
+          }
+        }
+        if (a.name.empty())
+          throw Error(a.where, std::string(field) + " entry in " + fname + " has no name");
+        if (!a.behavior.empty() && a.behavior != "create" && a.behavior != "merge" &&
+            a.behavior != "replace")
+          throw Error(a.where, "behavior must be create, merge or replace, not " + a.behavior);
+        if (!indexed) {
+          for (size_t i = 0; i < ra.size(); ++i)
+            index_res(idx, ra, i);
+          indexed = true;
+        }
+        absorb(ra, generate(a, global, reader), idx);
+      }
+    }
+  }
+
+  // Index of resources by kind and every name they had (for generators'
+  // "by any id" matching without a scan per generator).
+  using NameIndex = std::unordered_multimap<std::string, size_t>;
+  static void index_res(NameIndex& idx, const ResList& ra, size_t i) {
+    std::string kind = ra[i].obj.get_string("kind");
+    idx.emplace(kind + "|" + ra[i].name(), i);
+    for (const auto& p : ra[i].prev)
+      idx.emplace(p.gvk.kind + "|" + p.name, i);
+  }
+
+  void absorb(ResList& ra, Res r, NameIndex& idx) {
+    ResId id = r.cur_id();
+    std::vector<size_t> matches;
+    auto range = idx.equal_range(id.gvk.kind + "|" + id.name);
+    for (auto it = range.first; it != range.second; ++it)
+      if (std::find(matches.begin(), matches.end(), it->second) == matches.end() &&
+          ra[it->second].matches_any_id(id))
+        matches.push_back(it->second);
+    if (matches.empty()) {
+      if (r.behavior == "merge" || r.behavior == "replace")
+        throw Error(r.source, "id " + id.str() + " does not exist; cannot merge or replace");
+      append(ra, std::move(r));
+      index_res(idx, ra, ra.size() - 1);
+      return;
+    }
+    if (matches.size() > 1)
+      throw Error(r.source, "id " + id.str() + " matches more than one resource");
+    Res& old = ra[matches[0]];
+    if (r.behavior != "merge" && r.behavior != "replace")
+      throw Error(r.source, "id " + id.str() +
+                                " exists; behavior must be merge or replace (it is generated "
+                                "also by " +
+                                old.source.str() + ")");
+    doc::Value& meta = r.obj["metadata"];
+    for (const char* f : {"labels", "annotations"}) {
+      doc::Value merged = doc::Value::map();
+      if (const doc::Value* o = old.obj.find_path({"metadata", f}); o && o->is_map())
+        for (const auto& m : o->as_map())
+          merged.set(m.key, m.value);
+      if (const doc::Value* n = meta.find(f); n && n->is_map())
+        for (const auto& m : n->as_map())
+          merged.set(m.key, m.value);
+      if (!merged.as_map().empty()) meta.set(f, merged);
+    }
+    meta.set("name", old.name());
+    if (old.ns().empty())
+      meta.erase("namespace");
+    else
+      meta.set("namespace", old.ns());
+    if (r.behavior == "merge") {
+      for (const char* f : {"data", "binaryData"}) {
+        const doc::Value* o = old.obj.find(f);
+        if (!o || !o->is_map()) continue;
+        doc::Value merged = *o;
+        if (const doc::Value* n = r.obj.find(f); n && n->is_map())
+          for (const auto& m : n->as_map())
+            merged.set(m.key, m.value);
+        r.obj.set(f, merged);
+      }
+    }
+    r.prev = old.prev;
+    r.prefixes = old.prefixes;
+    r.suffixes = old.suffixes;
+    r.needs_hash = old.needs_hash;  // kustomize keeps the old resource's hash option
+    r.behavior.clear();
+    old = std::move(r);
+    index_res(idx, ra, matches[0]);
+  }
+
+  // --- transformers ---
+
+  std::vector<doc::Value> patch_docs(const std::string& text, const std::string& name) {
+    std::vector<doc::Value> out;
+    for (auto& d : doc::parse_yaml_stream(text, name))
+      if (!d.is_null()) out.push_back(std::move(d));
+    return out;
+  }
+
+  void apply_smp_by_id(ResList& ra, const doc::Value& patch, const Location& where) {
+    if (!patch.is_map()) throw Error(where, "a strategic merge patch must be a mapping");
+    ResId id{Gvk::of(patch),
+             patch.find_path({"metadata", "name"})
+                 ? scalar_string(*patch.find_path({"metadata", "name"}))
+                 : std::string(),
+             patch.find_path({"metadata", "namespace"})
+                 ? scalar_string(*patch.find_path({"metadata", "namespace"}))
+                 : std::string()};
+    std::vector<size_t> matches;
+    for (size_t i = 0; i < ra.size(); ++i)
+      if (ra[i].matches_any_id(id)) matches.push_back(i);
+    if (matches.empty())
+      throw Error(where, "no resource matches strategic merge patch \"" + id.str() + "\"");
+    if (matches.size() > 1)
+      throw Error(where, "multiple resources match strategic merge patch \"" + id.str() + "\"");
+    apply_smp_to(ra, matches, patch);
+  }
+
+  void apply_smp_to(ResList& ra, const std::vector<size_t>& targets, const doc::Value& patch) {
+    std::vector<size_t> deleted;
+    for (size_t i : targets) {
+      Res& r = ra[i];
+      std::string name = r.name(), ns = r.ns(), kind = r.obj.get_string("kind");
+      doc::Value p = patch;
+      if (p.is_map()) {
+        p.erase("apiVersion");
+        p.erase("kind");
+        if (doc::Value* meta = p.find("metadata"); meta && meta->is_map()) {
+          meta->erase("name");
+          meta->erase("namespace");
+        }
+      }
+      if (!strategic_merge(r.obj, p)) {
+        deleted.push_back(i);
+        continue;
+      }
+      r.obj.set("kind", kind);
+      r.set_name(name);
+      if (ns.empty()) {
+        if (doc::Value* meta = r.obj.find("metadata")) meta->erase("namespace");
+      } else {
+        r.set_ns(ns);
+      }
+    }
+    std::sort(deleted.rbegin(), deleted.rend());
+    for (size_t i : deleted)
+      ra.erase(ra.begin() + static_cast<long>(i));
+  }
+
+  void apply_json_to(ResList& ra, const std::vector<size_t>& targets, const doc::Value& ops,
+                     const Location& where) {
+    for (size_t i : targets) {
+      try {
+        apply_json6902(ra[i].obj, ops, where);
+      } catch (Error& e) {
+        e.add_context("applying a JSON 6902 patch to " + ra[i].cur_id().str());
+        throw;
+      }
+    }
+  }
+
+  void run_patches(const doc::Value& k, const fs::path& dir, const std::string& fname,
+                   ResList& ra) {
+    const doc::Value* patches = k.find("patches");
+    if (!patches || patches->is_null()) return;
+    if (!patches->is_list()) throw Error(loc(*patches, fname), "patches must be a list");
+    for (const auto& e : patches->as_list()) {
+      if (!e.is_map()) throw Error(loc(e, fname), "patches entries must be mappings");
+      const doc::Value* path = e.find("path");
+      const doc::Value* inl = e.find("patch");
+      const doc::Value* target = e.find("target");
+      for (const auto& m : e.as_map())
+        if (m.key != "path" && m.key != "patch" && m.key != "target")
+          throw Error(loc(m.value, fname),
+                      "patches field \"" + m.key + "\" in " + fname + " is not supported");
+      if ((path != nullptr) == (inl != nullptr))
+        throw Error(loc(e, fname),
+                    "a patch needs exactly one of path and patch (in " + fname + ")");
+      std::string text, name;
+      Location where = loc(e, fname);
+      if (path) {
+        fs::path p = file_path(dir, scalar_string(*path), loc(*path, fname));
+        text = read(p);
+        name = p.string();
+        where = Location{name};
+      } else {
+        if (!inl->is_string()) throw Error(loc(*inl, fname), "patch must be a string");
+        text = inl->as_string();
+        name = fname;
+        where = loc(*inl, fname);
+      }
+      auto docs = patch_docs(text, name);
+      bool is_json = docs.size() == 1 && docs[0].is_list();
+      std::optional<Selector> sel;
+      if (target && !target->is_null()) sel = parse_selector(*target, fname);
+      if (is_json) {
+        if (!sel) throw Error(where, "a JSON 6902 patch needs a target (in " + fname + ")");
+        apply_json_to(ra, select(ra, *sel, where), docs[0], where);
+        continue;
+      }
+      // Strategic merge patches are read with kyaml, like resources.
+      for (auto& d : docs)
+        kyaml_booleans(d, text);
+      for (const auto& d : docs) {
+        if (!d.is_map())
+          throw Error(where, "unable to parse the patch as a strategic merge or JSON 6902 patch");
+        if (sel)
+          apply_smp_to(ra, select(ra, *sel, where), d);
+        else
+          apply_smp_by_id(ra, d, where);
+      }
+    }
+  }
+
+  void run_patches_sm(const doc::Value& k, const fs::path& dir, const std::string& fname,
+                      ResList& ra) {
+    for (const auto& [entry, where] : strings(k, "patchesStrategicMerge", fname)) {
+      std::string text = entry, name = fname;
+      Location at = where;
+      bool inline_patch =
+          entry.find('\n') != std::string::npos || entry.find(':') != std::string::npos;
+      if (!inline_patch || exists_file(dir / entry)) {
+        fs::path p = file_path(dir, entry, where);
+        if (!exists_file(p))
+          throw Error(where, "patch file \"" + entry + "\" listed in " + fname + " does not exist",
+                      ExitCode::kNotFound);
+        text = read(p);
+        name = p.string();
+        at = Location{name};
+      }
+      for (const auto& d : patch_docs(text, name))
+        apply_smp_by_id(ra, d, at);
+    }
+  }
+
+  void run_patches_json(const doc::Value& k, const fs::path& dir, const std::string& fname,
+                        ResList& ra) {
+    const doc::Value* list = k.find("patchesJson6902");
+    if (!list || list->is_null()) return;
+    if (!list->is_list()) throw Error(loc(*list, fname), "patchesJson6902 must be a list");
+    for (const auto& e : list->as_list()) {
+      const doc::Value* target = e.find("target");
+      if (!target) throw Error(loc(e, fname), "patchesJson6902 entry needs a target");
+      Selector sel = parse_selector(*target, fname);
+      const doc::Value* path = e.find("path");
+      const doc::Value* inl = e.find("patch");
+      if ((path != nullptr) == (inl != nullptr))
+        throw Error(loc(e, fname), "a patchesJson6902 entry needs exactly one of path and patch");
+      std::string text, name = fname;
+      Location where = loc(e, fname);
+      if (path) {
+        fs::path p = file_path(dir, scalar_string(*path), loc(*path, fname));
+        text = read(p);
+        name = p.string();
+        where = Location{name};
+      } else {
+        text = scalar_string(*inl);
+      }
+      // JSON patches are decoded like kubectl does (YAML 1.1 booleans).
+      doc::Value ops = doc::parse_yaml(text, name);
+      apply_json_to(ra, select(ra, sel, where), ops, where);
+    }
+  }
+
+  static std::string str_field(const doc::Value& k, std::string_view key,
+                               const std::string& fname) {
+    const doc::Value* v = k.find(key);
+    if (!v || v->is_null()) return {};
+    return need_string(*v, std::string(key), fname);
+  }
+
+  void run_transformers(const doc::Value& k, const fs::path& dir, const std::string& fname,
+                        ResList& ra) {
+    run_patches_sm(k, dir, fname, ra);
+    run_patches(k, dir, fname, ra);
+    apply_namespace(ra, str_field(k, "namespace", fname), Location{fname});
+    apply_prefix_suffix(ra, str_field(k, "namePrefix", fname), str_field(k, "nameSuffix", fname));
+    if (const doc::Value* labels = k.find("labels"); labels && !labels->is_null()) {
+      if (!labels->is_list()) throw Error(loc(*labels, fname), "labels must be a list");
+      for (const auto& l : labels->as_list()) {
+        if (!l.is_map()) throw Error(loc(l, fname), "labels entries must be mappings");
+        doc::Value pairs = string_map(l.find("pairs"), "labels.pairs", fname);
+        bool selectors = opt_bool(l, "includeSelectors", fname).value_or(false);
+        bool templates = opt_bool(l, "includeTemplates", fname).value_or(false);
+        std::vector<FieldSpec> specs;
+        if (const doc::Value* fields = l.find("fields"); fields && fields->is_list())
+          for (const auto& f : fields->as_list())
+            specs.push_back(FieldSpec{
+                Gvk{f.get_string("group"), f.get_string("version"), f.get_string("kind")},
+                f.get_string("path"),
+                f.find("create") && f.find("create")->is_bool() && f.find("create")->as_bool()});
+        for (const auto& m : l.as_map())
+          if (m.key != "pairs" && m.key != "includeSelectors" && m.key != "includeTemplates" &&
+              m.key != "fields")
+            throw Error(loc(m.value, fname), "labels field \"" + m.key + "\" is not supported");
+        if (selectors) {
+          for (const auto& s : common_label_specs())
+            specs.push_back(s);
+        } else {
+          specs.push_back(FieldSpec{{}, "metadata/labels", true});
+          if (templates)
+            for (const auto& s : template_label_specs())
+              specs.push_back(s);
+        }
+        apply_labels(ra, pairs, specs);
+      }
+    }
+    apply_labels(ra, string_map(k.find("commonLabels"), "commonLabels", fname),
+                 common_label_specs());
+    apply_annotations(ra, string_map(k.find("commonAnnotations"), "commonAnnotations", fname));
+    run_patches_json(k, dir, fname, ra);
+    if (const doc::Value* reps = k.find("replicas"); reps && !reps->is_null()) {
+      if (!reps->is_list()) throw Error(loc(*reps, fname), "replicas must be a list");
+      for (const auto& r : reps->as_list()) {
+        ReplicaSpec rs;
+        rs.name = r.get_string("name");
+        const doc::Value* c = r.find("count");
+        if (rs.name.empty() || !c || !c->is_int())
+          throw Error(loc(r, fname), "replicas entries need a name and an integer count");
+        rs.count = c->as_int();
+        apply_replicas(ra, rs, loc(r, fname));
+      }
+    }
+    if (const doc::Value* imgs = k.find("images"); imgs && !imgs->is_null()) {
+      if (!imgs->is_list()) throw Error(loc(*imgs, fname), "images must be a list");
+      std::vector<ImageSpec> specs;
+      for (const auto& i : imgs->as_list()) {
+        if (!i.is_map()) throw Error(loc(i, fname), "images entries must be mappings");
+        ImageSpec s;
+        for (const auto& m : i.as_map()) {
+          std::string v =
+              m.value.is_null() ? std::string() : need_string(m.value, "images." + m.key, fname);
+          if (m.key == "name")
+            s.name = v;
+          else if (m.key == "newName")
+            s.new_name = v;
+          else if (m.key == "newTag")
+            s.new_tag = v;
+          else if (m.key == "digest")
+            s.digest = v;
+          else
+            throw Error(loc(m.value, fname), "images field \"" + m.key + "\" is not supported");
+        }
+        if (s.name.empty()) throw Error(loc(i, fname), "images entries need a name");
+        specs.push_back(std::move(s));
+      }
+      apply_images(ra, specs);
+    }
+  }
+
+  const Options& opts_;
+  fs::path root_;
+  std::map<fs::path, std::string> overlay_;
+  std::vector<fs::path> chain_;
+};
+
+}  // namespace
+
+bool is_kustomization_dir(const fs::path& dir) {
+  for (const char* n : kFileNames)
+    if (fs::is_regular_file(dir / n)) return true;
+  return false;
+}
+
+std::vector<Resource> build(const fs::path& dir_in, const Options& options) {
+  fs::path dir = normal(dir_in);
+  Builder b(options);
+  b.init(dir);
+  if (!fs::is_directory(dir))
+    throw Error(Location{dir_in.string()}, "not a directory", ExitCode::kNotFound);
+  ResList ra = b.accumulate(dir, {}, false);
+  apply_hash_suffixes(ra);
+  fix_name_references(ra);
+  legacy_sort(ra);
+  std::vector<Resource> out;
+  out.reserve(ra.size());
+  for (auto& r : ra) {
+    sort_keys(r.obj);
+    out.push_back(Resource{std::move(r.obj), std::move(r.source)});
+  }
+  return out;
+}
+
+}  // namespace gantry::kustomize

@@ -1,0 +1,151 @@
+// Private declarations shared by the kustomize engine's parts: the resource
+// model (a resource with its id history, as kustomize tracks it), field
+// specs, and the individual transformations.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "doc/value.h"
+
+namespace gantry::kustomize::detail {
+
+// Group, version and kind of an object ("" group for core).
+struct Gvk {
+  std::string group;
+  std::string version;
+  std::string kind;
+
+  static Gvk of(const doc::Value& obj);
+  std::string api_version() const { return group.empty() ? version : group + "/" + version; }
+  // kustomize's "kind.version.group" spelling, for messages.
+  std::string str() const;
+  // True when every non-empty field of `selector` equals this one's.
+  bool selected_by(const Gvk& selector) const;
+  bool operator==(const Gvk&) const = default;
+};
+
+// The identity of a resource at one point of the build.
+struct ResId {
+  Gvk gvk;
+  std::string name;
+  std::string ns;  // as written ("" when absent)
+
+  bool cluster_scoped() const;
+  // Namespace used for comparisons: "default" for an empty one, a marker for
+  // cluster-scoped kinds.
+  std::string effective_ns() const;
+  bool ns_equals(const ResId& o) const { return effective_ns() == o.effective_ns(); }
+  bool equals(const ResId& o) const;
+  std::string str() const;
+};
+
+bool is_cluster_scoped(const Gvk& gvk);
+
+// One resource being built, with what kustomize remembers about it.
+struct Res {
+  doc::Value obj;
+  Location source;
+  std::vector<ResId> prev;  // earlier ids, oldest first (kustomize's previous names)
+  std::vector<std::string> prefixes, suffixes;  // applied name prefixes/suffixes
+  bool needs_hash = false;                      // generated, suffix hash pending
+  std::string behavior;                         // generators: create/merge/replace
+
+  ResId cur_id() const;
+  ResId org_id() const { return prev.empty() ? cur_id() : prev.front(); }
+  // Current and previous ids, for kustomize's "by any id" matching.
+  bool matches_any_id(const ResId& id) const;
+  void store_previous_id() { prev.push_back(cur_id()); }
+  std::string name() const;
+  std::string ns() const;
+  void set_name(const std::string& name);
+  void set_ns(const std::string& ns);
+};
+
+using ResList = std::vector<Res>;
+
+// A field spec: a slash-separated path in objects of the selected kinds.
+struct FieldSpec {
+  Gvk gvk;
+  std::string path;
+  bool create = false;
+};
+
+// Splits a field spec path at unescaped '/' ("a\/b" is one key "a/b").
+std::vector<std::string> split_path(std::string_view path);
+
+// Calls `fn` on every node at `path` in `obj` (lists on the way are entered
+// element by element; "x[]" names a list explicitly). With `create`, missing
+// maps on the way are made and the last field is created as null.
+void visit_path(doc::Value& obj, const std::vector<std::string>& path, bool create,
+                const std::function<void(doc::Value&)>& fn);
+
+// Applies the field specs selecting `gvk` to `obj`.
+void visit_fieldspecs(doc::Value& obj, const Gvk& gvk, const std::vector<FieldSpec>& specs,
+                      const std::function<void(doc::Value&)>& fn);
+
+// Built-in field spec tables (kustomize's defaults).
+const std::vector<FieldSpec>& common_label_specs();
+const std::vector<FieldSpec>& template_label_specs();
+const std::vector<FieldSpec>& common_annotation_specs();
+const std::vector<FieldSpec>& replica_specs();
+
+// --- transformations (transforms.cpp) ---
+void apply_namespace(ResList& list, const std::string& ns, const Location& where);
+void apply_prefix_suffix(ResList& list, const std::string& prefix, const std::string& suffix);
+void apply_labels(ResList& list, const doc::Value& labels, const std::vector<FieldSpec>& specs);
+void apply_annotations(ResList& list, const doc::Value& annotations);
+
+struct ImageSpec {
+  std::string name, new_name, new_tag, digest;
+};
+void apply_images(ResList& list, const std::vector<ImageSpec>& images);
+
+struct ReplicaSpec {
+  std::string name;
+  int64_t count = 0;
+};
+void apply_replicas(ResList& list, const ReplicaSpec& r, const Location& where);
+
+// --- name references (nameref.cpp) ---
+void fix_name_references(ResList& list);
+
+// --- patches (smp.cpp, json6902.cpp) ---
+// Strategic merge: merges `patch` into `target`. Returns false when the patch
+// deletes the whole object ($patch: delete at the top).
+bool strategic_merge(doc::Value& target, const doc::Value& patch);
+// JSON 6902: applies the operations in `ops` (a list) to `target`. Errors
+// name `where`.
+void apply_json6902(doc::Value& target, const doc::Value& ops, const Location& where);
+
+// --- target selection (selector.cpp) ---
+struct Selector {
+  Gvk gvk;
+  std::string name, ns, label_selector, annotation_selector;
+};
+Selector parse_selector(const doc::Value& v, const std::string& file);
+std::vector<size_t> select(const ResList& list, const Selector& s, const Location& where);
+bool match_label_selector(const doc::Value* labels, const std::string& selector,
+                          const Location& where);
+
+// --- generators (generators.cpp) ---
+// kustomize's content hash of a ConfigMap or Secret (10 characters).
+std::string content_hash(const doc::Value& obj);
+// Go's encoding/json of a value with sorted map keys (what the hash covers).
+std::string go_json(const doc::Value& v);
+void apply_hash_suffixes(ResList& list);
+
+// --- ordering (ordering.cpp) ---
+void legacy_sort(ResList& list);
+// Sorts map keys recursively and turns integral floats into ints, as
+// kustomize's JSON round trip of every object does.
+void sort_keys(doc::Value& v);
+
+// Strings for label/annotation values as kustomize writes them.
+std::string scalar_string(const doc::Value& v);
+
+}  // namespace gantry::kustomize::detail

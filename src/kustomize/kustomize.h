@@ -1,0 +1,45 @@
+// A native kustomize engine: builds a kustomization directory into a list of
+// objects the way `kubectl kustomize` (kustomize v5) does, with no kustomize
+// binary at run time.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "doc/value.h"
+
+namespace gantry::kustomize {
+
+struct Options {
+  // No file or directory outside this root may be read (resources, patches,
+  // generator files); "../" past it is an Error. Defaults to the built directory.
+  std::filesystem::path root;
+  // Reads a file's content. gantry render passes a reader that renders every
+  // file as a template first (as kluctl does); the default reads the file as is.
+  std::function<std::string(const std::filesystem::path&)> read_file;
+  // Files that exist only in memory (e.g. the output of `helm template` that a
+  // kustomization lists as a resource), by path; relative paths are taken
+  // relative to the built directory. They take precedence over the disk.
+  std::map<std::filesystem::path, std::string> overlay_files;
+};
+
+struct Resource {
+  doc::Value object;
+  Location source;  // file:line the object came from (its resource file, or the kustomization for
+                    // generated ones)
+};
+
+// Builds the kustomization in `dir` (kustomization.yaml, kustomization.yml or
+// Kustomization). Output order and content follow `kubectl kustomize`
+// (legacy kind ordering). Unsupported fields and bad input are Errors naming
+// the field and the file.
+std::vector<Resource> build(const std::filesystem::path& dir, const Options& options = {});
+
+// True when `dir` holds a kustomization file.
+bool is_kustomization_dir(const std::filesystem::path& dir);
+
+}  // namespace gantry::kustomize

@@ -1,0 +1,68 @@
+// The corpus against the real tools. Regenerates nothing:
+//  - `kubectl kustomize` (kustomize v5.5) must still print exactly the stored
+//    expected.yaml of every case; a mismatch means the stored expectation is
+//    stale or kubectl changed, and the unit corpus test can no longer be
+//    trusted until tests/data/kustomize/regenerate.sh is run and reviewed.
+//  - `gantry kustomize` must print the same bytes (a drop-in for kubectl).
+#include <gtest/gtest.h>
+
+#include "core/file.h"
+#include "core/process.h"
+#include "support/fixtures.h"
+#include "support/kustomize_corpus.h"
+
+namespace gantry {
+namespace {
+
+using testing::compare_objects;
+using testing::kustomize_corpus_cases;
+using testing::kustomize_corpus_dir;
+using testing::parse_objects;
+
+class KustomizeReference : public ::testing::TestWithParam<std::string> {};
+
+std::string describe(const std::string& expected, const std::string& actual,
+                     const std::string& name) {
+  std::string diff;
+  try {
+    diff = compare_objects(parse_objects(expected, "expected.yaml"), parse_objects(actual, name));
+  } catch (const Error& e) {
+    diff = "cannot parse: " + e.str();
+  }
+  return diff.empty() ? "same objects, different formatting" : diff;
+}
+
+TEST_P(KustomizeReference, KubectlStillAgreesWithStoredExpectation) {
+  auto dir = kustomize_corpus_dir() / GetParam();
+  ASSERT_TRUE(find_program("kubectl"))
+      << "kubectl is not installed: the kustomize corpus cannot be checked against it";
+  ProcessOptions opts;
+  opts.timeout = std::chrono::minutes(2);
+  ProcessResult r = run_process({"kubectl", "kustomize", dir.string()}, opts);
+  ASSERT_EQ(r.exit_code, 0) << "kubectl kustomize " << dir << " failed: " << r.err;
+  std::string expected = read_file(dir / "expected.yaml");
+  EXPECT_EQ(r.out, expected) << "\n*** kubectl kustomize DISAGREES with the stored "
+                             << (dir / "expected.yaml") << ": "
+                             << describe(expected, r.out, "kubectl output")
+                             << "\n*** Review and run tests/data/kustomize/regenerate.sh "
+                             << GetParam() << "\n";
+}
+
+TEST_P(KustomizeReference, GantryKustomizePrintsTheSameBytes) {
+  auto dir = kustomize_corpus_dir() / GetParam();
+  ProcessResult r = testing::run_gantry({"kustomize", dir.string()});
+  ASSERT_EQ(r.exit_code, 0) << "gantry kustomize " << dir << " failed: " << r.err;
+  std::string expected = read_file(dir / "expected.yaml");
+  EXPECT_EQ(r.out, expected) << GetParam() << ": " << describe(expected, r.out, "gantry output");
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, KustomizeReference, ::testing::ValuesIn(kustomize_corpus_cases()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string n = info.param;
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace gantry

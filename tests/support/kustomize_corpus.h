@@ -1,0 +1,106 @@
+// Header-only (shared by unit and integration tests): the differential kustomize corpus
+// (tests/data/kustomize/<case>/): listing cases and comparing object streams field by field.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <algorithm>
+
+#include "doc/json.h"
+#include "doc/value.h"
+#include "doc/yaml.h"
+
+namespace gantry::testing {
+
+namespace fs = std::filesystem;
+
+inline fs::path kustomize_corpus_dir() {
+  return fs::path(GANTRY_SOURCE_DIR) / "tests/data/kustomize";
+}
+
+inline std::vector<std::string> kustomize_corpus_cases() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(kustomize_corpus_dir(), ec))
+    if (e.is_directory() && fs::exists(e.path() / "expected.yaml"))
+      out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+inline std::vector<doc::Value> parse_objects(const std::string& text, const std::string& name) {
+  std::vector<doc::Value> out;
+  for (auto& d : doc::parse_yaml_stream(text, name))
+    if (!d.is_null()) out.push_back(std::move(d));
+  return out;
+}
+
+namespace kustomize_corpus_detail {
+
+inline std::string show(const doc::Value& v) {
+  std::string s = doc::to_json(v);
+  if (s.size() > 300) s = s.substr(0, 300) + "...";
+  return s;
+}
+
+// The path of the first difference between a and b, or "" when equal.
+inline std::string first_difference(const doc::Value& a, const doc::Value& b,
+                                    const std::string& path) {
+  if (a.equals(b)) return {};
+  if (a.is_map() && b.is_map()) {
+    for (const auto& m : a.as_map()) {
+      const doc::Value* o = b.find(m.key);
+      if (!o) return path + "." + m.key + ": expected " + show(m.value) + ", missing";
+      std::string d = first_difference(m.value, *o, path + "." + m.key);
+      if (!d.empty()) return d;
+    }
+    for (const auto& m : b.as_map())
+      if (!a.find(m.key)) return path + "." + m.key + ": unexpected " + show(m.value);
+  }
+  if (a.is_list() && b.is_list()) {
+    const auto& x = a.as_list();
+    const auto& y = b.as_list();
+    for (size_t i = 0; i < std::min(x.size(), y.size()); ++i) {
+      std::string d = first_difference(x[i], y[i], path + "[" + std::to_string(i) + "]");
+      if (!d.empty()) return d;
+    }
+    if (x.size() != y.size())
+      return path + ": expected " + std::to_string(x.size()) + " elements, got " +
+             std::to_string(y.size());
+  }
+  return path + ": expected " + show(a) + ", got " + show(b);
+}
+
+inline std::string identity(const doc::Value& o) {
+  const doc::Value* meta = o.find("metadata");
+  std::string ns = meta ? meta->get_string("namespace") : "";
+  return o.get_string("kind") + " " + (ns.empty() ? "" : ns + "/") +
+         (meta ? meta->get_string("name") : "");
+}
+
+}  // namespace kustomize_corpus_detail
+
+inline std::string compare_objects(const std::vector<doc::Value>& want,
+                                   const std::vector<doc::Value>& got) {
+  for (size_t i = 0; i < std::min(want.size(), got.size()); ++i) {
+    std::string d = kustomize_corpus_detail::first_difference(want[i], got[i], "");
+    if (!d.empty())
+      return "object #" + std::to_string(i) + " (expected " +
+             kustomize_corpus_detail::identity(want[i]) + ", got " +
+             kustomize_corpus_detail::identity(got[i]) + ") differs at " + d;
+  }
+  if (want.size() != got.size()) {
+    std::string s =
+        "expected " + std::to_string(want.size()) + " objects, got " + std::to_string(got.size());
+    if (got.size() > want.size())
+      s += "; first extra: " + kustomize_corpus_detail::identity(got[want.size()]);
+    else
+      s += "; first missing: " + kustomize_corpus_detail::identity(want[got.size()]);
+    return s;
+  }
+  return {};
+}
+
+}  // namespace gantry::testing

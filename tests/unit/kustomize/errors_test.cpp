@@ -1,0 +1,311 @@
+// Bad and unsupported input: each gives an Error that says what and where.
+#include <gtest/gtest.h>
+
+#include "kustomize/kustomize.h"
+#include "support/fixtures.h"
+
+namespace gantry {
+namespace {
+
+using testing::TempDir;
+
+constexpr const char* kConfigMap =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  a: \"1\"\n";
+
+std::vector<kustomize::Resource> build(const TempDir& d, const std::string& sub = "",
+                                       std::filesystem::path root = {}) {
+  kustomize::Options opts;
+  opts.root = root.empty() ? d.path() : root;
+  return kustomize::build(d.path() / sub, opts);
+}
+
+template <typename Fn>
+std::string error_of(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.str();
+  }
+  ADD_FAILURE() << "no error was thrown";
+  return {};
+}
+
+#define EXPECT_HAS(msg, text) EXPECT_NE((msg).find(text), std::string::npos) << "message: " << (msg)
+
+TEST(KustomizeErrors, MissingResourceFile) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\n- missing.yaml\n");
+  d.write("cm.yaml", kConfigMap);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "missing.yaml");
+  EXPECT_HAS(msg, "does not exist");
+  EXPECT_HAS(msg, "kustomization.yaml:3");  // file:line of the entry
+}
+
+TEST(KustomizeErrors, CycleBetweenKustomizations) {
+  TempDir d;
+  d.write("a/kustomization.yaml", "resources:\n- ../b\n");
+  d.write("b/kustomization.yaml", "resources:\n- ../a\n");
+  std::string msg = error_of([&] { build(d, "a"); });
+  EXPECT_HAS(msg, "cycle detected");
+  EXPECT_HAS(msg, "b/kustomization.yaml");
+}
+
+TEST(KustomizeErrors, KustomizationListingItsParent) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- sub\n");
+  d.write("sub/kustomization.yaml", "resources:\n- ..\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "cycle detected");
+}
+
+TEST(KustomizeErrors, PatchTargetMatchingNothingIsAccepted) {
+  // kubectl kustomize (v5.5) silently skips a patch whose target selects
+  // nothing; gantry does the same (tests/data/kustomize/patch-target-matches-nothing).
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\npatches:\n- target:\n    kind: Secret\n  patch: |\n"
+          "    - op: add\n      path: /x\n      value: 1\n");
+  d.write("cm.yaml", kConfigMap);
+  auto out = build(d);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].object.find("x"), nullptr);
+}
+
+TEST(KustomizeErrors, StrategicMergePatchForMissingObject) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\npatches:\n- patch: |\n    apiVersion: v1\n    kind: ConfigMap\n"
+          "    metadata:\n      name: nope\n    data:\n      b: \"2\"\n");
+  d.write("cm.yaml", kConfigMap);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "no resource matches strategic merge patch");
+  EXPECT_HAS(msg, "nope");
+  EXPECT_HAS(msg, "kustomization.yaml");
+}
+
+TEST(KustomizeErrors, InvalidJson6902Path) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\npatches:\n- target:\n    kind: ConfigMap\n  patch: |\n"
+          "    - op: replace\n      path: /data/missing/deeper\n      value: x\n");
+  d.write("cm.yaml", kConfigMap);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "/data/missing/deeper");
+  EXPECT_HAS(msg, "does not exist");
+  EXPECT_HAS(msg, "replace");
+}
+
+TEST(KustomizeErrors, Json6902PathWithoutLeadingSlash) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\npatches:\n- target:\n    kind: ConfigMap\n  patch: |\n"
+          "    - op: add\n      path: data/x\n      value: x\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "invalid path \"data/x\"");
+}
+
+TEST(KustomizeErrors, Json6902FailedTestOperation) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\npatches:\n- target:\n    kind: ConfigMap\n  patch: |\n"
+          "    - op: test\n      path: /data/a\n      value: \"2\"\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "test failed");
+}
+
+TEST(KustomizeErrors, Json6902WithoutTarget) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\npatches:\n- patch: |\n    - op: add\n      path: /x\n      "
+          "value: 1\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "needs a target");
+}
+
+TEST(KustomizeErrors, ResourcePathEscapingTheRoot) {
+  TempDir d;
+  d.write("outside/cm.yaml", kConfigMap);
+  d.write("outside/kustomization.yaml", "resources:\n- cm.yaml\n");
+  d.write("project/app/kustomization.yaml", "resources:\n- ../../outside\n");
+  std::string msg = error_of([&] { build(d, "project/app", d.path() / "project"); });
+  EXPECT_HAS(msg, "../../outside");
+  EXPECT_HAS(msg, "escapes the root");
+}
+
+TEST(KustomizeErrors, ResourceFileEscapingTheRoot) {
+  TempDir d;
+  d.write("secret.yaml", kConfigMap);
+  d.write("project/kustomization.yaml", "resources:\n- ../secret.yaml\n");
+  std::string msg = error_of([&] { build(d, "project", d.path() / "project"); });
+  EXPECT_HAS(msg, "escapes the root");
+}
+
+TEST(KustomizeErrors, SymlinkEscapingTheRoot) {
+  TempDir d;
+  d.write("outside.yaml", kConfigMap);
+  d.write("project/kustomization.yaml", "resources:\n- link.yaml\n");
+  std::filesystem::create_symlink(d.path() / "outside.yaml", d.path() / "project/link.yaml");
+  EXPECT_HAS(error_of([&] { build(d, "project", d.path() / "project"); }), "escapes the root");
+}
+
+TEST(KustomizeErrors, PatchFileOutsideTheKustomizationDirectory) {
+  // Like kustomize's default load restrictions: a base may live elsewhere,
+  // but files named by a kustomization must be in or below its directory.
+  TempDir d;
+  d.write("patch.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n");
+  d.write("app/cm.yaml", kConfigMap);
+  d.write("app/kustomization.yaml", "resources:\n- cm.yaml\npatches:\n- path: ../patch.yaml\n");
+  EXPECT_HAS(error_of([&] { build(d, "app"); }), "is not in or below");
+}
+
+TEST(KustomizeErrors, ResourceFileOutsideTheKustomizationDirectory) {
+  // kubectl: "security; file '.../x.yaml' is not in or below '.../app'".
+  TempDir d;
+  d.write("x.yaml", kConfigMap);
+  d.write("app/kustomization.yaml", "resources: [../x.yaml]\n");
+  std::string msg = error_of([&] { build(d, "app"); });
+  EXPECT_HAS(msg, "is not in or below");
+  EXPECT_HAS(msg, "x.yaml");
+}
+
+TEST(KustomizeErrors, RemoteResource) {
+  TempDir d;
+  d.write(
+      "kustomization.yaml",
+      "resources:\n- https://github.com/kubernetes-sigs/kustomize//examples/helloWorld?ref=v5\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "remote resource");
+  EXPECT_HAS(msg, "not supported");
+}
+
+TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
+  for (const char* field : {"helmCharts", "crds", "vars", "replacements", "transformers",
+                            "generators", "configurations", "openapi", "sortOptions"}) {
+    TempDir d;
+    d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
+    std::string msg = error_of([&] { build(d); });
+    EXPECT_HAS(msg, std::string("\"") + field + "\"");
+    EXPECT_HAS(msg, "kustomization.yaml:2");
+    EXPECT_HAS(msg, "not supported");
+  }
+}
+
+TEST(KustomizeErrors, UnsupportedPatchOptions) {
+  TempDir d;
+  d.write(
+      "kustomization.yaml",
+      "resources:\n- cm.yaml\npatches:\n- path: p.yaml\n  options:\n    allowNameChange: true\n");
+  d.write("cm.yaml", kConfigMap);
+  d.write("p.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "\"options\"");
+}
+
+TEST(KustomizeErrors, MissingKustomizationInResourceDirectory) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- sub\n");
+  d.write("sub/cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "unable to find one of 'kustomization.yaml'");
+}
+
+TEST(KustomizeErrors, EmptyKustomization) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "is empty");
+}
+
+TEST(KustomizeErrors, ComponentListedAsResource) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- comp\n");
+  d.write("comp/kustomization.yaml", "kind: Component\nresources: []\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "Component");
+}
+
+TEST(KustomizeErrors, KustomizationListedAsComponent) {
+  TempDir d;
+  d.write("kustomization.yaml", "components:\n- comp\n");
+  d.write("comp/kustomization.yaml", "resources: []\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "expected kind 'Component'");
+}
+
+TEST(KustomizeErrors, DuplicateResource) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- a.yaml\n- b.yaml\n");
+  d.write("a.yaml", kConfigMap);
+  d.write("b.yaml", kConfigMap);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "already registered id");
+  EXPECT_HAS(msg, "a.yaml");
+}
+
+TEST(KustomizeErrors, GeneratorCreateOverExisting) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\nconfigMapGenerator:\n- name: cm\n  literals: [a=2]\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "behavior must be merge or replace");
+}
+
+TEST(KustomizeErrors, GeneratorMergeWithoutBase) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "configMapGenerator:\n- name: cm\n  behavior: merge\n  literals: [a=2]\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "does not exist; cannot merge or replace");
+}
+
+TEST(KustomizeErrors, GeneratorBadLiteral) {
+  TempDir d;
+  d.write("kustomization.yaml", "configMapGenerator:\n- name: cm\n  literals: [novalue]\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "expected key=value");
+}
+
+TEST(KustomizeErrors, GeneratorMissingFile) {
+  TempDir d;
+  d.write("kustomization.yaml", "configMapGenerator:\n- name: cm\n  files: [nothere.txt]\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "nothere.txt");
+}
+
+TEST(KustomizeErrors, ReplicasMatchingNothing) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\nreplicas:\n- name: web\n  count: 2\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "resource with name web does not match");
+}
+
+TEST(KustomizeErrors, InvalidTargetRegex) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\npatches:\n- target:\n    name: \"(unclosed\"\n  patch: |\n"
+          "    - op: add\n      path: /x\n      value: 1\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "invalid regular expression");
+}
+
+TEST(KustomizeErrors, ResourceThatIsNotAnObject) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- bad.yaml\n");
+  d.write("bad.yaml", "- just\n- a list\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "bad.yaml:1");
+}
+
+TEST(KustomizeErrors, NumbersWhereStringsBelong) {
+  // kubectl: "json: cannot unmarshal number into Go struct field
+  // Image.images.newTag of type string"; 1.10 must not silently become "1.1".
+  for (const char* k : {"images:\n- name: nginx\n  newTag: 1.10\n", "commonLabels:\n  v: 1\n",
+                        "commonAnnotations:\n  enabled: true\n", "namePrefix: 7\n",
+                        "configMapGenerator:\n- name: c\n  literals: [3]\n"}) {
+    TempDir d;
+    d.write("kustomization.yaml", std::string("resources: []\n") + k);
+    std::string msg = error_of([&] { build(d); });
+    EXPECT_HAS(msg, "must be a string");
+    EXPECT_HAS(msg, "kustomization.yaml:");
+  }
+}
+
+TEST(KustomizeErrors, NotADirectory) {
+  TempDir d;
+  EXPECT_HAS(error_of([&] { kustomize::build(d.path() / "none"); }), "not a directory");
+}
+
+}  // namespace
+}  // namespace gantry
