@@ -1,0 +1,25 @@
+// How commands plug into the CLI: each cli/cmd_<name>.cpp registers one
+// subcommand and, when it is chosen, sets the action that runs it.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace gantry::cli {
+
+// Runs the chosen command and returns the exit code. Errors are thrown as gantry::Error.
+using Action = std::function<int()>;
+
+void add_render_command(CLI::App& app, Action& action);
+void add_sandbox_command(CLI::App& app, Action& action);
+void add_kustomize_command(CLI::App& app, Action& action);
+void add_push_command(CLI::App& app, Action& action);
+void add_pull_command(CLI::App& app, Action& action);
+void add_copy_command(CLI::App& app, Action& action);
+void add_tags_command(CLI::App& app, Action& action);
+void add_inspect_command(CLI::App& app, Action& action);
+
+}  // namespace gantry::cli

@@ -1,0 +1,44 @@
+// The resource types the sandbox serves: the built-in kinds deploy tooling
+// meets and the custom resources of Established CRDs.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "doc/value.h"
+
+namespace gantry::sandbox {
+
+struct ResourceType {
+  std::string group;     // "" for the core group
+  std::string version;   // v1
+  std::string resource;  // plural, lower case: deployments
+  std::string kind;      // Deployment
+  std::string singular;  // deployment
+  bool namespaced = true;
+  std::vector<std::string> short_names;
+  std::vector<std::string> categories;
+  bool status_subresource = false;  // writes to the main resource keep status
+  bool has_generation = false;      // metadata.generation is maintained
+  bool custom = false;              // served from a CRD
+  // The CRD version's openAPIV3Schema (custom resources), null otherwise.
+  std::shared_ptr<const doc::Value> schema;
+  // The CRD version's additionalPrinterColumns (custom resources), null otherwise.
+  std::shared_ptr<const doc::Value> printer_columns;
+
+  std::string api_version() const { return group.empty() ? version : group + "/" + version; }
+  // "deployments.apps", "configmaps": how kube-apiserver names it in messages.
+  std::string group_resource() const { return group.empty() ? resource : resource + "." + group; }
+  // Storage key: the same for every version of a resource.
+  std::string storage_key() const { return group + "/" + resource; }
+};
+
+// The built-in resource types, in discovery order.
+const std::vector<ResourceType>& builtin_types();
+
+// The types a CustomResourceDefinition object defines (one per served version).
+// Empty when the CRD is malformed.
+std::vector<ResourceType> types_from_crd(const doc::Value& crd);
+
+}  // namespace gantry::sandbox

@@ -1,0 +1,26 @@
+// `gantry sandbox`: runs the sandbox API server over HTTPS until asked to stop.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <ostream>
+#include <string>
+
+namespace gantry::sandbox {
+
+struct SandboxOptions {
+  std::string listen = "127.0.0.1:0";    // host:port; port 0 picks a free port
+  std::filesystem::path data_dir;        // empty: state in memory only
+  std::filesystem::path kubeconfig_out;  // empty: <data>/kubeconfig or a temp file
+  std::chrono::milliseconds ready_delay{2000};
+};
+
+// Parses "500ms", "2s", "1m", "1h30m", "0" (a bare number is seconds). Throws Error.
+std::chrono::milliseconds parse_duration(const std::string& text);
+
+// Serves until `stop` becomes true. Prints the URL and kubeconfig path to `out`
+// once the server accepts connections. Throws Error when it cannot start.
+void run_sandbox(const SandboxOptions& options, const std::atomic<bool>& stop, std::ostream& out);
+
+}  // namespace gantry::sandbox

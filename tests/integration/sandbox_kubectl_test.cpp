@@ -1,0 +1,438 @@
+// The real kubectl against `gantry sandbox`: the commands deploy tooling and
+// people use (apply --server-side, get, diff, wait, delete, api-resources).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/process.h"
+#include "support/sandbox.h"
+
+namespace gantry::testing {
+namespace {
+
+const char* kCrd = R"(apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names:
+    plural: widgets
+    singular: widget
+    kind: Widget
+    shortNames: [wd]
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+    additionalPrinterColumns:
+    - name: Size
+      type: integer
+      jsonPath: .spec.size
+    - name: Ready
+      type: string
+      jsonPath: .status.conditions[?(@.type=="Ready")].status
+    - name: Age
+      type: date
+      jsonPath: .metadata.creationTimestamp
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+)";
+
+const char* kApp = R"(apiVersion: v1
+kind: Namespace
+metadata:
+  name: demo
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-config
+  namespace: demo
+  labels:
+    app: web
+data:
+  key: value
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: demo
+  labels:
+    app: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+  namespace: demo
+spec:
+  size: 3
+)";
+
+std::string mixed() {
+  return std::string(kCrd) + "---\n" + kApp;
+}
+// Namespace, ConfigMap and Deployment (no custom resource).
+std::string app_only() {
+  std::string a = kApp;
+  return a.substr(0, a.find("---\napiVersion: example.com"));
+}
+// Namespace and ConfigMap.
+std::string config_only() {
+  std::string a = kApp;
+  return a.substr(0, a.find("---\napiVersion: apps/v1"));
+}
+
+bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+#define EXPECT_CONTAINS(hay, needle) \
+  EXPECT_TRUE(contains(hay, needle)) << "missing: " << (needle) << "\nin:\n" << (hay)
+
+class SandboxKubectl : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!find_program("kubectl")) GTEST_SKIP() << "kubectl not installed";
+  }
+  ProcessResult apply(Sandbox& s, const std::string& yaml, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"apply", "--server-side", "-f", "-"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return s.kubectl(args, yaml);
+  }
+};
+
+TEST_F(SandboxKubectl, BannerPrintsUrlAndKubeconfig) {
+  Sandbox s;
+  EXPECT_EQ(s.url().rfind("https://127.0.0.1:", 0), 0u) << s.banner();
+  EXPECT_TRUE(std::filesystem::exists(s.kubeconfig()));
+  auto r = s.kubectl({"get", "namespaces"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "default");
+  EXPECT_CONTAINS(r.out, "kube-system");
+  EXPECT_CONTAINS(r.out, "Active");
+}
+
+TEST_F(SandboxKubectl, ApiResourcesListBuiltinsAndNewCrds) {
+  Sandbox s;
+  auto r = s.kubectl({"api-resources"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* line :
+       {"deployments", "apps/v1", "Deployment", "configmaps", "cm", "customresourcedefinitions",
+        "horizontalpodautoscalers", "poddisruptionbudgets", "clusterrolebindings", "leases"})
+    EXPECT_CONTAINS(r.out, line);
+  EXPECT_FALSE(contains(r.out, "widgets"));
+  ASSERT_EQ(apply(s, kCrd).exit_code, 0);
+  r = s.kubectl({"api-resources", "--api-group=example.com"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "widgets");
+  EXPECT_CONTAINS(r.out, "wd");
+  EXPECT_CONTAINS(r.out, "example.com/v1");
+  EXPECT_CONTAINS(r.out, "Widget");
+}
+
+TEST_F(SandboxKubectl, ServerSideApplyOfMixedManifestWithCrdAndCustomResource) {
+  Sandbox s;
+  // Like a real cluster: the custom resource cannot be mapped before its CRD exists.
+  auto first = apply(s, mixed());
+  EXPECT_NE(first.exit_code, 0);
+  EXPECT_CONTAINS(
+      first.out,
+      "customresourcedefinition.apiextensions.k8s.io/widgets.example.com serverside-applied");
+  EXPECT_CONTAINS(first.out, "deployment.apps/web serverside-applied");
+  EXPECT_CONTAINS(first.err, "ensure CRDs are installed first");
+  auto second = apply(s, mixed());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_CONTAINS(second.out, "namespace/demo serverside-applied");
+  EXPECT_CONTAINS(second.out, "configmap/app-config serverside-applied");
+  EXPECT_CONTAINS(second.out, "widget.example.com/w1 serverside-applied");
+  auto w = s.kubectl({"get", "widget", "w1", "-n", "demo", "-o", "jsonpath={.spec.size}"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(w.out, "3");
+  auto st =
+      s.kubectl({"patch", "widget", "w1", "-n", "demo", "--subresource=status", "--type=merge",
+                 "-p", R"({"status":{"conditions":[{"type":"Ready","status":"True"}]}})"});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  auto wd = s.kubectl({"get", "wd", "-n", "demo"});
+  EXPECT_CONTAINS(wd.out, "NAME   SIZE   READY   AGE");
+  EXPECT_CONTAINS(wd.out, "w1     3      True    ");
+}
+
+TEST_F(SandboxKubectl, GetYamlShowsManagedFieldsPerManager) {
+  Sandbox s;
+  ASSERT_EQ(apply(s, config_only()).exit_code, 0);
+  auto r = s.kubectl(
+      {"get", "configmap", "app-config", "-n", "demo", "-o", "yaml", "--show-managed-fields"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "managedFields:");
+  EXPECT_CONTAINS(r.out, "manager: kubectl\n");
+  EXPECT_CONTAINS(r.out, "operation: Apply");
+  EXPECT_CONTAINS(r.out, "fieldsType: FieldsV1");
+  EXPECT_CONTAINS(r.out, "f:data:\n        f:key: {}");
+  EXPECT_CONTAINS(r.out, "f:labels:\n          f:app: {}");
+  EXPECT_CONTAINS(r.out, "resourceVersion: ");
+  EXPECT_CONTAINS(r.out, "uid: ");
+  EXPECT_CONTAINS(r.out, "creationTimestamp: ");
+}
+
+TEST_F(SandboxKubectl, DiffServerSideShowsOnlyRealChangesAndChangesNothing) {
+  Sandbox s;
+  ASSERT_EQ(apply(s, app_only()).exit_code, 0);
+  // Let the simulated rollout finish first, so no status write lands between
+  // kubectl's read of the live object and its dry-run apply.
+  ASSERT_EQ(s.kubectl({"wait", "--for=condition=Available", "deployment/web", "-n", "demo",
+                       "--timeout=20s"})
+                .exit_code,
+            0);
+  std::string app = app_only();
+  auto same = s.kubectl({"diff", "--server-side", "-f", "-"}, app);
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_EQ(same.out, "");
+  std::string changed = app;
+  changed.replace(changed.find("nginx:1.27"), 10, "nginx:1.28");
+  auto d = s.kubectl({"diff", "--server-side", "-f", "-"}, changed);
+  EXPECT_EQ(d.exit_code, 1) << d.err;
+  EXPECT_CONTAINS(d.out, "-      - image: nginx:1.27");
+  EXPECT_CONTAINS(d.out, "+      - image: nginx:1.28");
+  EXPECT_CONTAINS(d.out, "-  generation: 1");
+  EXPECT_CONTAINS(d.out, "+  generation: 2");
+  auto live = s.kubectl({"get", "deploy", "web", "-n", "demo", "-o",
+                         "jsonpath={.spec.template.spec.containers[0].image}"});
+  EXPECT_EQ(live.out, "nginx:1.27");
+}
+
+TEST_F(SandboxKubectl, WaitForAvailableAfterReadyDelay) {
+  Sandbox s;
+  std::string app = app_only();
+  ASSERT_EQ(apply(s, app).exit_code, 0);
+  auto w = s.kubectl(
+      {"wait", "--for=condition=Available", "deployment/web", "-n", "demo", "--timeout=20s"});
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_CONTAINS(w.out, "deployment.apps/web condition met");
+  auto g = s.kubectl({"get", "deploy", "web", "-n", "demo"});
+  EXPECT_CONTAINS(g.out, "2/2");
+  auto rs = s.kubectl({"rollout", "status", "deployment/web", "-n", "demo", "--timeout=10s"});
+  EXPECT_EQ(rs.exit_code, 0) << rs.err;
+  EXPECT_CONTAINS(rs.out, "successfully rolled out");
+  auto sc = s.kubectl({"scale", "deployment/web", "-n", "demo", "--replicas=4"});
+  ASSERT_EQ(sc.exit_code, 0) << sc.err;
+  EXPECT_CONTAINS(sc.out, "deployment.apps/web scaled");
+  auto rs2 = s.kubectl({"rollout", "status", "deployment/web", "-n", "demo", "--timeout=10s"});
+  EXPECT_EQ(rs2.exit_code, 0) << rs2.err;
+  auto g4 = s.kubectl({"get", "deploy", "web", "-n", "demo", "-o",
+                       "jsonpath={.status.availableReplicas} {.metadata.generation}"});
+  EXPECT_EQ(g4.out, "4 2");
+}
+
+TEST_F(SandboxKubectl, FailAnnotationKeepsDeploymentUnavailable) {
+  Sandbox s;
+  std::string app = app_only();
+  app.replace(app.find("  labels:\n    app: web\nspec:"), 0,
+              "  annotations:\n    sandbox.gantry.dev/fail: \"true\"\n");
+  ASSERT_EQ(apply(s, app).exit_code, 0);
+  auto w = s.kubectl(
+      {"wait", "--for=condition=Available", "deployment/web", "-n", "demo", "--timeout=2s"});
+  EXPECT_NE(w.exit_code, 0);
+  EXPECT_CONTAINS(w.err, "timed out");
+  auto c = s.kubectl({"get", "deploy", "web", "-n", "demo", "-o",
+                      "jsonpath={.status.conditions[?(@.type==\"Progressing\")].reason}"});
+  EXPECT_EQ(c.out, "ProgressDeadlineExceeded");
+}
+
+TEST_F(SandboxKubectl, JobsCompleteOrFail) {
+  Sandbox s;
+  const char* jobs = R"(apiVersion: batch/v1
+kind: Job
+metadata:
+  name: ok
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        image: busybox
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: bad
+  annotations:
+    sandbox.gantry.dev/fail: "true"
+spec:
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        image: busybox
+)";
+  ASSERT_EQ(apply(s, jobs).exit_code, 0);
+  auto ok = s.kubectl({"wait", "--for=condition=Complete", "job/ok", "--timeout=20s"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  auto bad = s.kubectl({"wait", "--for=condition=Failed", "job/bad", "--timeout=20s"});
+  EXPECT_EQ(bad.exit_code, 0) << bad.err;
+  auto failed = s.kubectl({"get", "job", "bad", "-o", "jsonpath={.status.failed}"});
+  EXPECT_EQ(failed.out, "3");
+}
+
+TEST_F(SandboxKubectl, GetWithLabelSelectors) {
+  Sandbox s;
+  const char* cms = R"(apiVersion: v1
+kind: ConfigMap
+metadata: {name: a, labels: {app: web, tier: front}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: b, labels: {app: web, tier: back}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c, labels: {app: db}}
+)";
+  ASSERT_EQ(apply(s, cms).exit_code, 0);
+  auto names = [&](const std::string& sel) {
+    return s.kubectl({"get", "cm", "-l", sel, "-o", "jsonpath={.items[*].metadata.name}"}).out;
+  };
+  EXPECT_EQ(names("app=web"), "a b");
+  EXPECT_EQ(names("app=web,tier!=front"), "b");
+  EXPECT_EQ(names("tier in (front,back)"), "a b");
+  EXPECT_EQ(names("!tier"), "c");
+  EXPECT_EQ(names("app notin (web)"), "c");
+  auto table = s.kubectl({"get", "cm", "-l", "app=db"});
+  EXPECT_CONTAINS(table.out, "NAME");
+  EXPECT_CONTAINS(table.out, "DATA");
+  EXPECT_CONTAINS(table.out, "c ");
+  EXPECT_FALSE(contains(table.out, "a "));
+  auto none = s.kubectl({"get", "cm", "-l", "app=nothing"});
+  EXPECT_CONTAINS(none.err, "No resources found in default namespace.");
+}
+
+TEST_F(SandboxKubectl, DeleteRemovesObjectsAndNamespaceContent) {
+  Sandbox s;
+  ASSERT_EQ(apply(s, mixed()).exit_code != 0, true);  // CR not mappable yet
+  ASSERT_EQ(apply(s, mixed()).exit_code, 0);
+  auto d = s.kubectl({"delete", "-f", "-"}, mixed());
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_CONTAINS(d.out, "namespace \"demo\" deleted");
+  EXPECT_CONTAINS(d.out, "deployment.apps \"web\" deleted");
+  EXPECT_CONTAINS(d.out, "widget.example.com \"w1\" deleted");
+  auto g = s.kubectl({"get", "namespace", "demo"});
+  EXPECT_NE(g.exit_code, 0);
+  EXPECT_CONTAINS(g.err, "namespaces \"demo\" not found");
+  auto crd = s.kubectl({"get", "crd"});
+  EXPECT_CONTAINS(crd.err, "No resources found");
+}
+
+TEST_F(SandboxKubectl, TwoFieldManagersConflictAndForceTakesOwnership) {
+  Sandbox s;
+  const char* mine =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  key: one\n  mine: x\n";
+  const char* theirs =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  key: two\n";
+  ASSERT_EQ(apply(s, mine, {"--field-manager=alice"}).exit_code, 0);
+  auto c = apply(s, theirs, {"--field-manager=bob"});
+  EXPECT_NE(c.exit_code, 0);
+  EXPECT_CONTAINS(c.err, "Apply failed with 1 conflict: conflict with \"alice\": .data.key");
+  EXPECT_CONTAINS(c.err, "--force-conflicts");
+  // Same value: shared ownership, no conflict.
+  auto shared =
+      apply(s, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  key: one\n",
+            {"--field-manager=carol"});
+  EXPECT_EQ(shared.exit_code, 0) << shared.err;
+  auto f = apply(s, theirs, {"--field-manager=bob", "--force-conflicts"});
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  auto v = s.kubectl({"get", "cm", "shared", "-o", "jsonpath={.data.key}"});
+  EXPECT_EQ(v.out, "two");
+  auto m =
+      s.kubectl({"get", "cm", "shared", "-o",
+                 "jsonpath={range .metadata.managedFields[*]}{.manager}={.fieldsV1}{\"\\n\"}{end}",
+                 "--show-managed-fields"});
+  EXPECT_CONTAINS(m.out, "alice={\"f:data\":{\"f:mine\":{}}}");
+  EXPECT_CONTAINS(m.out, "bob={\"f:data\":{\"f:key\":{}}}");
+  EXPECT_FALSE(contains(m.out, "carol=")) << m.out;
+}
+
+TEST_F(SandboxKubectl, FieldsAManagerStopsApplyingAreRemoved) {
+  Sandbox s;
+  ASSERT_EQ(apply(s,
+                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {a: '1', b: "
+                  "'2'}\ndata: {x: '1', y: '2'}\n")
+                .exit_code,
+            0);
+  ASSERT_EQ(apply(s,
+                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {a: "
+                  "'1'}\ndata: {x: '1'}\n")
+                .exit_code,
+            0);
+  auto g = s.kubectl({"get", "cm", "c", "-o", "jsonpath={.metadata.labels} {.data}"});
+  EXPECT_EQ(g.out, "{\"a\":\"1\"} {\"x\":\"1\"}");
+}
+
+TEST_F(SandboxKubectl, ServerSideApplyTakesOverFromClientSideApply) {
+  Sandbox s;
+  const char* one = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: moved\ndata:\n  k: one\n";
+  const char* two = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: moved\ndata:\n  k: two\n";
+  auto csa = s.kubectl({"apply", "-f", "-"}, one);
+  ASSERT_EQ(csa.exit_code, 0) << csa.err;
+  EXPECT_CONTAINS(csa.out, "configmap/moved created");
+  // kubectl migrates the client-side-apply ownership by rewriting managedFields.
+  auto ssa = apply(s, one);
+  ASSERT_EQ(ssa.exit_code, 0) << ssa.err;
+  auto m = s.kubectl({"get", "cm", "moved", "--show-managed-fields", "-o",
+                      "jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation} {end}"});
+  EXPECT_EQ(m.out, "kubectl/Apply kubectl-last-applied/Apply ");
+  auto change = apply(s, two);
+  ASSERT_EQ(change.exit_code, 0) << change.err;
+  EXPECT_EQ(s.kubectl({"get", "cm", "moved", "-o", "jsonpath={.data.k}"}).out, "two");
+}
+
+TEST_F(SandboxKubectl, ClientSideCommandsWork) {
+  Sandbox s;
+  const char* plain = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\ndata:\n  k: v\n";
+  auto c = s.kubectl({"create", "-f", "-"}, plain);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_CONTAINS(c.out, "configmap/plain created");
+  auto l = s.kubectl({"label", "configmap", "plain", "team=core"});
+  ASSERT_EQ(l.exit_code, 0) << l.err;
+  auto p =
+      s.kubectl({"patch", "configmap", "plain", "--type=merge", "-p", "{\"data\":{\"k\":\"w\"}}"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  auto g = s.kubectl({"get", "cm", "-l", "team=core", "-o", "jsonpath={.items[0].data.k}"});
+  EXPECT_EQ(g.out, "w");
+  auto again = s.kubectl({"create", "-f", "-"}, plain);
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_CONTAINS(again.err, "configmaps \"plain\" already exists");
+  auto missing = s.kubectl({"get", "deploy", "nope"});
+  EXPECT_CONTAINS(missing.err, "deployments.apps \"nope\" not found");
+  // Generators send protobuf bodies, which the sandbox does not decode: a clear 415.
+  auto proto = s.kubectl({"create", "configmap", "gen", "--from-literal=k=v"});
+  EXPECT_NE(proto.exit_code, 0);
+  EXPECT_CONTAINS(proto.err, "unknown format");
+}
+
+}  // namespace
+}  // namespace gantry::testing
