@@ -23,7 +23,7 @@ spec:
       labels:
         app: {{ app.name }}-{{ idx }}
       annotations:
-        checksum/config: "{{ (app.name ~ idx) | sha256 }}"
+        checksum/config: "{{ (app.name ~ app.version) | sha256 }}"
     spec:
       containers:
         - name: main
