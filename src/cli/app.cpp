@@ -28,6 +28,7 @@ int run(int argc, char** argv) {
   add_copy_command(app, action);
   add_tags_command(app, action);
   add_inspect_command(app, action);
+  add_update_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,6 @@
 // gantry render: print (or write) the objects a target would get.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -43,7 +43,8 @@ int run_render(const RenderFlags& f) {
   render::RenderRequest req;
   req.project_dir = f.project;
   req.target = f.target;
-  for (const auto& a : f.args) req.args.push_back(project::parse_cli_arg(a));
+  for (const auto& a : f.args)
+    req.args.push_back(project::parse_cli_arg(a));
   req.selection.include_tags = f.include_tags;
   req.selection.exclude_tags = f.exclude_tags;
   req.selection.include_dirs = f.include_dirs;
@@ -77,7 +78,8 @@ int run_render(const RenderFlags& f) {
                   std::chrono::steady_clock::now() - start)
                   .count();
     size_t items = 0;
-    for (const auto& i : result.items) items += i.item.kind == project::Item::Kind::kPath;
+    for (const auto& i : result.items)
+      items += i.item.kind == project::Item::Kind::kPath;
     std::cerr << "rendered " << result.object_count() << " objects from " << items
               << " items for target " << (result.target.name.empty() ? "-" : result.target.name)
               << " in " << ms << " ms\n";

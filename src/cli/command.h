@@ -21,5 +21,6 @@ void add_pull_command(CLI::App& app, Action& action);
 void add_copy_command(CLI::App& app, Action& action);
 void add_tags_command(CLI::App& app, Action& action);
 void add_inspect_command(CLI::App& app, Action& action);
+void add_update_command(CLI::App& app, Action& action);
 
 }  // namespace gantry::cli

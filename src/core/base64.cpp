@@ -10,8 +10,10 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 constexpr std::array<int8_t, 256> make_reverse() {
   std::array<int8_t, 256> r{};
-  for (auto& x : r) x = -1;
-  for (int i = 0; i < 64; ++i) r[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
+  for (auto& x : r)
+    x = -1;
+  for (int i = 0; i < 64; ++i)
+    r[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
   return r;
 }
 constexpr auto kReverse = make_reverse();
@@ -44,7 +46,8 @@ std::string base64_encode(std::string_view data) {
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  while (!text.empty() && text.back() == '=')
+    text.remove_suffix(1);
   if (text.size() % 4 == 1) return std::nullopt;
   std::string out;
   out.reserve(text.size() * 3 / 4);

@@ -35,7 +35,8 @@ Error& Error::set_location_if_unknown(const Location& where) {
 std::string Error::str() const {
   std::string s;
   if (where_.known()) s = where_.str() + ": ";
-  for (const auto& c : context_) s += c + ": ";
+  for (const auto& c : context_)
+    s += c + ": ";
   s += why_;
   return s;
 }

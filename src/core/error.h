@@ -18,12 +18,12 @@ namespace gantry {
 // Exit codes of the gantry binary (documented in docs/exit-codes.md).
 enum class ExitCode : int {
   kOk = 0,
-  kChanges = 1,      // diff-like commands: differences found
-  kUsage = 2,        // bad command line
-  kInvalidInput = 3, // bad project, YAML, template, reference ...
-  kExternal = 4,     // an external system or tool failed (helm, registry, cluster, git)
-  kNotFound = 5,     // a named thing does not exist (target, file, object)
-  kInternal = 70,    // a bug in gantry
+  kChanges = 1,       // diff-like commands: differences found
+  kUsage = 2,         // bad command line
+  kInvalidInput = 3,  // bad project, YAML, template, reference ...
+  kExternal = 4,      // an external system or tool failed (helm, registry, cluster, git)
+  kNotFound = 5,      // a named thing does not exist (target, file, object)
+  kInternal = 70,     // a bug in gantry
 };
 
 // A position in a source file. line and column are 1-based; 0 means unknown.

@@ -22,7 +22,8 @@ std::string read_file(const fs::path& path, size_t max_bytes) {
     throw Error(Location{path.string()}, "file not found", ExitCode::kNotFound);
   if (fs::is_directory(status)) throw Error(Location{path.string()}, "is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(Location{path.string()}, std::string("cannot open: ") + std::strerror(errno));
+  if (!in)
+    throw Error(Location{path.string()}, std::string("cannot open: ") + std::strerror(errno));
   std::string data;
   auto size = fs::file_size(path, ec);
   if (!ec) {
@@ -92,8 +93,10 @@ bool is_within(const fs::path& root, const fs::path& path) {
   fs::path p = fs::absolute(path).lexically_normal();
   auto rs = r.string();
   auto ps = p.string();
-  while (rs.size() > 1 && rs.back() == '/') rs.pop_back();
-  while (ps.size() > 1 && ps.back() == '/') ps.pop_back();
+  while (rs.size() > 1 && rs.back() == '/')
+    rs.pop_back();
+  while (ps.size() > 1 && ps.back() == '/')
+    ps.pop_back();
   if (ps == rs) return true;
   if (rs == "/") return true;
   return ps.size() > rs.size() && ps.compare(0, rs.size(), rs) == 0 && ps[rs.size()] == '/';

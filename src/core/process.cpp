@@ -71,13 +71,17 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, opts.cwd.c_str());
 
   std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<std::string> env_store;
-  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
-  for (const auto& e : opts.extra_env) env_store.push_back(e);
+  for (char** e = environ; *e; ++e)
+    env_store.emplace_back(*e);
+  for (const auto& e : opts.extra_env)
+    env_store.push_back(e);
   std::vector<char*> envp;
-  for (auto& e : env_store) envp.push_back(e.data());
+  for (auto& e : env_store)
+    envp.push_back(e.data());
   envp.push_back(nullptr);
 
   pid_t pid = 0;
@@ -92,8 +96,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   ProcessResult result;
   std::string input = opts.input.value_or("");
   size_t input_off = 0;
-  if (input.empty()) in.close_end(1);
-  else ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
+  if (input.empty())
+    in.close_end(1);
+  else
+    ::fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
 
   auto deadline = std::chrono::steady_clock::now() + opts.timeout;
   char buf[65536];
@@ -101,9 +107,18 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     pollfd fds[3];
     int n = 0;
     int idx_out = -1, idx_err = -1, idx_in = -1;
-    if (out.fd[0] >= 0) { fds[n] = {out.fd[0], POLLIN, 0}; idx_out = n++; }
-    if (err.fd[0] >= 0) { fds[n] = {err.fd[0], POLLIN, 0}; idx_err = n++; }
-    if (in.fd[1] >= 0) { fds[n] = {in.fd[1], POLLOUT, 0}; idx_in = n++; }
+    if (out.fd[0] >= 0) {
+      fds[n] = {out.fd[0], POLLIN, 0};
+      idx_out = n++;
+    }
+    if (err.fd[0] >= 0) {
+      fds[n] = {err.fd[0], POLLIN, 0};
+      idx_err = n++;
+    }
+    if (in.fd[1] >= 0) {
+      fds[n] = {in.fd[1], POLLOUT, 0};
+      idx_in = n++;
+    }
     int wait_ms = -1;
     if (opts.timeout.count() > 0) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -123,8 +138,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     auto drain = [&](int idx, Pipe& p, std::string& sink) {
       if (idx < 0 || !(fds[idx].revents & (POLLIN | POLLHUP | POLLERR))) return;
       ssize_t r = ::read(p.fd[0], buf, sizeof buf);
-      if (r > 0) sink.append(buf, static_cast<size_t>(r));
-      else if (r == 0 || errno != EINTR) p.close_end(0);
+      if (r > 0)
+        sink.append(buf, static_cast<size_t>(r));
+      else if (r == 0 || errno != EINTR)
+        p.close_end(0);
     };
     drain(idx_out, out, result.out);
     drain(idx_err, err, result.err);
@@ -138,8 +155,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
+  if (WIFEXITED(status))
+    result.exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status))
+    result.exit_code = 128 + WTERMSIG(status);
   return result;
 }
 

@@ -11,13 +11,20 @@ Location SourceSpan::location() const {
 
 std::string_view type_name(Type t) {
   switch (t) {
-    case Type::kNull: return "null";
-    case Type::kBool: return "bool";
-    case Type::kInt: return "int";
-    case Type::kFloat: return "float";
-    case Type::kString: return "string";
-    case Type::kList: return "list";
-    case Type::kMap: return "map";
+    case Type::kNull:
+      return "null";
+    case Type::kBool:
+      return "bool";
+    case Type::kInt:
+      return "int";
+    case Type::kFloat:
+      return "float";
+    case Type::kString:
+      return "string";
+    case Type::kList:
+      return "list";
+    case Type::kMap:
+      return "map";
   }
   return "?";
 }
@@ -33,11 +40,14 @@ Value::~Value() = default;
 Value Value::object(std::initializer_list<std::pair<std::string_view, Value>> items) {
   Map m;
   m.reserve(items.size());
-  for (const auto& [k, v] : items) m.push_back(Member{std::string(k), v, {}});
+  for (const auto& [k, v] : items)
+    m.push_back(Member{std::string(k), v, {}});
   return Value(std::move(m));
 }
 
-void Value::fail(std::string why) const { throw Error(span_.location(), std::move(why)); }
+void Value::fail(std::string why) const {
+  throw Error(span_.location(), std::move(why));
+}
 
 namespace {
 [[noreturn]] void type_mismatch(const Value& v, Type want) {
@@ -136,10 +146,14 @@ Value& Value::push_back(Value v) {
 
 size_t Value::size() const {
   switch (type()) {
-    case Type::kList: return std::get<List>(data_).size();
-    case Type::kMap: return std::get<Map>(data_).size();
-    case Type::kString: return std::get<std::string>(data_).size();
-    default: return 0;
+    case Type::kList:
+      return std::get<List>(data_).size();
+    case Type::kMap:
+      return std::get<Map>(data_).size();
+    case Type::kString:
+      return std::get<std::string>(data_).size();
+    default:
+      return 0;
   }
 }
 
@@ -156,9 +170,12 @@ bool Value::equals(const Value& other, bool ordered) const {
   }
   if (type() != other.type()) return false;
   switch (type()) {
-    case Type::kNull: return true;
-    case Type::kBool: return as_bool() == other.as_bool();
-    case Type::kString: return as_string() == other.as_string();
+    case Type::kNull:
+      return true;
+    case Type::kBool:
+      return as_bool() == other.as_bool();
+    case Type::kString:
+      return as_string() == other.as_string();
     case Type::kList: {
       const auto& a = as_list();
       const auto& b = other.as_list();
@@ -181,7 +198,8 @@ bool Value::equals(const Value& other, bool ordered) const {
       }
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 

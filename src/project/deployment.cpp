@@ -35,9 +35,10 @@ void check_keys(const doc::Value& map, std::initializer_list<std::string_view> k
                                    m.key) != std::end(kIgnoredItemFields))
       continue;
     std::string list;
-    for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-    throw Error(m.key_span.location(),
-                "unknown field \"" + m.key + "\" in " + std::string(what) + " (known: " + list + ")");
+    for (auto k : known)
+      list += (list.empty() ? "" : ", ") + std::string(k);
+    throw Error(m.key_span.location(), "unknown field \"" + m.key + "\" in " + std::string(what) +
+                                           " (known: " + list + ")");
   }
 }
 
@@ -82,14 +83,16 @@ class Loader {
     for (const auto& seen : chain_) {
       if (seen == canonical) {
         std::string cycle;
-        for (const auto& c : chain_) cycle += rel(c) + " -> ";
+        for (const auto& c : chain_)
+          cycle += rel(c) + " -> ";
         throw Error(Location{(dir / "deployment.yaml").string()},
                     "cyclic include: " + cycle + rel(canonical));
       }
     }
     if (chain_.size() >= limits_.max_include_depth)
-      throw Error(Location{dir.string()}, "includes nested deeper than " +
-                                              std::to_string(limits_.max_include_depth) + " levels");
+      throw Error(
+          Location{dir.string()},
+          "includes nested deeper than " + std::to_string(limits_.max_include_depth) + " levels");
     chain_.push_back(canonical);
 
     fs::path file = dir / "deployment.yaml";
@@ -117,7 +120,8 @@ class Loader {
 
     if (const doc::Value* items = d.find("deployments"); items && !items->is_null()) {
       if (!items->is_list()) items->fail("deployments must be a list of items");
-      for (const auto& entry : items->as_list()) load_item(entry, dir, scope, out);
+      for (const auto& entry : items->as_list())
+        load_item(entry, dir, scope, out);
     }
     chain_.pop_back();
   }
@@ -152,9 +156,10 @@ class Loader {
         if (!fs::exists(path)) {
           const doc::Value* ignore = entry.find("ignoreMissing");
           if (ignore && ignore->is_bool() && ignore->as_bool()) continue;
-          throw Error(f->span().location(), "vars file \"" + f->as_string() + "\" not found (looked for " +
-                                                path.string() + ")",
-                      ExitCode::kNotFound);
+          throw Error(
+              f->span().location(),
+              "vars file \"" + f->as_string() + "\" not found (looked for " + path.string() + ")",
+              ExitCode::kNotFound);
         }
         std::string text = engine_.render(read_file(path), path.string(), ctx);
         loaded = doc::parse_yaml(text, path.string());
@@ -191,11 +196,12 @@ class Loader {
 
   void load_item(const doc::Value& entry, const fs::path& dir, const Scope& scope,
                  std::vector<Item>& out) {
-    if (!entry.is_map()) entry.fail("a deployment item must be a mapping (path:, include: or barrier:)");
-    check_keys(entry,
-               {"path", "include", "barrier", "git", "tags", "when", "waitReadiness", "vars",
-                "message"},
-               "a deployment item", true);
+    if (!entry.is_map())
+      entry.fail("a deployment item must be a mapping (path:, include: or barrier:)");
+    check_keys(
+        entry,
+        {"path", "include", "barrier", "git", "tags", "when", "waitReadiness", "vars", "message"},
+        "a deployment item", true);
     if (!truthy_when(entry, scope.vars, engine_)) return;
 
     if (const doc::Value* b = entry.find("barrier")) {
@@ -261,8 +267,10 @@ class Loader {
 };
 
 bool dir_matches(const std::string& rel_dir, std::string pattern) {
-  while (!pattern.empty() && pattern.back() == '/') pattern.pop_back();
-  while (pattern.rfind("./", 0) == 0) pattern.erase(0, 2);
+  while (!pattern.empty() && pattern.back() == '/')
+    pattern.pop_back();
+  while (pattern.rfind("./", 0) == 0)
+    pattern.erase(0, 2);
   if (pattern.empty() || pattern == ".") return true;
   return rel_dir == pattern ||
          (rel_dir.size() > pattern.size() && rel_dir.compare(0, pattern.size(), pattern) == 0 &&

@@ -18,9 +18,10 @@ void check_keys(const doc::Value& map, std::initializer_list<std::string_view> k
   for (const auto& m : map.as_map()) {
     if (std::find(known.begin(), known.end(), m.key) != known.end()) continue;
     std::string list;
-    for (auto k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-    throw Error(m.key_span.location(),
-                "unknown field \"" + m.key + "\" in " + std::string(what) + " (known: " + list + ")");
+    for (auto k : known)
+      list += (list.empty() ? "" : ", ") + std::string(k);
+    throw Error(m.key_span.location(), "unknown field \"" + m.key + "\" in " + std::string(what) +
+                                           " (known: " + list + ")");
   }
 }
 
@@ -131,7 +132,8 @@ ResolvedTarget resolve_target(const ProjectFile& project, std::string_view targe
       if (t.name == target_name) target = &t;
     if (!target) {
       std::string known;
-      for (const auto& t : project.targets) known += (known.empty() ? "" : ", ") + t.name;
+      for (const auto& t : project.targets)
+        known += (known.empty() ? "" : ", ") + t.name;
       std::string why = target_name.empty() ? "no target given (use -t NAME)"
                                             : "unknown target \"" + std::string(target_name) + "\"";
       why += known.empty() ? "; the project defines no targets" : "; known targets: " + known;
@@ -147,7 +149,8 @@ ResolvedTarget resolve_target(const ProjectFile& project, std::string_view targe
     r.context = target->context;
     doc::deep_merge(r.args, target->args);
   }
-  for (const auto& [name, value] : cli_args) r.args.set(name, value);
+  for (const auto& [name, value] : cli_args)
+    r.args.set(name, value);
   for (const auto& spec : project.args) {
     if (!r.args.contains(spec.name))
       throw Error(spec.where, "argument \"" + spec.name + "\" is required" +
@@ -155,8 +158,8 @@ ResolvedTarget resolve_target(const ProjectFile& project, std::string_view targe
                                           : std::string()) +
                                   " (set it with -a " + spec.name + "=VALUE)");
   }
-  std::string disc = target && !target->discriminator.empty() ? target->discriminator
-                                                              : project.discriminator;
+  std::string disc =
+      target && !target->discriminator.empty() ? target->discriminator : project.discriminator;
   if (!disc.empty()) {
     std::string where = project.file.empty() ? "discriminator" : project.file;
     try {
@@ -166,8 +169,10 @@ ResolvedTarget resolve_target(const ProjectFile& project, std::string_view targe
       throw;
     }
     auto trim = [](std::string& s) {
-      while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.pop_back();
-      while (!s.empty() && (s.front() == ' ' || s.front() == '\n')) s.erase(s.begin());
+      while (!s.empty() && (s.back() == ' ' || s.back() == '\n'))
+        s.pop_back();
+      while (!s.empty() && (s.front() == ' ' || s.front() == '\n'))
+        s.erase(s.begin());
     };
     trim(r.discriminator);
   }

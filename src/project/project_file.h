@@ -60,10 +60,10 @@ CliArg parse_cli_arg(std::string_view text);
 
 // The target a run works on, with everything templates see of it.
 struct ResolvedTarget {
-  std::string name;            // empty when the project has no targets
-  std::string context;         // pinned kube context, or empty
-  doc::Value args;             // defaults <- target args <- command line
-  std::string discriminator;   // rendered; empty when none is configured
+  std::string name;           // empty when the project has no targets
+  std::string context;        // pinned kube context, or empty
+  doc::Value args;            // defaults <- target args <- command line
+  std::string discriminator;  // rendered; empty when none is configured
   // The template context before any vars: {"args": ..., "target": {...}}.
   doc::Value base_context() const;
 };

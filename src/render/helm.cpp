@@ -36,15 +36,16 @@ HelmChart parse_helm_chart(const doc::Value& file) {
 fs::path pulled_chart_dir(const fs::path& project_root, const HelmChart& chart) {
   std::string repo = chart.repo;
   if (auto p = repo.find("://"); p != std::string::npos) repo.replace(p, 3, "_");
-  while (!repo.empty() && repo.back() == '/') repo.pop_back();
+  while (!repo.empty() && repo.back() == '/')
+    repo.pop_back();
   return project_root / ".helm-charts" / repo / chart.chart_name / chart.chart_version;
 }
 
 std::string helm_template(const std::string& helm_binary, const fs::path& project_root,
                           const fs::path& item_dir, const std::string& item_name,
                           const HelmChart& chart) {
-  std::string what = "helm chart " + chart.chart_name + " " + chart.chart_version + " of item " +
-                     item_name;
+  std::string what =
+      "helm chart " + chart.chart_name + " " + chart.chart_version + " of item " + item_name;
   if (!find_program(helm_binary))
     throw Error(Location{(item_dir / "helm-chart.yaml").string()},
                 what + " needs the `" + helm_binary +
@@ -71,10 +72,10 @@ std::string helm_template(const std::string& helm_binary, const fs::path& projec
   opts.timeout = std::chrono::minutes(5);
   ProcessResult r = run_process(argv, opts);
   if (r.exit_code != 0)
-    throw Error(Location{(item_dir / "helm-chart.yaml").string()},
-                what + ": helm template failed (exit " + std::to_string(r.exit_code) +
-                    "): " + r.err,
-                ExitCode::kExternal);
+    throw Error(
+        Location{(item_dir / "helm-chart.yaml").string()},
+        what + ": helm template failed (exit " + std::to_string(r.exit_code) + "): " + r.err,
+        ExitCode::kExternal);
   return r.out;
 }
 

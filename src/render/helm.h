@@ -9,12 +9,12 @@
 namespace gantry::render {
 
 struct HelmChart {
-  std::string repo;          // https://... or oci://...
+  std::string repo;  // https://... or oci://...
   std::string chart_name;
   std::string chart_version;
   std::string release_name;
   std::string namespace_;
-  std::string output;        // file name the kustomization refers to
+  std::string output;  // file name the kustomization refers to
   bool skip_crds = false;
 };
 

@@ -79,8 +79,10 @@ void merge_into(doc::Value& meta, std::string_view field, const doc::Value& valu
   for (const auto& m : values.as_map()) {
     doc::Value v = m.value;
     if (!v.is_string()) {  // labels and annotations are strings in Kubernetes
-      if (v.is_bool()) v = doc::Value(v.as_bool() ? "true" : "false");
-      else if (v.is_int()) v = doc::Value(std::to_string(v.as_int()));
+      if (v.is_bool())
+        v = doc::Value(v.as_bool() ? "true" : "false");
+      else if (v.is_int())
+        v = doc::Value(std::to_string(v.as_int()));
     }
     target.set(m.key, std::move(v));
   }
@@ -172,7 +174,8 @@ class ItemRenderer {
 
 size_t RenderResult::object_count() const {
   size_t n = 0;
-  for (const auto& i : items) n += i.objects.size();
+  for (const auto& i : items)
+    n += i.objects.size();
   return n;
 }
 
@@ -218,9 +221,10 @@ RenderResult render_project(const RenderRequest& request) {
   RenderResult result;
   result.target = project::resolve_target(pf, request.target, request.args, engine);
   if (!valid_label_value(result.target.discriminator))
-    throw Error(Location{pf.file}, "discriminator \"" + result.target.discriminator +
-                                       "\" is not a valid label value (at most 63 characters: "
-                                       "letters, digits, '-', '_', '.', alphanumeric at both ends)");
+    throw Error(Location{pf.file},
+                "discriminator \"" + result.target.discriminator +
+                    "\" is not a valid label value (at most 63 characters: "
+                    "letters, digits, '-', '_', '.', alphanumeric at both ends)");
   project::Deployment deployment =
       project::load_deployment(pf.root, result.target.base_context(), engine);
 
@@ -239,8 +243,8 @@ RenderResult render_project(const RenderRequest& request) {
       for (const auto& o : rendered.objects) {
         auto [it, inserted] = seen.emplace(object_key(o.body), o.source);
         if (!inserted)
-          throw Error(o.source, "duplicate object " + object_key(o.body) +
-                                    " (also rendered from " + it->second.str() + ")");
+          throw Error(o.source, "duplicate object " + object_key(o.body) + " (also rendered from " +
+                                    it->second.str() + ")");
       }
     }
     rendered.item = std::move(item);

@@ -42,10 +42,10 @@ struct RenderResult {
 
 struct RenderRequest {
   std::filesystem::path project_dir = ".";
-  std::string target;                          // may be empty for projects without targets
-  std::vector<project::CliArg> args;           // -a name=value
+  std::string target;                 // may be empty for projects without targets
+  std::vector<project::CliArg> args;  // -a name=value
   project::Selection selection;
-  std::string helm_binary = "helm";            // looked up in PATH
+  std::string helm_binary = "helm";  // looked up in PATH
 };
 
 // Loads the project, resolves the target, loads the deployment and renders

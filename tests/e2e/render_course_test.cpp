@@ -45,10 +45,9 @@ TEST_P(CourseRender, MatchesStoredExpectation) {
       (testing::source_dir() / "tests/data/course" / (target + ".yaml")).string());
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i)
-    EXPECT_TRUE(got[i].equals(want[i], /*ordered=*/true))
-        << "object " << i << " differs:\n"
-        << doc::to_yaml(got[i]) << "\nwant:\n"
-        << doc::to_yaml(want[i]);
+    EXPECT_TRUE(got[i].equals(want[i], /*ordered=*/true)) << "object " << i << " differs:\n"
+                                                          << doc::to_yaml(got[i]) << "\nwant:\n"
+                                                          << doc::to_yaml(want[i]);
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, CourseRender, ::testing::Values("staging", "production"));
@@ -59,7 +58,8 @@ TEST(CourseRender, PerTargetValues) {
     auto r = run_gantry(render_args(target));
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto objs = doc::parse_yaml_stream(r.out, "stdout");
-    // namespaces (2) + postgres (2) + api-golang (7) + api-node (5) + client-react (4) + load-generator (2)
+    // namespaces (2) + postgres (2) + api-golang (7) + api-node (5) + client-react (4) +
+    // load-generator (2)
     EXPECT_EQ(objs.size(), 22u);
     for (const auto& o : objs) {
       const doc::Value* labels = o.find_path({"metadata", "labels"});
@@ -102,9 +102,9 @@ TEST(CourseRender, HelmItemWithoutHelmFailsNamingTheItem) {
 }
 
 TEST(CourseRender, ExcludeByTagWorksToo) {
-  std::vector<std::string> args{"render",        "--project", (course_dir() / "kluctl").string(),
-                                "-t",            "staging",   "--exclude-tag",
-                                "traefik",       "--exclude-tag", "cloudnative-pg"};
+  std::vector<std::string> args{"render",  "--project",     (course_dir() / "kluctl").string(),
+                                "-t",      "staging",       "--exclude-tag",
+                                "traefik", "--exclude-tag", "cloudnative-pg"};
   auto r = run_gantry(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(doc::parse_yaml_stream(r.out, "stdout").size(), 22u);
@@ -118,7 +118,8 @@ TEST(CourseRender, OnlyOneServiceByDir) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto objs = doc::parse_yaml_stream(r.out, "stdout");
   EXPECT_EQ(objs.size(), 7u);
-  for (const auto& o : objs) EXPECT_EQ(o.find_path({"metadata", "namespace"})->as_string(), "demo-app");
+  for (const auto& o : objs)
+    EXPECT_EQ(o.find_path({"metadata", "namespace"})->as_string(), "demo-app");
 }
 
 TEST(CourseRender, UnknownTargetListsKnownOnes) {

@@ -14,7 +14,9 @@ namespace fs = std::filesystem;
 using testing::run_gantry;
 using testing::source_dir;
 
-std::string shop() { return (source_dir() / "examples/shop").string(); }
+std::string shop() {
+  return (source_dir() / "examples/shop").string();
+}
 
 const doc::Value& find(const std::vector<doc::Value>& objs, std::string_view kind,
                        std::string_view name) {
@@ -50,7 +52,8 @@ TEST(RenderExample, StagingAndProductionDiffer) {
   EXPECT_EQ(find(p, "Job", "api-migrate-1-3-2").find_path({"metadata", "namespace"})->as_string(),
             "shop");
   const auto& worker = find(p, "Deployment", "worker");
-  auto args = worker.find_path({"spec", "template", "spec", "containers"})->as_list()[0].find("args");
+  auto args =
+      worker.find_path({"spec", "template", "spec", "containers"})->as_list()[0].find("args");
   ASSERT_NE(args, nullptr);
   ASSERT_EQ(args->as_list().size(), 3u);
   EXPECT_EQ(args->as_list()[2].as_string(), "--queue=invoices");

@@ -37,7 +37,11 @@ ProcessResult run_gantry(const std::vector<std::string>& args, const fs::path& c
   return run_process(argv, opts);
 }
 
-fs::path source_dir() { return GANTRY_SOURCE_DIR; }
-fs::path course_dir() { return GANTRY_COURSE_DIR; }
+fs::path source_dir() {
+  return GANTRY_SOURCE_DIR;
+}
+fs::path course_dir() {
+  return GANTRY_COURSE_DIR;
+}
 
 }  // namespace gantry::testing

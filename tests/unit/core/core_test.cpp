@@ -21,7 +21,8 @@ TEST(Base64, RoundTripsAllLengths) {
   EXPECT_EQ(base64_encode("foo"), "Zm9v");
   EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
   std::string all;
-  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  for (int i = 0; i < 256; ++i)
+    all += static_cast<char>(i);
   for (size_t n = 0; n < all.size(); n += 7) {
     auto s = all.substr(0, n);
     EXPECT_EQ(base64_decode(base64_encode(s)), s);

@@ -25,7 +25,8 @@ render::RenderResult render_dir(const TempDir& dir, const std::string& target = 
 std::vector<doc::Value> objects(const render::RenderResult& r) {
   std::vector<doc::Value> out;
   for (const auto& i : r.items)
-    for (const auto& o : i.objects) out.push_back(o.body);
+    for (const auto& o : i.objects)
+      out.push_back(o.body);
   return out;
 }
 
@@ -252,7 +253,8 @@ TEST(RenderProjectErrors, IgnoreMissingVarsFile) {
   TempDir d;
   write_basic_project(d);
   d.write("deployment.yaml",
-          "vars:\n  - file: vars/missing.yaml\n    ignoreMissing: true\ndeployments:\n  - path: base\n");
+          "vars:\n  - file: vars/missing.yaml\n    ignoreMissing: true\ndeployments:\n  - path: "
+          "base\n");
   EXPECT_EQ(objects(render_dir(d, "dev")).size(), 1u);
 }
 
@@ -278,11 +280,13 @@ TEST(RenderProjectErrors, PathEscapingTheProject) {
 TEST(RenderProjectErrors, AliasBomb) {
   TempDir d;
   write_basic_project(d);
-  std::string bomb = "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  std::string bomb =
+      "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
   std::string prev = "a";
   for (char c = 'b'; c <= 'j'; ++c) {
     bomb += std::string(1, c) + ": &" + c + " [";
-    for (int i = 0; i < 9; ++i) bomb += std::string(i ? "," : "") + "*" + prev;
+    for (int i = 0; i < 9; ++i)
+      bomb += std::string(i ? "," : "") + "*" + prev;
     bomb += "]\n";
     prev = std::string(1, c);
   }
