@@ -16,6 +16,8 @@
 // MarshalIndent with `indent` spaces plus the final newline kubectl prints.
 #include "doc/json.h"
 
+#include "core/utf8.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -231,24 +233,6 @@ class JsonReader {
     }
   }
 
-  static void append_utf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
   std::optional<uint32_t> hex4(size_t at) const {
     if (at + 4 > s_.size()) return std::nullopt;
     uint32_t v = 0;
@@ -266,36 +250,6 @@ class JsonReader {
       v = (v << 4) | d;
     }
     return v;
-  }
-
-  // Length of the valid UTF-8 sequence at pos_ (0 when invalid).
-  size_t utf8_sequence() const {
-    const auto* p = reinterpret_cast<const unsigned char*>(s_.data()) + pos_;
-    size_t left = s_.size() - pos_;
-    unsigned char c = p[0];
-    size_t n;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      n = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 4;
-      cp = c & 0x07;
-    } else {
-      return 0;
-    }
-    if (left < n) return 0;
-    for (size_t k = 1; k < n; ++k) {
-      if ((p[k] & 0xC0) != 0x80) return 0;
-      cp = (cp << 6) | (p[k] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return 0;
-    return n;
   }
 
   std::string string() {
@@ -319,7 +273,8 @@ class JsonReader {
       }
       if (c < 0x20) fail("control character in string (must be escaped)");
       if (c >= 0x80) {
-        size_t n = utf8_sequence();
+        uint32_t cp_unused = 0;
+        size_t n = utf8_decode(s_, pos_, cp_unused);
         if (!n) fail("invalid UTF-8 in string");
         out.append(s_.data() + pos_, n);
         pos_ += n;
@@ -374,7 +329,7 @@ class JsonReader {
           } else if (code >= 0xDC00 && code <= 0xDFFF) {
             code = 0xFFFD;
           }
-          append_utf8(out, code);
+          utf8_append(out, code);
           continue;
         }
         default:

@@ -69,6 +69,8 @@
 // or an exponent so they read back as floats.
 #include "doc/yaml.h"
 
+#include "core/utf8.h"
+
 #include <yaml.h>
 
 #include <algorithm>
@@ -100,42 +102,6 @@ inline size_t utf8_width(unsigned char c) {
   if ((c & 0xF0) == 0xE0) return 3;
   if ((c & 0xF8) == 0xF0) return 4;
   return 1;  // invalid lead byte; callers validate first
-}
-
-bool valid_utf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    size_t n;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      n = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (static_cast<size_t>(end - p) < n) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((p[k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[k] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    p += n;
-  }
-  return true;
 }
 
 // Maps libyaml mark indexes (which count characters) to byte offsets. Marks
@@ -1391,7 +1357,7 @@ enum class Style : uint8_t { kPlain, kSingle, kDouble, kLiteral };
 // A string as the emitter writes it: base64 when it is not valid UTF-8
 // (tagged !!binary), with the analysis of the text that is written.
 struct ScalarText {
-  explicit ScalarText(const std::string& value) : text(value), binary(!valid_utf8(value)) {
+  explicit ScalarText(const std::string& value) : text(value), binary(!utf8_valid(value)) {
     if (binary) {
       encoded = base64_encode(value);
       text = encoded;

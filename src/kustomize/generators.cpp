@@ -15,42 +15,11 @@
 
 #include "core/base64.h"
 #include "core/digest.h"
+#include "core/utf8.h"
 
 namespace gantry::kustomize::detail {
 
 namespace {
-
-// Decodes one UTF-8 sequence at s[i]; returns its length, 0 when invalid.
-size_t utf8_len(std::string_view s, size_t i, uint32_t& cp) {
-  auto c = static_cast<unsigned char>(s[i]);
-  size_t n = 0;
-  if (c < 0x80) {
-    cp = c;
-    return 1;
-  }
-  if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-      cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return n;
-}
 
 void go_string(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
@@ -94,7 +63,7 @@ void go_string(std::string& out, std::string_view s) {
       continue;
     }
     uint32_t cp = 0;
-    size_t n = utf8_len(s, i, cp);
+    size_t n = utf8_decode(s, i, cp);
     if (n == 0) {
       out += "\\ufffd";
       ++i;
@@ -255,16 +224,6 @@ std::string secret_base64(std::string_view s) {
   return out;
 }
 
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    uint32_t cp = 0;
-    size_t n = utf8_len(s, i, cp);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
-
 bool valid_env_name(const std::string& k) {
   if (k.empty()) return false;
   if (std::isdigit(static_cast<unsigned char>(k[0]))) return false;
@@ -372,7 +331,7 @@ Res generate(const GeneratorArgs& g, const GeneratorOptions& global, const FileR
   for (auto& [k, v] : kvs) {
     if (secret)
       data.set(k, secret_base64(v));
-    else if (valid_utf8(v))
+    else if (utf8_valid(v))
       data.set(k, v);
     else
       binary.set(k, base64_encode(v));

@@ -1,5 +1,7 @@
 #include "template/text.h"
 
+#include "core/utf8.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -30,25 +32,6 @@ char to_upper(char c) {
 }
 
 }  // namespace
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 uint32_t next_code_point(std::string_view s, size_t& i) {
   auto b0 = static_cast<unsigned char>(s[i]);
@@ -153,7 +136,7 @@ bool unescape_python(std::string_view in, std::string* out) {
           cp = cp * 16 + static_cast<uint32_t>(h);
         }
         if (cp > 0x10FFFF) return false;
-        append_utf8(*out, cp);
+        utf8_append(*out, cp);
         i += n;
         break;
       }
@@ -162,7 +145,7 @@ bool unescape_python(std::string_view in, std::string* out) {
           uint32_t cp = static_cast<uint32_t>(e - '0');
           for (int k = 0; k < 2 && i + 1 < in.size() && in[i + 1] >= '0' && in[i + 1] <= '7'; ++k)
             cp = cp * 8 + static_cast<uint32_t>(in[++i] - '0');
-          append_utf8(*out, cp);
+          utf8_append(*out, cp);
         } else {
           *out += '\\';
           *out += e;

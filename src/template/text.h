@@ -24,9 +24,6 @@ inline bool is_py_space(char c) {
 // their backslash, as Python does. False on a malformed \x/\u/\U escape.
 bool unescape_python(std::string_view in, std::string* out);
 
-// Appends the UTF-8 encoding of a code point (invalid ones become U+FFFD).
-void append_utf8(std::string& out, uint32_t cp);
-
 // Decodes the code point at s[i] and advances i; a byte that does not start a
 // valid sequence decodes as itself (0x80-0xFF) and advances one byte.
 uint32_t next_code_point(std::string_view s, size_t& i);

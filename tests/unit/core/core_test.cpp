@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/process.h"
+#include "core/utf8.h"
 #include "support/fixtures.h"
 
 namespace gantry {
@@ -90,6 +91,40 @@ TEST(Process, CapturesOutputExitCodeAndInput) {
   short_timeout.timeout = std::chrono::milliseconds(100);
   auto slow = run_process({"sleep", "5"}, short_timeout);
   EXPECT_TRUE(slow.timed_out);
+}
+
+}  // namespace
+}  // namespace gantry
+
+namespace gantry {
+namespace {
+
+TEST(Utf8, DecodesValidAndRejectsInvalidSequences) {
+  uint32_t cp = 0;
+  EXPECT_EQ(utf8_decode("a", 0, cp), 1u);
+  EXPECT_EQ(cp, 'a');
+  EXPECT_EQ(utf8_decode("\xC3\xA9", 0, cp), 2u);  // é
+  EXPECT_EQ(cp, 0xE9u);
+  EXPECT_EQ(utf8_decode("\xF0\x9F\x98\x80", 0, cp), 4u);  // 😀
+  EXPECT_EQ(cp, 0x1F600u);
+  EXPECT_EQ(utf8_decode("\xC0\xAF", 0, cp), 0u);          // overlong '/'
+  EXPECT_EQ(utf8_decode("\xED\xA0\x80", 0, cp), 0u);      // surrogate
+  EXPECT_EQ(utf8_decode("\xF4\x90\x80\x80", 0, cp), 0u);  // above U+10FFFF
+  EXPECT_EQ(utf8_decode("\xE2\x82", 0, cp), 0u);          // truncated
+  EXPECT_EQ(utf8_decode("x", 1, cp), 0u);                 // past the end
+  EXPECT_TRUE(utf8_valid("plain \xC3\xA9 \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(utf8_valid("bad \xFF"));
+}
+
+TEST(Utf8, EncodesAndReplacesInvalidCodePoints) {
+  std::string out;
+  for (uint32_t cp : {0x41u, 0xE9u, 0x20ACu, 0x1F600u})
+    utf8_append(out, cp);
+  EXPECT_EQ(out, "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
+  out.clear();
+  utf8_append(out, 0xD800);
+  utf8_append(out, 0x110000);
+  EXPECT_EQ(out, "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 }  // namespace
