@@ -259,4 +259,28 @@ int run_copy_like(const std::string& src_text, const std::string& dst_text, cons
   return 0;
 }
 
+void add_copy_like_command(CLI::App& app, Action& action, const CopyLikeCommand& spec) {
+  struct Flags {
+    std::string src, dst;
+    RegistryFlags reg;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(spec.name, spec.description);
+  cmd->add_option("source", f->src, spec.source_help)->required();
+  cmd->add_option("destination", f->dst, spec.destination_help)->required();
+  add_registry_flags(cmd, f->reg, spec.copy_creds);
+  if (spec.platform_flag)
+    cmd->add_option("--platform", f->reg.platform,
+                    "From an index copy only this platform's image (os/arch[/variant])");
+  cmd->add_option("-j,--jobs", f->reg.jobs, "Parallel blob transfers (default 4)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option(
+      "--chunk-size", f->reg.chunk_size,
+      "Upload blobs larger than this many bytes in chunks (PATCH); default: one request");
+  const char* verb = spec.name;
+  cmd->callback([f, verb, &action] {
+    action = [f, verb] { return run_copy_like(f->src, f->dst, f->reg, verb); };
+  });
+}
+
 }  // namespace gantry::cli

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/command.h"
 #include "oci/copy.h"
 #include "oci/registry.h"
 
@@ -72,5 +73,17 @@ class Progress {
 
 int run_copy_like(const std::string& src, const std::string& dst, const RegistryFlags& f,
                   const char* verb);
+
+// push, pull and copy are one operation (copy SOURCE to DESTINATION) with
+// different names, help texts and flags.
+struct CopyLikeCommand {
+  const char* name;
+  const char* description;
+  const char* source_help;
+  const char* destination_help;
+  bool platform_flag;  // --platform: copy one platform of an index
+  bool copy_creds;     // --src-creds/--dest-creds as well as --creds
+};
+void add_copy_like_command(CLI::App& app, Action& action, const CopyLikeCommand& spec);
 
 }  // namespace gantry::cli
