@@ -240,7 +240,20 @@ class Loader {
     load_vars(entry.find("vars"), dir, child.vars);
 
     if (include) {
-      load(item_dir, std::move(child), out);
+      try {
+        load(item_dir, std::move(child), out);
+      } catch (Error& e) {
+        // Point at this include: line when the failure (a cycle, a missing
+        // deployment.yaml) has no position of its own.
+        if (e.where().line == 0) {
+          Error located(target.span().location(), e.why(), e.code());
+          const auto& ctx = e.context();
+          for (auto c = ctx.rbegin(); c != ctx.rend(); ++c)
+            located.add_context(*c);
+          throw located;
+        }
+        throw;
+      }
       return;
     }
     Item item;
