@@ -1,0 +1,88 @@
+// gantry update: byte-precise rewriting of image tags and marked scalars in YAML manifests.
+//
+// Every YAML file is parsed with the document model; the edits replace exactly
+// the bytes of the targeted scalars (SourceSpan begin..end, quotes included),
+// so comments, quoting style, indentation, key order and line endings stay as
+// they were. Three kinds of targets:
+//  - markers: a scalar whose line ends in the comment `# NAME` gets VALUE;
+//  - images: every `image:` field whose image name (without tag/digest)
+//    equals NAME gets its tag replaced (registry and name kept);
+//  - kustomization files: `images:` entries whose `name` equals NAME get
+//    `newTag` set (a `newTag:` line is inserted when absent).
+// Quoting: quoted scalars keep their quote style; a plain scalar stays plain
+// unless the new value, written plain, would resolve to a different type than
+// the old value (or would not parse back as itself); then it is double-quoted.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "doc/value.h"
+
+namespace gantry::automation {
+
+struct UpdateOptions {
+  std::vector<std::pair<std::string, std::string>> markers;  // NAME, VALUE
+  std::vector<std::pair<std::string, std::string>> images;   // image NAME, TAG
+};
+
+// One edit as reported to the user: file:line: old -> new.
+struct Change {
+  std::string file;
+  uint32_t line = 0;
+  std::string old_text;  // the scalar's bytes as written ("" for an inserted line)
+  std::string new_text;  // the bytes written instead
+  std::string str() const;
+};
+
+// One byte-range replacement in the original text.
+struct Edit {
+  size_t begin = 0;
+  size_t end = 0;
+  std::string text;
+};
+
+struct FileUpdate {
+  std::string path;  // as given (also used in messages)
+  std::string original;
+  std::string updated;
+  std::vector<Edit> edits;  // sorted, non-overlapping
+  std::vector<Change> changes;
+  bool changed() const { return !edits.empty(); }
+};
+
+struct UpdatePlan {
+  std::vector<FileUpdate> files;   // only the files that change
+  std::vector<std::string> notes;  // things skipped on purpose (digest-pinned images ...)
+  size_t change_count() const;
+};
+
+// Plans the edits of one file's text. Throws Error (file:line) for text that
+// is not YAML and for a marker that is not on a scalar.
+FileUpdate update_text(std::string_view text, const std::string& filename,
+                       const UpdateOptions& opts, std::vector<std::string>& notes);
+
+// Every *.yaml / *.yml file below `dir` (recursively, skipping .git), sorted.
+std::vector<std::filesystem::path> find_yaml_files(const std::filesystem::path& dir);
+
+// Reads and plans every file first; throws before anything is written.
+UpdatePlan plan_update(const std::filesystem::path& dir, const UpdateOptions& opts);
+
+// Writes every changed file with write_file_atomic.
+void apply_update(const UpdatePlan& plan);
+
+// A unified diff (3 lines of context) of one planned file.
+std::string unified_diff(const FileUpdate& f);
+
+// How `value` is written in place of a scalar `old` (see the quoting rule above).
+std::string format_scalar(const doc::Value& old, std::string_view value);
+
+// True if `value` written as a plain scalar in block context reads back as the
+// string `value`.
+bool plain_string_ok(std::string_view value);
+
+}  // namespace gantry::automation
