@@ -108,18 +108,21 @@ inline size_t utf8_width(unsigned char c) {
 // arrive roughly in order, so a cursor that walks forward and back is cheap.
 class OffsetMap {
  public:
+  // libyaml skips a leading byte order mark without counting it, so indexes
+  // start after it.
   explicit OffsetMap(std::string_view text) : text_(text) {
-    ascii_ = std::all_of(text.begin(), text.end(),
+    if (text_.substr(0, 3) == "\xEF\xBB\xBF") base_ = bytes_ = 3;
+    ascii_ = std::all_of(text.begin() + static_cast<std::ptrdiff_t>(base_), text.end(),
                          [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   }
 
   size_t byte(size_t char_index) {
-    if (ascii_) return std::min(char_index, text_.size());
+    if (ascii_) return std::min(base_ + char_index, text_.size());
     while (chars_ < char_index && bytes_ < text_.size()) {
       bytes_ += utf8_width(static_cast<unsigned char>(text_[bytes_]));
       ++chars_;
     }
-    while (chars_ > char_index && bytes_ > 0) {
+    while (chars_ > char_index && bytes_ > base_) {
       do {
         --bytes_;
       } while (bytes_ > 0 && (static_cast<unsigned char>(text_[bytes_]) & 0xC0) == 0x80);
@@ -131,6 +134,7 @@ class OffsetMap {
  private:
   std::string_view text_;
   bool ascii_ = true;
+  size_t base_ = 0;
   size_t chars_ = 0;
   size_t bytes_ = 0;
 };
@@ -567,13 +571,9 @@ class Reader {
   [[noreturn]] void fail_at(const yaml_mark_t& m, std::string why) const;
   [[noreturn]] void fail_parser(const yaml_parser_t& p) const;
   Location location_of_offset(size_t offset) const;
-  // 1-based line and column of a libyaml mark. libyaml counts a leading byte
-  // order mark as a column; editors do not.
+  // 1-based line and column of a libyaml mark (a byte order mark is not counted).
   static uint32_t line_of(const yaml_mark_t& m) { return static_cast<uint32_t>(m.line + 1); }
-  uint32_t column_of(const yaml_mark_t& m) const {
-    size_t skip = bom_ && m.line == 0 && m.column > 0 ? 1 : 0;
-    return static_cast<uint32_t>(m.column + 1 - skip);
-  }
+  static uint32_t column_of(const yaml_mark_t& m) { return static_cast<uint32_t>(m.column + 1); }
   void skip_properties(size_t& pos, uint32_t& line, uint32_t& column, size_t limit) const;
 
   // Phase 2
@@ -852,7 +852,9 @@ std::vector<Value> Reader::run() {
   Parser parser;
   yaml_parser_set_input_string(&parser.p, reinterpret_cast<const unsigned char*>(text_.data()),
                                text_.size());
-  yaml_parser_set_encoding(&parser.p, YAML_UTF8_ENCODING);
+  // UTF-8 always; but with a byte-order mark libyaml must detect the
+  // encoding itself, which is what makes it skip the mark.
+  if (!bom_) yaml_parser_set_encoding(&parser.p, YAML_UTF8_ENCODING);
   for (;;) {
     Event ev;
     if (!yaml_parser_parse(&parser.p, &ev.e)) fail_parser(parser.p);

@@ -467,3 +467,26 @@ TEST(YamlValues, TypedAccessErrorsPointIntoTheFile) {
 
 }  // namespace
 }  // namespace gantry::doc
+
+namespace gantry::doc {
+namespace {
+
+TEST(YamlReaderBom, ByteOrderMarkIsSkippedAndSpansStayByteExact) {
+  const std::string text =
+      "\xEF\xBB\xBF"
+      "apiVersion: v1\nkind: ConfigMap\n";
+  auto docs = parse_yaml_stream(text, "bom.yaml");
+  ASSERT_EQ(docs.size(), 1u);
+  const Value* kind = docs[0].find("kind");
+  ASSERT_NE(kind, nullptr);
+  EXPECT_EQ(kind->as_string(), "ConfigMap");
+  EXPECT_EQ(kind->span().line, 2u);
+  EXPECT_EQ(kind->span().column, 7u);
+  EXPECT_EQ(text.substr(kind->span().begin, kind->span().end - kind->span().begin), "ConfigMap");
+  const Value* api = docs[0].find("apiVersion");
+  EXPECT_EQ(text.substr(api->span().begin, api->span().end - api->span().begin), "v1");
+  EXPECT_EQ(docs[0].as_map()[0].key_span.column, 1u);
+}
+
+}  // namespace
+}  // namespace gantry::doc
