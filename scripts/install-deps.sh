@@ -14,6 +14,7 @@ TEST_PACKAGES=(
   python3 python3-jinja2 python3-yaml bc   # peers for the render benchmark
   clang libclang-rt-14-dev              # libFuzzer targets
   docker-registry skopeo apache2-utils openssl curl   # OCI registry tests and benchmark (htpasswd -B)
+  patch                                 # gantry update --dry-run diffs are checked with patch(1)
 )
 
 want=("${BUILD_PACKAGES[@]}")
