@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The quick start: install what is needed, build gantry, and run the main job
-# on the example project (examples/shop): render it for staging and production.
+# on the example project (examples/shop): render it for staging and production,
+# then show the image-tag bump CI would make (gantry update --dry-run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --build-only
@@ -14,3 +15,6 @@ echo "== gantry render -t production, written one file per object to build/rende
 rm -rf build/rendered/production
 "$GANTRY" render --project examples/shop -t production -o build/rendered/production
 find build/rendered/production -type f | sort >&2
+
+echo "== gantry update --dry-run: bump every # STAGING_IMAGE_TAG marker to 1.5.0 (shows the diff, writes nothing)" >&2
+"$GANTRY" update examples/shop --marker STAGING_IMAGE_TAG=1.5.0 --dry-run

@@ -415,10 +415,23 @@ std::vector<fs::path> find_yaml_files(const fs::path& dir) {
   return out;
 }
 
+// Whether a file names any marker or image asked for. Files that do not are
+// not parsed at all: deployment projects are full of Jinja templates such as
+// `replicas: {{ x }}` that are not YAML until rendered, and they must not
+// stop an update that does not concern them.
+bool mentions_a_target(std::string_view text, const UpdateOptions& opts) {
+  for (const auto& [name, value] : opts.markers)
+    if (text.find(name) != std::string_view::npos) return true;
+  for (const auto& [name, tag] : opts.images)
+    if (text.find(name) != std::string_view::npos) return true;
+  return false;
+}
+
 UpdatePlan plan_update(const fs::path& dir, const UpdateOptions& opts) {
   UpdatePlan plan;
   for (const auto& path : find_yaml_files(dir)) {
     std::string text = read_file(path);
+    if (!mentions_a_target(text, opts)) continue;
     FileUpdate f = update_text(text, path.string(), opts, plan.notes);
     if (f.changed()) plan.files.push_back(std::move(f));
   }

@@ -153,7 +153,7 @@ TEST(UpdateCli, ReportsChangesAndNotes) {
 TEST(UpdateCli, BadInputWritesNothing) {
   TempDir dir;
   dir.write("a.yaml", "v: 1.0.0 # M\n");
-  dir.write("z.yaml", "key: [unclosed\n");
+  dir.write("z.yaml", "key: [unclosed\nv: 1.0.0 # M\n");
   ProcessResult r = run_gantry({"update", dir.path().string(), "--marker", "M=2.0.0"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, HasSubstr("z.yaml:"));

@@ -201,7 +201,7 @@ TEST(UpdateDir, SkipsGitAndFindsYamlRecursively) {
 TEST(UpdateDir, ABadFileStopsEverythingBeforeAnyWrite) {
   testing::TempDir dir;
   dir.write("a.yaml", "v: 1 # M\n");
-  dir.write("b.yaml", "x: [1\n");
+  dir.write("b.yaml", "x: [1\ny: 1 # M\n");
   dir.write("c.yaml", "nested: # M\n  k: v\n");
   EXPECT_THROW(plan_update(dir.path(), marker("M", "2")), Error);
   fs::remove(dir.path() / "b.yaml");
@@ -212,6 +212,20 @@ TEST(UpdateDir, ABadFileStopsEverythingBeforeAnyWrite) {
     EXPECT_THAT(e.str(), HasSubstr("c.yaml:1: marker # M is on key 'nested'"));
   }
   EXPECT_EQ(read_file(dir.path() / "a.yaml"), "v: 1 # M\n");
+}
+
+TEST(UpdateDir, TemplatesThatNameNoTargetAreNotParsed) {
+  testing::TempDir dir;
+  dir.write("config/staging.yaml", "api:\n  version: 1.0.0 # STAGING_IMAGE_TAG\n");
+  // Not YAML until rendered, like the course's manifests.
+  dir.write("manifests/Deployment.yaml",
+            "spec:\n  replicas: {{ api.replicas }}\n  image: x:{{ api.version }}\n");
+  UpdatePlan plan = plan_update(dir.path(), marker("STAGING_IMAGE_TAG", "1.2.3"));
+  ASSERT_EQ(plan.files.size(), 1u);
+  EXPECT_EQ(plan.files[0].updated, "api:\n  version: 1.2.3 # STAGING_IMAGE_TAG\n");
+  // A template that does name the target must still be valid YAML.
+  dir.write("manifests/Other.yaml", "replicas: {{ n }} # STAGING_IMAGE_TAG\n");
+  EXPECT_THROW(plan_update(dir.path(), marker("STAGING_IMAGE_TAG", "1.2.3")), Error);
 }
 
 }  // namespace
