@@ -1850,6 +1850,28 @@ struct SchemaCheck {
   }
 };
 
+// Sets `to`'s status to `from`'s, or removes it when `from` has none.
+void take_status(Value& to, const Value& from) {
+  if (const Value* st = from.find("status")) {
+    to.set("status", *st);
+  } else {
+    to.erase("status");
+  }
+}
+
+// What an update or patch writes: through the status subresource only the
+// status changes; through the main resource the status stays as it is when
+// the type has a status subresource.
+Value split_status(const ResourceType& t, const Route& r, const Value& current, Value requested) {
+  if (r.subresource == "status") {
+    Value next = current;
+    take_status(next, requested);
+    return next;
+  }
+  if (t.status_subresource) take_status(requested, current);
+  return requested;
+}
+
 void check_custom_resource(const ResourceType& t, Value& obj, const http::ServerRequest& req) {
   if (!t.custom || !t.schema) return;
   SchemaCheck c;
@@ -2015,26 +2037,7 @@ Value Api::Impl::update(const http::ServerRequest& req, const ResourceType& t, c
   if (!cur) not_found(t, r.name);
   std::string brv = meta_str(body, "resourceVersion");
   if (!brv.empty() && brv != meta_str(*cur, "resourceVersion")) rv_conflict(t, r.name);
-  Value next;
-  if (r.subresource == "status") {
-    next = *cur;
-    const Value* st = body.find("status");
-    if (st) {
-      next.set("status", *st);
-    } else {
-      next.erase("status");
-    }
-  } else {
-    next = std::move(body);
-    if (t.status_subresource) {
-      const Value* st = cur->find("status");
-      if (st) {
-        next.set("status", *st);
-      } else {
-        next.erase("status");
-      }
-    }
-  }
+  Value next = split_status(t, r, *cur, std::move(body));
   check_custom_resource(t, next, req);
   normalize(t, next);
   validate(t, next, false);
@@ -2102,26 +2105,7 @@ Value Api::Impl::patch(const http::ServerRequest& req, const ResourceType& t, co
   if (meta_str(patched, "name") != r.name)
     bad_request("the name of the object (" + meta_str(patched, "name") +
                 ") does not match the name on the URL (" + r.name + ")");
-  Value next;
-  if (r.subresource == "status") {
-    next = *cur;
-    const Value* st = patched.find("status");
-    if (st) {
-      next.set("status", *st);
-    } else {
-      next.erase("status");
-    }
-  } else {
-    next = std::move(patched);
-    if (t.status_subresource) {
-      const Value* st = cur->find("status");
-      if (st) {
-        next.set("status", *st);
-      } else {
-        next.erase("status");
-      }
-    }
-  }
+  Value next = split_status(t, r, *cur, std::move(patched));
   next.set("apiVersion", cur->get_string("apiVersion"));
   next.set("kind", t.kind);
   check_custom_resource(t, next, req);
@@ -2283,14 +2267,7 @@ Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, co
     if (t.kind == "CustomResourceDefinition" && !t.custom) rebuild_crd_types();
     return present(t, p);
   }
-  if (t.status_subresource && !status_sub) {
-    const Value* st = cur->find("status");
-    if (st) {
-      merged.set("status", *st);
-    } else {
-      merged.erase("status");
-    }
-  }
+  if (t.status_subresource && !status_sub) take_status(merged, *cur);
   normalize(t, merged);
   validate(t, merged, false);
   write_managed(merged, entries, t);
