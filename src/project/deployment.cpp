@@ -5,6 +5,7 @@
 #include "core/file.h"
 #include "doc/merge.h"
 #include "doc/yaml.h"
+#include "project/fields.h"
 #include "template/engine.h"
 
 namespace gantry::project {
@@ -21,26 +22,6 @@ struct Scope {
   std::string override_namespace;
   std::vector<std::string> tags;
 };
-
-// Fields of kluctl's format that do not change what gets rendered; accepted
-// so that kluctl projects load unchanged.
-constexpr std::string_view kIgnoredItemFields[] = {"alwaysDeploy", "skipDeleteIfTags", "onlyRender",
-                                                   "deleteObjects", "message"};
-
-void check_keys(const doc::Value& map, std::initializer_list<std::string_view> known,
-                std::string_view what, bool allow_ignored = false) {
-  for (const auto& m : map.as_map()) {
-    if (std::find(known.begin(), known.end(), m.key) != known.end()) continue;
-    if (allow_ignored && std::find(std::begin(kIgnoredItemFields), std::end(kIgnoredItemFields),
-                                   m.key) != std::end(kIgnoredItemFields))
-      continue;
-    std::string list;
-    for (auto k : known)
-      list += (list.empty() ? "" : ", ") + std::string(k);
-    throw Error(m.key_span.location(), "unknown field \"" + m.key + "\" in " + std::string(what) +
-                                           " (known: " + list + ")");
-  }
-}
 
 std::vector<std::string> string_list(const doc::Value* v, std::string_view what) {
   std::vector<std::string> out;
@@ -103,10 +84,10 @@ class Loader {
     doc::Value d = doc::parse_yaml(text, file.string());
     if (d.is_null()) d = doc::Value::map();
     if (!d.is_map()) d.fail("a deployment.yaml must be a mapping");
-    check_keys(d,
-               {"vars", "deployments", "commonLabels", "commonAnnotations", "overrideNamespace",
-                "tags", "args", "ignoreForDiff", "templateExcludes"},
-               "deployment.yaml");
+    check_fields(d,
+                 {"vars", "deployments", "commonLabels", "commonAnnotations", "overrideNamespace",
+                  "tags", "args", "ignoreForDiff", "templateExcludes"},
+                 "deployment.yaml");
 
     load_vars(d.find("vars"), dir, scope.vars);
     if (const doc::Value* l = d.find("commonLabels")) merge_string_map(scope.common_labels, *l);
@@ -147,7 +128,8 @@ class Loader {
     if (!vars->is_list()) vars->fail("vars must be a list of entries (file: or values:)");
     for (const auto& entry : vars->as_list()) {
       if (!entry.is_map()) entry.fail("a vars entry must be a mapping with file: or values:");
-      check_keys(entry, {"file", "values", "ignoreMissing", "when", "noOverride"}, "a vars entry");
+      check_fields(entry, {"file", "values", "ignoreMissing", "when", "noOverride"},
+                   "a vars entry");
       if (!truthy_when(entry, ctx, engine_)) continue;
       doc::Value loaded;
       if (const doc::Value* f = entry.find("file")) {
@@ -198,10 +180,12 @@ class Loader {
                  std::vector<Item>& out) {
     if (!entry.is_map())
       entry.fail("a deployment item must be a mapping (path:, include: or barrier:)");
-    check_keys(
+    check_fields(
         entry,
         {"path", "include", "barrier", "git", "tags", "when", "waitReadiness", "vars", "message"},
-        "a deployment item", true);
+        "a deployment item",
+        // kluctl fields that do not change what gets rendered
+        {"alwaysDeploy", "skipDeleteIfTags", "onlyRender", "deleteObjects"});
     if (!truthy_when(entry, scope.vars, engine_)) return;
 
     if (const doc::Value* b = entry.find("barrier")) {

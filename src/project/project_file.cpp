@@ -5,34 +5,14 @@
 #include "core/file.h"
 #include "doc/merge.h"
 #include "doc/yaml.h"
+#include "project/fields.h"
 #include "template/engine.h"
 
 namespace gantry::project {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-void check_keys(const doc::Value& map, std::initializer_list<std::string_view> known,
-                std::string_view what) {
-  for (const auto& m : map.as_map()) {
-    if (std::find(known.begin(), known.end(), m.key) != known.end()) continue;
-    std::string list;
-    for (auto k : known)
-      list += (list.empty() ? "" : ", ") + std::string(k);
-    throw Error(m.key_span.location(), "unknown field \"" + m.key + "\" in " + std::string(what) +
-                                           " (known: " + list + ")");
-  }
-}
-
-std::string string_field(const doc::Value& map, std::string_view key) {
-  const doc::Value* v = map.find(key);
-  if (!v || v->is_null()) return {};
-  if (!v->is_string()) v->fail("field \"" + std::string(key) + "\" must be a string");
-  return v->as_string();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 ProjectFile load_project_file(const fs::path& root_in) {
   ProjectFile p;
@@ -50,14 +30,15 @@ ProjectFile load_project_file(const fs::path& root_in) {
   doc::Value top = doc::parse_yaml(read_file(p.file), p.file);
   if (top.is_null()) return p;
   if (!top.is_map()) top.fail("the project file must be a mapping");
-  check_keys(top, {"targets", "args", "discriminator", "secretsConfig", "aws", "gitops"},
-             "the project file");
+  check_fields(top, {"targets", "args", "discriminator", "secretsConfig", "aws", "gitops"},
+               "the project file");
 
   if (const doc::Value* targets = top.find("targets"); targets && !targets->is_null()) {
     for (const auto& t : targets->as_list()) {
       if (!t.is_map()) t.fail("a target must be a mapping with at least a name");
-      check_keys(t, {"name", "context", "args", "discriminator", "images", "sealingConfig", "aws"},
-                 "a target");
+      check_fields(t,
+                   {"name", "context", "args", "discriminator", "images", "sealingConfig", "aws"},
+                   "a target");
       Target target;
       target.where = t.span().location();
       target.name = string_field(t, "name");
@@ -80,7 +61,7 @@ ProjectFile load_project_file(const fs::path& root_in) {
   if (const doc::Value* args = top.find("args"); args && !args->is_null()) {
     for (const auto& a : args->as_list()) {
       if (!a.is_map()) a.fail("an arg must be a mapping with a name");
-      check_keys(a, {"name", "default"}, "an arg");
+      check_fields(a, {"name", "default"}, "an arg");
       ArgSpec spec;
       spec.where = a.span().location();
       spec.name = string_field(a, "name");
