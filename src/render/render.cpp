@@ -76,16 +76,8 @@ void merge_into(doc::Value& meta, std::string_view field, const doc::Value& valu
   doc::Value& target = meta[field];
   if (target.is_null()) target = doc::Value::map();
   if (!target.is_map()) target.fail("metadata." + std::string(field) + " must be a mapping");
-  for (const auto& m : values.as_map()) {
-    doc::Value v = m.value;
-    if (!v.is_string()) {  // labels and annotations are strings in Kubernetes
-      if (v.is_bool())
-        v = doc::Value(v.as_bool() ? "true" : "false");
-      else if (v.is_int())
-        v = doc::Value(std::to_string(v.as_int()));
-    }
-    target.set(m.key, std::move(v));
-  }
+  for (const auto& m : values.as_map())
+    target.set(m.key, m.value);
 }
 
 class ItemRenderer {
@@ -148,8 +140,6 @@ class ItemRenderer {
 
   void decorate(doc::Value& obj, const project::Item& item) {
     doc::Value& meta = obj["metadata"];
-    stringify_values(meta, "labels");
-    stringify_values(meta, "annotations");
     merge_into(meta, "labels", item.common_labels);
     merge_into(meta, "annotations", item.common_annotations);
     if (!item.override_namespace.empty() &&
@@ -162,6 +152,8 @@ class ItemRenderer {
       doc::Value labels = doc::Value::object({{kDiscriminatorLabel, discriminator_}});
       merge_into(meta, "labels", labels);
     }
+    stringify_values(meta, "labels");
+    stringify_values(meta, "annotations");
   }
 
   const RenderRequest& req_;
