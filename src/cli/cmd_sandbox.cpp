@@ -32,7 +32,7 @@ int run_sandbox_command(const SandboxFlags& f) {
   o.data_dir = f.data;
   o.kubeconfig_out = f.kubeconfig_out;
   try {
-    o.ready_delay = sandbox::parse_duration(f.ready_delay);
+    o.ready_delay = parse_duration(f.ready_delay);
   } catch (Error& e) {
     throw Error("--ready-delay: " + e.why(), ExitCode::kUsage);
   }

@@ -7,6 +7,8 @@
 #include <ostream>
 #include <string>
 
+#include "core/duration.h"
+
 namespace gantry::sandbox {
 
 struct SandboxOptions {
@@ -15,9 +17,6 @@ struct SandboxOptions {
   std::filesystem::path kubeconfig_out;  // empty: <data>/kubeconfig or a temp file
   std::chrono::milliseconds ready_delay{2000};
 };
-
-// Parses "500ms", "2s", "1m", "1h30m", "0" (a bare number is seconds). Throws Error.
-std::chrono::milliseconds parse_duration(const std::string& text);
 
 // Serves until `stop` becomes true. Prints the URL and kubeconfig path to `out`
 // once the server accepts connections. Throws Error when it cannot start.
