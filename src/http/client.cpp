@@ -332,10 +332,30 @@ Response Client::send(const Request& req) const {
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-    if (!o.ca_pem.empty()) {
+    // More idle connections than curl's default of 5: with more requests in
+    // flight than that, every finished request would close the oldest idle
+    // connection and the next would pay a new TLS handshake.
+    curl_easy_setopt(h, CURLOPT_MAXCONNECTS, o.max_connections);
+    if (!o.ca_pem.empty() && o.ca_exclusive) {
+      // Only this CA: a small blob parsed per connection instead of the
+      // system bundle.
+      curl_blob ca{const_cast<char*>(o.ca_pem.data()), o.ca_pem.size(), CURL_BLOB_NOCOPY};
+      curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+      curl_easy_setopt(h, CURLOPT_CAPATH, nullptr);
+    } else if (!o.ca_pem.empty()) {
       curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, 0L);
       curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, &on_ssl_ctx);
       curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, const_cast<std::string*>(&o.ca_pem));
+    }
+    if (!o.client_cert_pem.empty()) {
+      curl_blob cert{const_cast<char*>(o.client_cert_pem.data()), o.client_cert_pem.size(),
+                     CURL_BLOB_NOCOPY};
+      curl_blob key{const_cast<char*>(o.client_key_pem.data()), o.client_key_pem.size(),
+                    CURL_BLOB_NOCOPY};
+      curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+      curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
+      curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+      curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &key);
     }
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &t);

@@ -32,8 +32,16 @@ using Headers = std::vector<Header>;
 struct ClientOptions {
   // Extra trusted CA certificates (PEM), in addition to the system bundle.
   std::string ca_pem;
+  // Trust only ca_pem, not the system bundle (kubectl's rule for a cluster CA).
+  bool ca_exclusive = false;
+  // Idle connections kept for reuse (per Client); should be at least the
+  // number of requests in flight at once.
+  long max_connections = 64;
   // Skip TLS certificate and host name verification.
   bool insecure_tls = false;
+  // A client certificate and its private key (PEM) for mutual TLS; both or neither.
+  std::string client_cert_pem;
+  std::string client_key_pem;
   std::chrono::milliseconds connect_timeout{10'000};
   // A transfer that moves no byte for this long is aborted (and retried).
   std::chrono::milliseconds stall_timeout{60'000};

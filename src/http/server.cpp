@@ -172,6 +172,7 @@ class SinkWriter : public StreamWriter {
 struct Server::Impl {
   std::unique_ptr<httplib::Server> server;
   Handler handler;
+  int listen_fd = -1;  // the listening socket, seen when httplib creates it
   std::thread thread;
 };
 
@@ -191,9 +192,11 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
   srv.set_payload_max_length(options.max_body_bytes);
   // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would
   // let a second server bind a port that is already serving.
-  srv.set_socket_options([](socket_t sock) {
+  int* listen_fd = &impl_->listen_fd;
+  srv.set_socket_options([listen_fd](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    *listen_fd = sock;
   });
   srv.set_tcp_nodelay(true);  // headers and body go out in separate writes
   srv.set_keep_alive_max_count(1000);
@@ -251,6 +254,10 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
   if (port_ <= 0)
     throw Error("cannot listen on " + options.host + ":" + std::to_string(options.port),
                 ExitCode::kExternal);
+  // The packaged cpp-httplib listens with a backlog of 5: a client opening
+  // more connections at once has its SYNs dropped and waits a second for the
+  // retransmit. Listening again on the bound socket raises the backlog.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
 }
 
 Server::~Server() {
