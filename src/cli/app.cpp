@@ -29,6 +29,10 @@ int run(int argc, char** argv) {
   add_tags_command(app, action);
   add_inspect_command(app, action);
   add_update_command(app, action);
+  add_diff_command(app, action);
+  add_deploy_command(app, action);
+  add_prune_command(app, action);
+  add_delete_command(app, action);
 
   try {
     app.parse(argc, argv);

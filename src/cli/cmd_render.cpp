@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/project_flags.h"
 #include "core/file.h"
 #include "doc/yaml.h"
 #include "render/render.h"
@@ -19,10 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct RenderFlags {
-  std::string project = ".";
-  std::string target;
-  std::vector<std::string> args;
-  std::vector<std::string> include_tags, exclude_tags, include_dirs, exclude_dirs;
+  ProjectFlags project;
   std::string output_dir;
 };
 
@@ -40,16 +38,7 @@ std::string object_file_name(const doc::Value& obj) {
 
 int run_render(const RenderFlags& f) {
   auto start = std::chrono::steady_clock::now();
-  render::RenderRequest req;
-  req.project_dir = f.project;
-  req.target = f.target;
-  for (const auto& a : f.args)
-    req.args.push_back(project::parse_cli_arg(a));
-  req.selection.include_tags = f.include_tags;
-  req.selection.exclude_tags = f.exclude_tags;
-  req.selection.include_dirs = f.include_dirs;
-  req.selection.exclude_dirs = f.exclude_dirs;
-  render::RenderResult result = render::render_project(req);
+  render::RenderResult result = render::render_project(f.project.request());
 
   if (f.output_dir.empty()) {
     std::string out;
@@ -92,17 +81,9 @@ int run_render(const RenderFlags& f) {
 void add_render_command(CLI::App& app, Action& action) {
   auto flags = std::make_shared<RenderFlags>();
   CLI::App* cmd = app.add_subcommand("render", "Render a deployment project for one target");
-  cmd->add_option("-t,--target", flags->target, "Target from .gantry.yaml / .kluctl.yaml");
-  cmd->add_option("-a,--arg", flags->args, "Set a target argument: name=value (repeatable)");
-  cmd->add_option("--project", flags->project, "Project directory (default: .)");
+  add_project_flags(cmd, flags->project, "Render");
   cmd->add_option("-o,--output-dir", flags->output_dir,
                   "Write one file per object under this directory instead of printing");
-  cmd->add_option("--include-tag", flags->include_tags, "Render only items with this tag");
-  cmd->add_option("--exclude-tag", flags->exclude_tags, "Leave out items with this tag");
-  cmd->add_option("--include-deployment-dir", flags->include_dirs,
-                  "Render only items in this directory (relative to the project)");
-  cmd->add_option("--exclude-deployment-dir", flags->exclude_dirs,
-                  "Leave out items in this directory (relative to the project)");
   cmd->callback([flags, &action] { action = [flags] { return run_render(*flags); }; });
 }
 

@@ -22,5 +22,9 @@ void add_copy_command(CLI::App& app, Action& action);
 void add_tags_command(CLI::App& app, Action& action);
 void add_inspect_command(CLI::App& app, Action& action);
 void add_update_command(CLI::App& app, Action& action);
+void add_diff_command(CLI::App& app, Action& action);
+void add_deploy_command(CLI::App& app, Action& action);
+void add_prune_command(CLI::App& app, Action& action);
+void add_delete_command(CLI::App& app, Action& action);
 
 }  // namespace gantry::cli

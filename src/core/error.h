@@ -23,6 +23,8 @@ enum class ExitCode : int {
   kInvalidInput = 3,  // bad project, YAML, template, reference ...
   kExternal = 4,      // an external system or tool failed (helm, registry, cluster, git)
   kNotFound = 5,      // a named thing does not exist (target, file, object)
+  kPartial = 6,       // the command ran, but some objects failed or are not ready
+  kRefused = 7,       // refused for safety (wrong context, empty render, no --yes)
   kInternal = 70,     // a bug in gantry
 };
 

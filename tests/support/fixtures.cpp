@@ -28,11 +28,13 @@ fs::path TempDir::write(std::string_view relative, std::string_view content) con
   return p;
 }
 
-ProcessResult run_gantry(const std::vector<std::string>& args, const fs::path& cwd) {
+ProcessResult run_gantry(const std::vector<std::string>& args, const fs::path& cwd,
+                         const std::vector<std::string>& env) {
   std::vector<std::string> argv{GANTRY_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions opts;
   opts.cwd = cwd;
+  opts.extra_env = env;
   opts.timeout = std::chrono::minutes(5);
   return run_process(argv, opts);
 }

@@ -26,9 +26,11 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// Runs the built gantry binary with `args` (cwd optional).
+// Runs the built gantry binary with `args` (cwd optional, "NAME=value"
+// environment additions optional).
 ProcessResult run_gantry(const std::vector<std::string>& args,
-                         const std::filesystem::path& cwd = {});
+                         const std::filesystem::path& cwd = {},
+                         const std::vector<std::string>& env = {});
 
 // Paths of the repository and of the course's example configuration.
 std::filesystem::path source_dir();

@@ -1,0 +1,57 @@
+// Flags shared by the commands that render a project (render, diff, deploy,
+// prune, delete) and by those that talk to a cluster.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kube/client.h"
+#include "kube/discovery.h"
+#include "render/render.h"
+
+namespace CLI {
+class App;
+}
+
+namespace gantry::cli {
+
+struct ProjectFlags {
+  std::string project = ".";
+  std::string target;
+  std::vector<std::string> args;
+  std::vector<std::string> include_tags, exclude_tags, include_dirs, exclude_dirs;
+
+  render::RenderRequest request() const;
+};
+
+// -t/--target, -a/--arg, --project and the four selection flags.
+void add_project_flags(CLI::App* cmd, ProjectFlags& f, const std::string& verb);
+
+struct ClusterFlags {
+  std::string kubeconfig;
+  std::string context;
+  size_t jobs = 16;
+  std::string output;  // "" or "json"
+  bool json() const { return output == "json"; }
+};
+
+// --kubeconfig, --context, -j/--jobs, -o/--output.
+void add_cluster_flags(CLI::App* cmd, ClusterFlags& f);
+
+// A connection to the target's cluster.
+struct Cluster {
+  std::unique_ptr<kube::Client> client;
+  std::unique_ptr<kube::RestMapper> mapper;
+};
+
+// Picks the context (a target pinned to a context uses that one and refuses
+// a different --context), loads the kubeconfig and connects. Refusals are
+// Errors with ExitCode::kRefused.
+Cluster connect(const ClusterFlags& f, const project::ResolvedTarget& target);
+
+// Asks "question [y/N]" on the terminal; without a terminal refuses (Error,
+// kRefused) with `hint` (e.g. "give --yes").
+bool confirm(const std::string& question, const std::string& hint);
+
+}  // namespace gantry::cli

@@ -1,0 +1,404 @@
+#include "kube/deploy.h"
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/parallel.h"
+#include "kube/objects.h"
+#include "kube/readiness.h"
+
+namespace gantry::kube {
+
+using doc::Value;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string ns_of(const Value& v) {
+  const Value* md = v.find("metadata");
+  return md ? md->get_string("namespace") : "";
+}
+std::string name_of(const Value& v) {
+  const Value* md = v.find("metadata");
+  return md ? md->get_string("name") : "";
+}
+
+std::string duration_text(std::chrono::milliseconds d) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  if (s >= 60 && s % 60 == 0) return std::to_string(s / 60) + "m";
+  if (s >= 1) return std::to_string(s) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
+// Serialises events from worker threads.
+class Events {
+ public:
+  explicit Events(const EventSink& sink) : sink_(sink) {}
+  void emit(DeployEvent::Kind k, std::string subject, std::string text = {}) const {
+    if (!sink_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    sink_(DeployEvent{k, std::move(subject), std::move(text)});
+  }
+
+ private:
+  const EventSink& sink_;
+  mutable std::mutex mu_;
+};
+
+bool needs_apply(Change c) {
+  return c == Change::kCreate || c == Change::kUpdate || c == Change::kPending ||
+         c == Change::kFailed;
+}
+
+bool is_kind(const Value& v, std::string_view kind, std::string_view api_prefix) {
+  return v.get_string("kind") == kind && v.get_string("apiVersion").rfind(api_prefix, 0) == 0;
+}
+bool is_namespace(const Value& v) {
+  return is_kind(v, "Namespace", "v1");
+}
+bool is_crd(const Value& v) {
+  return is_kind(v, "CustomResourceDefinition", "apiextensions.k8s.io/");
+}
+
+WaitTarget wait_target(const PlannedObject& p) {
+  return WaitTarget{*p.type, p.type->namespaced ? ns_of(p.desired) : "", name_of(p.desired),
+                    p.source};
+}
+
+// Waits until the object is gone (404) or the deadline passes.
+bool wait_gone(const Client& client, const ResourceType& t, const std::string& ns,
+               const std::string& name, Clock::time_point deadline) {
+  auto delay = std::chrono::milliseconds(50);
+  while (Clock::now() < deadline) {
+    if (!get(client, t, ns, name)) return true;
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+  }
+  return false;
+}
+
+class Deployer {
+ public:
+  Deployer(const Client& c, const render::RenderResult& r, const Plan& p, const DeployOptions& o)
+      : client_(c),
+        render_(r),
+        plan_(p),
+        opt_(o),
+        events_(o.on_event),
+        done_(p.objects.size(), 0) {}
+
+  DeployReport run() {
+    apply_namespaces_and_crds();
+    // Items in groups.
+    std::vector<size_t> group;
+    auto flush = [&] {
+      if (!group.empty()) run_group(group);
+      group.clear();
+    };
+    for (size_t i = 0; i < render_.items.size(); ++i) {
+      const project::Item& item = render_.items[i].item;
+      if (item.kind == project::Item::Kind::kBarrier) {
+        flush();
+        continue;
+      }
+      group.push_back(i);
+      if (item.wait_readiness) flush();
+    }
+    flush();
+    report_.unchanged = plan_.count(Change::kUnchanged);
+    return std::move(report_);
+  }
+
+ private:
+  void fail(const PlannedObject& p, std::string message) {
+    events_.emit(DeployEvent::Kind::kFailed, p.name(), message);
+    std::lock_guard<std::mutex> lock(mu_);
+    report_.failures.push_back(ObjectProblem{p.name(), p.source, std::move(message)});
+  }
+
+  // Applies one object for real; true on success.
+  bool apply_one(const PlannedObject& p) {
+    if (!p.type) {
+      fail(p, p.error);
+      return false;
+    }
+    ApplyOptions ao;
+    ao.field_manager = opt_.field_manager;
+    ao.force = opt_.force_conflicts;
+    ao.want_result = false;
+    ApplyResult r = apply(client_, *p.type, p.desired, ao);
+    if (r.ok()) {
+      events_.emit(DeployEvent::Kind::kApplied, p.name(),
+                   p.hook.is_hook()              ? "hook applied"
+                   : p.change == Change::kUpdate ? "configured"
+                                                 : "created");
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!p.hook.is_hook()) ++report_.applied;
+      return true;
+    }
+    std::string msg = r.message;
+    if (r.conflict())
+      msg +=
+          " (other field managers own these fields; gantry does not take them over unless "
+          "--force-conflicts is given)";
+    fail(p, msg);
+    return false;
+  }
+
+  void apply_namespaces_and_crds() {
+    std::vector<size_t> idx;
+    for (size_t i = 0; i < plan_.objects.size(); ++i) {
+      const PlannedObject& p = plan_.objects[i];
+      if ((is_namespace(p.desired) || is_crd(p.desired)) && !p.hook.is_hook()) {
+        done_[i] = 1;
+        if (needs_apply(p.change)) idx.push_back(i);
+      }
+    }
+    if (idx.empty()) return;
+    events_.emit(DeployEvent::Kind::kGroup, "namespaces and CRDs",
+                 std::to_string(idx.size()) + " objects");
+    std::vector<char> ok(idx.size(), 0);
+    parallel_for(idx.size(), opt_.jobs,
+                 [&](size_t k) { ok[k] = apply_one(plan_.objects[idx[k]]); });
+    std::vector<WaitTarget> crds;
+    for (size_t k = 0; k < idx.size(); ++k)
+      if (ok[k] && is_crd(plan_.objects[idx[k]].desired))
+        crds.push_back(wait_target(plan_.objects[idx[k]]));
+    if (!crds.empty()) {
+      auto problems = wait_ready(client_, crds, opt_.timeout, opt_.jobs, opt_.on_event);
+      report_.not_ready.insert(report_.not_ready.end(), problems.begin(), problems.end());
+    }
+  }
+
+  bool item_changes(size_t item) const {
+    for (size_t i = 0; i < plan_.objects.size(); ++i) {
+      const PlannedObject& p = plan_.objects[i];
+      if (p.item == item && !p.hook.is_hook() && needs_apply(p.change)) return true;
+    }
+    return false;
+  }
+
+  // True when none of the item's other objects existed before this deploy.
+  bool item_initial(size_t item) const {
+    for (const auto& p : plan_.objects)
+      if (p.item == item && !p.hook.is_hook() && p.live) return false;
+    return true;
+  }
+
+  // Runs the item's hooks of one phase, lowest weight first; false when one fails.
+  bool run_hooks(size_t item, bool pre) {
+    bool initial = item_initial(item);
+    std::vector<size_t> hooks;
+    for (size_t i = 0; i < plan_.objects.size(); ++i) {
+      const PlannedObject& p = plan_.objects[i];
+      if (p.item != item || !p.hook.is_hook()) continue;
+      if (pre ? p.hook.runs_pre(initial) : p.hook.runs_post(initial)) hooks.push_back(i);
+    }
+    std::stable_sort(hooks.begin(), hooks.end(), [&](size_t a, size_t b) {
+      return plan_.objects[a].hook.weight < plan_.objects[b].hook.weight;
+    });
+    for (size_t i : hooks) {
+      const PlannedObject& p = plan_.objects[i];
+      if (!p.type) {
+        fail(p, p.error);
+        return false;
+      }
+      std::string ns = p.type->namespaced ? ns_of(p.desired) : "";
+      std::string name = name_of(p.desired);
+      events_.emit(DeployEvent::Kind::kHook, p.name(),
+                   std::string(pre ? "pre-deploy" : "post-deploy") + " hook, weight " +
+                       std::to_string(p.hook.weight));
+      if (p.hook.delete_before_creation && remove(client_, *p.type, ns, name) &&
+          !wait_gone(client_, *p.type, ns, name, Clock::now() + opt_.timeout)) {
+        fail(p, "the previous hook object was not deleted within " + duration_text(opt_.timeout));
+        return false;
+      }
+      if (!apply_one(p)) return false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++report_.hooks_run;
+      }
+      if (!p.hook.wait) continue;
+      auto problems = wait_ready(client_, {wait_target(p)}, opt_.timeout, 1, opt_.on_event);
+      if (!problems.empty()) {
+        if (p.hook.delete_on_failure) remove(client_, *p.type, ns, name);
+        fail(p, "hook did not succeed: " + problems[0].message);
+        return false;
+      }
+      if (p.hook.delete_on_success) remove(client_, *p.type, ns, name);
+    }
+    return true;
+  }
+
+  void run_group(const std::vector<size_t>& items) {
+    std::string names;
+    for (size_t i : items)
+      names += (names.empty() ? "" : ", ") + render_.items[i].item.rel_dir;
+    events_.emit(DeployEvent::Kind::kGroup, names);
+    // Pre-deploy hooks, item by item in parallel.
+    std::vector<char> changes(items.size()), blocked(items.size(), 0);
+    for (size_t k = 0; k < items.size(); ++k)
+      changes[k] = item_changes(items[k]);
+    parallel_for(items.size(), opt_.jobs, [&](size_t k) {
+      if (changes[k] && !run_hooks(items[k], true)) blocked[k] = 1;
+    });
+    // Every changed object of the group.
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < plan_.objects.size(); ++i) {
+      const PlannedObject& p = plan_.objects[i];
+      if (done_[i] || p.hook.is_hook() || !needs_apply(p.change)) continue;
+      auto pos = std::find(items.begin(), items.end(), p.item);
+      if (pos == items.end()) continue;
+      if (blocked[static_cast<size_t>(pos - items.begin())]) {
+        fail(p, "not applied: a pre-deploy hook of its item failed");
+        continue;
+      }
+      todo.push_back(i);
+    }
+    std::vector<char> ok(plan_.objects.size(), 0);
+    parallel_for(todo.size(), opt_.jobs,
+                 [&](size_t k) { ok[todo[k]] = apply_one(plan_.objects[todo[k]]); });
+    // Post-deploy hooks.
+    parallel_for(items.size(), opt_.jobs, [&](size_t k) {
+      if (changes[k] && !blocked[k]) run_hooks(items[k], false);
+    });
+    // Readiness.
+    std::vector<WaitTarget> waits;
+    for (size_t k = 0; k < items.size(); ++k) {
+      if (blocked[k]) continue;
+      if (!opt_.wait && !render_.items[items[k]].item.wait_readiness) continue;
+      for (const auto& p : plan_.objects)
+        if (p.item == items[k] && !p.hook.is_hook() && p.type &&
+            (p.change == Change::kUnchanged || !needs_apply(p.change) ||
+             ok[static_cast<size_t>(&p - plan_.objects.data())]))
+          waits.push_back(wait_target(p));
+    }
+    if (!waits.empty()) {
+      auto problems = wait_ready(client_, waits, opt_.timeout, opt_.jobs, opt_.on_event);
+      std::lock_guard<std::mutex> lock(mu_);
+      report_.not_ready.insert(report_.not_ready.end(), problems.begin(), problems.end());
+    }
+  }
+
+  const Client& client_;
+  const render::RenderResult& render_;
+  const Plan& plan_;
+  const DeployOptions& opt_;
+  Events events_;
+  std::vector<char> done_;
+  std::mutex mu_;
+  DeployReport report_;
+};
+
+}  // namespace
+
+std::vector<ObjectProblem> wait_ready(const Client& client, const std::vector<WaitTarget>& targets,
+                                      std::chrono::milliseconds timeout, size_t jobs,
+                                      const EventSink& on_event) {
+  Events events(on_event);
+  auto deadline = Clock::now() + timeout;
+  struct State {
+    bool done = false;
+    Readiness last{Readiness::State::kProgressing, "not read yet"};
+  };
+  std::vector<State> st(targets.size());
+  std::vector<ObjectProblem> problems;
+  std::mutex mu;
+  auto label = [&](const WaitTarget& t) {
+    return t.type.kind + " " + (t.ns.empty() ? "" : t.ns + "/") + t.name;
+  };
+  auto delay = std::chrono::milliseconds(100);
+  bool announced = false;
+  for (;;) {
+    parallel_for(targets.size(), jobs, [&](size_t i) {
+      if (st[i].done) return;
+      const WaitTarget& t = targets[i];
+      std::optional<Value> live;
+      try {
+        live = get(client, t.type, t.ns, t.name);
+      } catch (const Error& e) {
+        st[i].last = Readiness{Readiness::State::kProgressing, e.why()};
+        return;
+      }
+      if (!live) {
+        st[i].last = Readiness{Readiness::State::kProgressing, "not found"};
+        return;
+      }
+      st[i].last = readiness(*live);
+      if (st[i].last.ready()) {
+        st[i].done = true;
+        events.emit(DeployEvent::Kind::kReady, label(t));
+      } else if (st[i].last.failed()) {
+        st[i].done = true;
+        events.emit(DeployEvent::Kind::kNotReady, label(t), st[i].last.reason);
+        std::lock_guard<std::mutex> lock(mu);
+        problems.push_back(ObjectProblem{label(t), t.source, st[i].last.reason});
+      }
+    });
+    size_t pending = 0;
+    for (const auto& s : st)
+      pending += !s.done;
+    if (pending == 0) break;
+    if (Clock::now() >= deadline) {
+      for (size_t i = 0; i < targets.size(); ++i)
+        if (!st[i].done) {
+          std::string msg = "not ready after " + duration_text(timeout) + ": " + st[i].last.reason;
+          events.emit(DeployEvent::Kind::kNotReady, label(targets[i]), msg);
+          problems.push_back(ObjectProblem{label(targets[i]), targets[i].source, msg});
+        }
+      break;
+    }
+    if (!announced) {
+      events.emit(DeployEvent::Kind::kWaiting, std::to_string(pending) + " objects",
+                  "waiting for readiness (timeout " + duration_text(timeout) + ")");
+      announced = true;
+    }
+    std::this_thread::sleep_for(
+        std::min(delay, std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - Clock::now() + std::chrono::milliseconds(1))));
+    delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+  }
+  return problems;
+}
+
+DeployReport deploy(const Client& client, const render::RenderResult& render, const Plan& plan,
+                    const DeployOptions& options) {
+  return Deployer(client, render, plan, options).run();
+}
+
+DeleteReport delete_objects(const Client& client, const std::vector<Orphan>& objects, size_t jobs,
+                            bool honour_skip_delete, const EventSink& on_event) {
+  Events events(on_event);
+  DeleteReport report;
+  std::mutex mu;
+  // Rounds: ordinary objects, then Namespaces, then CRDs.
+  auto round_of = [](const Orphan& o) {
+    if (is_crd(o.live)) return 2;
+    if (is_namespace(o.live)) return 1;
+    return 0;
+  };
+  for (int round = 0; round < 3; ++round) {
+    std::vector<size_t> idx;
+    for (size_t i = 0; i < objects.size(); ++i)
+      if (round_of(objects[i]) == round && !(honour_skip_delete && skip_delete(objects[i].live)))
+        idx.push_back(i);
+    parallel_for(idx.size(), jobs, [&](size_t k) {
+      const Orphan& o = objects[idx[k]];
+      try {
+        remove(client, o.type, o.type.namespaced ? ns_of(o.live) : "", name_of(o.live));
+        events.emit(DeployEvent::Kind::kDeleted, o.name());
+        std::lock_guard<std::mutex> lock(mu);
+        ++report.deleted;
+      } catch (const Error& e) {
+        events.emit(DeployEvent::Kind::kFailed, o.name(), e.why());
+        std::lock_guard<std::mutex> lock(mu);
+        report.failures.push_back(ObjectProblem{o.name(), {}, e.why()});
+      }
+    });
+  }
+  return report;
+}
+
+}  // namespace gantry::kube

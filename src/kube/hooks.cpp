@@ -1,0 +1,102 @@
+#include "kube/hooks.h"
+
+#include <charconv>
+
+#include "core/error.h"
+
+namespace gantry::kube {
+
+using doc::Value;
+
+namespace {
+
+// The annotation under gantry.dev/ or else kluctl.io/.
+const Value* annotation(const Value& obj, std::string_view name) {
+  const Value* ann = obj.find_path({"metadata", "annotations"});
+  if (!ann || !ann->is_map()) return nullptr;
+  if (const Value* v = ann->find("gantry.dev/" + std::string(name))) return v;
+  return ann->find("kluctl.io/" + std::string(name));
+}
+
+std::string text(const Value& v) {
+  if (v.is_string()) return v.as_string();
+  if (v.is_int()) return std::to_string(v.as_int());
+  if (v.is_bool()) return v.as_bool() ? "true" : "false";
+  return {};
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t c = s.find(',', pos);
+    if (c == std::string::npos) c = s.size();
+    std::string part = s.substr(pos, c - pos);
+    size_t b = part.find_first_not_of(' '), e = part.find_last_not_of(' ');
+    if (b != std::string::npos) out.push_back(part.substr(b, e - b + 1));
+    pos = c + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+HookSpec hook_spec(const Value& obj) {
+  HookSpec h;
+  const Value* hook = annotation(obj, "hook");
+  if (!hook) return h;
+  for (const auto& kind : split_list(text(*hook))) {
+    if (kind == "pre-deploy") {
+      h.pre_initial = h.pre_upgrade = true;
+    } else if (kind == "post-deploy") {
+      h.post_initial = h.post_upgrade = true;
+    } else if (kind == "pre-deploy-initial") {
+      h.pre_initial = true;
+    } else if (kind == "post-deploy-initial") {
+      h.post_initial = true;
+    } else if (kind == "pre-deploy-upgrade") {
+      h.pre_upgrade = true;
+    } else if (kind == "post-deploy-upgrade") {
+      h.post_upgrade = true;
+    } else {
+      hook->fail("unknown hook \"" + kind +
+                 "\" (known: pre-deploy, post-deploy, pre-deploy-initial, post-deploy-initial, "
+                 "pre-deploy-upgrade, post-deploy-upgrade)");
+    }
+  }
+  if (const Value* w = annotation(obj, "hook-weight")) {
+    std::string s = text(*w);
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size())
+      w->fail("hook-weight must be an integer, got \"" + s + "\"");
+    h.weight = n;
+  }
+  if (const Value* d = annotation(obj, "hook-delete-policy")) {
+    h.delete_before_creation = false;
+    for (const auto& p : split_list(text(*d))) {
+      if (p == "before-hook-creation")
+        h.delete_before_creation = true;
+      else if (p == "hook-succeeded")
+        h.delete_on_success = true;
+      else if (p == "hook-failed")
+        h.delete_on_failure = true;
+      else
+        d->fail("unknown hook-delete-policy \"" + p +
+                "\" (known: before-hook-creation, hook-succeeded, hook-failed)");
+    }
+  }
+  if (const Value* w = annotation(obj, "hook-wait")) {
+    std::string s = text(*w);
+    if (s != "true" && s != "false") w->fail("hook-wait must be \"true\" or \"false\"");
+    h.wait = s == "true";
+  }
+  return h;
+}
+
+bool skip_delete(const Value& obj) {
+  const Value* v = annotation(obj, "skip-delete");
+  return v && text(*v) == "true";
+}
+
+}  // namespace gantry::kube

@@ -1,0 +1,44 @@
+// Hooks: objects applied before or after the rest of their deployment item.
+//
+// Annotations (gantry's own, and kluctl's under `kluctl.io/`, which the
+// course uses):
+//   gantry.dev/hook: pre-deploy | post-deploy | pre-deploy-initial |
+//                    post-deploy-initial | pre-deploy-upgrade | post-deploy-upgrade
+//                    (several, comma-separated)
+//   gantry.dev/hook-weight: integer, lower runs first (default 0)
+//   gantry.dev/hook-delete-policy: before-hook-creation (default) |
+//                    hook-succeeded | hook-failed (comma-separated)
+//   gantry.dev/hook-wait: "true" (default) | "false"
+// "initial" hooks run only when none of the item's other objects exists yet;
+// "upgrade" hooks only when some do.
+#pragma once
+
+#include <string>
+
+#include "doc/value.h"
+
+namespace gantry::kube {
+
+struct HookSpec {
+  bool pre_initial = false, pre_upgrade = false;
+  bool post_initial = false, post_upgrade = false;
+  int64_t weight = 0;
+  bool delete_before_creation = true;
+  bool delete_on_success = false;
+  bool delete_on_failure = false;
+  bool wait = true;
+
+  bool is_hook() const { return pre_initial || pre_upgrade || post_initial || post_upgrade; }
+  bool runs_pre(bool initial) const { return initial ? pre_initial : pre_upgrade; }
+  bool runs_post(bool initial) const { return initial ? post_initial : post_upgrade; }
+};
+
+// Reads the hook annotations of an object; throws Error (at the annotation's
+// source position) for unknown hook kinds, policies or a weight that is not
+// an integer.
+HookSpec hook_spec(const doc::Value& object);
+
+// True when the object is annotated gantry.dev/skip-delete or kluctl.io/skip-delete = "true".
+bool skip_delete(const doc::Value& object);
+
+}  // namespace gantry::kube

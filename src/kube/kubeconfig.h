@@ -1,0 +1,63 @@
+// kubeconfig files, read the way kubectl reads them.
+//
+// The files come from `--kubeconfig`, else the `KUBECONFIG` list (':'
+// separated; the first file that names a cluster, user or context wins, and
+// the first `current-context` wins), else ~/.kube/config. Relative paths in a
+// file (certificate-authority, client-certificate, client-key, tokenFile, an
+// exec command with a '/') are relative to that file's directory.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gantry::kube {
+
+// An exec credential plugin (users[].user.exec).
+struct ExecConfig {
+  std::string api_version;  // client.authentication.k8s.io/v1 or v1beta1
+  std::string command;      // resolved against the kubeconfig's directory when it has a '/'
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  bool provide_cluster_info = false;
+};
+
+// Everything needed to talk to one cluster as one user. Holds secrets: never
+// print a ClusterAccess.
+struct ClusterAccess {
+  std::string context;  // the context's name
+  std::string cluster_name;
+  std::string user_name;
+  std::string server;  // https://host:port[/path]
+  std::string namespace_name = "default";
+  std::string ca_pem;  // certificate-authority(-data)
+  bool insecure_skip_tls_verify = false;
+  std::string client_cert_pem, client_key_pem;
+  std::string token;                         // a bearer token given inline
+  std::filesystem::path token_file;          // re-read when the server says 401
+  std::string username, password;            // basic auth
+  std::optional<ExecConfig> exec;            // a credential plugin
+  std::vector<std::filesystem::path> files;  // the kubeconfig files read
+};
+
+struct KubeconfigSelection {
+  std::string kubeconfig;  // --kubeconfig (one file); empty: KUBECONFIG or ~/.kube/config
+  std::string context;     // --context; empty: current-context
+};
+
+// The kubeconfig files that `sel` names, in order (missing ones in a
+// KUBECONFIG list are skipped, as kubectl does; a missing --kubeconfig is an Error).
+std::vector<std::filesystem::path> kubeconfig_files(const KubeconfigSelection& sel);
+
+// Name of the context `sel` selects: sel.context, else the merged
+// current-context ("" when none is set).
+std::string selected_context(const KubeconfigSelection& sel);
+
+// Reads the merged kubeconfig and resolves `context_name` (cluster, user,
+// namespace, files and data fields). Errors (kNotFound for an unknown
+// context/cluster/user, kInvalidInput for malformed files) name the file.
+ClusterAccess load_cluster_access(const KubeconfigSelection& sel, const std::string& context_name);
+
+}  // namespace gantry::kube

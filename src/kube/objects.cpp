@@ -1,0 +1,103 @@
+#include "kube/objects.h"
+
+#include "core/error.h"
+#include "doc/json.h"
+#include "http/client.h"
+
+namespace gantry::kube {
+
+using doc::Value;
+
+std::string describe(const Value& obj) {
+  const Value* md = obj.find("metadata");
+  std::string ns = md ? md->get_string("namespace") : "";
+  std::string name = md ? md->get_string("name") : "";
+  return obj.get_string("kind") + " " + (ns.empty() ? "" : ns + "/") + name;
+}
+
+std::string identity(const Value& obj) {
+  std::string api = obj.get_string("apiVersion");
+  size_t slash = api.find('/');
+  std::string group = slash == std::string::npos ? "" : api.substr(0, slash);
+  const Value* md = obj.find("metadata");
+  return group + "/" + obj.get_string("kind") + "/" + (md ? md->get_string("namespace") : "") +
+         "/" + (md ? md->get_string("name") : "");
+}
+
+namespace {
+
+[[noreturn]] void fail(const Client& c, std::string_view verb, const std::string& what,
+                       const Response& r) {
+  throw Error(std::string(verb) + " " + what + " on " + c.access().server + ": " + r.message(),
+              ExitCode::kExternal);
+}
+
+}  // namespace
+
+ApplyResult apply(const Client& client, const ResourceType& type, const Value& object,
+                  const ApplyOptions& options) {
+  const Value* md = object.find("metadata");
+  std::string ns = type.namespaced && md ? md->get_string("namespace") : "";
+  std::string name = md ? md->get_string("name") : "";
+  std::string path = type.object_path(ns, name) +
+                     "?fieldManager=" + http::url_encode(options.field_manager) +
+                     "&fieldValidation=Strict";
+  if (options.force) path += "&force=true";
+  if (options.dry_run) path += "&dryRun=All";
+  Response r = client.send("PATCH", path, doc::to_json(object), "application/apply-patch+yaml");
+  ApplyResult out;
+  out.status = r.status;
+  if (r.ok()) {
+    if (options.want_result) out.object = r.json();
+  } else {
+    out.message = r.message();
+    out.reason = r.reason();
+  }
+  return out;
+}
+
+std::optional<Value> get(const Client& client, const ResourceType& type, const std::string& ns,
+                         const std::string& name) {
+  Response r = client.send("GET", type.object_path(ns, name));
+  if (r.status == 404) return std::nullopt;
+  if (!r.ok()) fail(client, "GET", type.kind + " " + (ns.empty() ? "" : ns + "/") + name, r);
+  return r.json();
+}
+
+std::vector<Value> list(const Client& client, const ResourceType& type, const std::string& ns,
+                        const std::string& label_selector) {
+  std::vector<Value> out;
+  std::string cont;
+  for (;;) {
+    std::string path = type.collection_path(ns) + "?limit=500";
+    if (!label_selector.empty()) path += "&labelSelector=" + http::url_encode(label_selector);
+    if (!cont.empty()) path += "&continue=" + http::url_encode(cont);
+    Response r = client.send("GET", path);
+    if (r.status == 404 && cont.empty()) return out;  // the type is not served (yet)
+    if (!r.ok()) fail(client, "listing", type.resource, r);
+    Value v = r.json();
+    std::string api = v.get_string("apiVersion", type.api_version());
+    std::string kind = type.kind;
+    if (Value* items = v.find("items"); items && items->is_list())
+      for (Value& item : items->as_list()) {
+        // Items of a list carry no apiVersion/kind; put them back.
+        if (!item.contains("apiVersion")) item.set("apiVersion", type.api_version());
+        if (!item.contains("kind")) item.set("kind", kind);
+        out.push_back(std::move(item));
+      }
+    const Value* md = v.find("metadata");
+    cont = md ? md->get_string("continue") : "";
+    if (cont.empty()) break;
+  }
+  return out;
+}
+
+bool remove(const Client& client, const ResourceType& type, const std::string& ns,
+            const std::string& name) {
+  Response r = client.send("DELETE", type.object_path(ns, name) + "?propagationPolicy=Background");
+  if (r.status == 404) return false;
+  if (!r.ok()) fail(client, "deleting", type.kind + " " + (ns.empty() ? "" : ns + "/") + name, r);
+  return true;
+}
+
+}  // namespace gantry::kube

@@ -1,0 +1,58 @@
+// Operations on single objects and collections through the REST mapping:
+// get, list (all pages), server-side apply (optionally dry-run) and delete.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "doc/value.h"
+#include "kube/client.h"
+#include "kube/discovery.h"
+
+namespace gantry::kube {
+
+// Who an object is, for messages: "Deployment demo-app/api-golang" or
+// "Namespace demo-app".
+std::string describe(const doc::Value& object);
+// "group/kind/namespace/name", the identity used to match render and cluster.
+std::string identity(const doc::Value& object);
+
+struct ApplyOptions {
+  std::string field_manager = "gantry";
+  bool dry_run = false;
+  bool force = false;       // take over fields other managers own
+  bool want_result = true;  // parse the server's result into ApplyResult::object
+};
+
+struct ApplyResult {
+  long status = 0;      // HTTP status (0: not sent)
+  doc::Value object;    // the server's result on success (when asked for)
+  std::string message;  // the server's message on failure
+  std::string reason;   // Status reason on failure ("Invalid", "Conflict", "NotFound" ...)
+  bool ok() const { return status >= 200 && status < 300; }
+  // A 409 from server-side apply: other field managers own fields we set.
+  bool conflict() const { return status == 409; }
+};
+
+// Server-side apply (PATCH application/apply-patch+yaml) of `object`, whose
+// metadata.namespace must already be set for namespaced types.
+ApplyResult apply(const Client& client, const ResourceType& type, const doc::Value& object,
+                  const ApplyOptions& options);
+
+// The live object, nullopt on 404; other failures throw Error (kExternal).
+std::optional<doc::Value> get(const Client& client, const ResourceType& type, const std::string& ns,
+                              const std::string& name);
+
+// Every object of `type` (in `ns`, or all namespaces when "") matching
+// `label_selector`, following `continue` pages of 500. A type the server does
+// not serve (404, e.g. a CRD not established yet) has no objects.
+std::vector<doc::Value> list(const Client& client, const ResourceType& type, const std::string& ns,
+                             const std::string& label_selector);
+
+// Deletes with propagationPolicy=Background; true if it was deleted (or
+// already being deleted), false on 404. Other failures throw Error.
+bool remove(const Client& client, const ResourceType& type, const std::string& ns,
+            const std::string& name);
+
+}  // namespace gantry::kube

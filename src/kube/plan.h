@@ -1,0 +1,89 @@
+// The plan stage: what applying a render would change in the cluster.
+//
+// Every rendered object is mapped to its resource (CRDs in the render are
+// registered first), defaulted into the context's namespace when it is
+// namespaced and has none, and compared with the cluster: the live objects
+// are read with one labelled LIST per resource and namespace (the target's
+// discriminator label) plus a GET for any object not found that way, and every
+// object is applied as a server-side dry run. The dry-run result against the
+// live object, both stripped of server fields, decides whether the object is
+// created, updated or unchanged — unless the live object already holds
+// everything applied and our manager owns nothing more (kube/noop.h), which
+// needs no dry run. Objects whose namespace or CRD the same run
+// creates cannot be dry-run yet and are `kPending` (shown whole). Hooks are
+// not dry-run (they are re-created when they run).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "doc/value.h"
+#include "kube/client.h"
+#include "kube/discovery.h"
+#include "kube/hooks.h"
+#include "render/render.h"
+
+namespace gantry::kube {
+
+enum class Change { kCreate, kUpdate, kUnchanged, kPending, kHook, kFailed };
+std::string_view change_name(Change c);
+
+struct PlannedObject {
+  doc::Value desired;  // as rendered, namespace filled in
+  Location source;     // manifest file:line
+  size_t item = 0;     // index into RenderResult::items
+  std::optional<ResourceType> type;
+  HookSpec hook;
+  std::optional<doc::Value> live;
+  doc::Value result;  // the dry-run result (null unless dry-run succeeded)
+  Change change = Change::kPending;
+  std::string error;         // why mapping or the dry run failed (kFailed)
+  std::string diff;          // unified diff, live -> result (or -> desired when pending)
+  std::string name() const;  // "Deployment demo-app/api-golang"
+};
+
+// A live object of the target that the render no longer contains.
+struct Orphan {
+  ResourceType type;
+  doc::Value live;
+  std::string name() const;
+};
+
+struct Plan {
+  std::string discriminator;
+  std::vector<PlannedObject> objects;  // render order
+  std::vector<Orphan> orphans;         // filled when PlanOptions::list_orphans
+  bool orphans_listed = false;
+  size_t count(Change c) const;
+  // Creates, updates or pending objects (orphans not counted).
+  bool has_changes() const;
+};
+
+struct PlanOptions {
+  size_t jobs = 16;
+  bool list_orphans = false;  // needs a discriminator
+  // Read the live objects and dry-run every object; false only maps the
+  // objects (enough to tell which live objects are orphans).
+  bool compare = true;
+  // Dry-run objects the labelled lists did not find (true for `diff`, which
+  // should show the server's view of new objects and reject invalid ones
+  // before anything happens). False takes them as new without a request;
+  // `deploy` then learns the server's answer from the apply itself.
+  bool dry_run_new = true;
+  std::string field_manager = "gantry";
+};
+
+// Builds the plan. Problems with single objects (unknown kinds, a dry run the
+// server rejects) are recorded on the object (kFailed) so that every object
+// reports its own state; failures to reach the cluster throw Error.
+Plan make_plan(const Client& client, RestMapper& mapper, const render::RenderResult& render,
+               const PlanOptions& options);
+
+// Every live object carrying `discriminator` in every listable resource type
+// (both scopes), objects owned by another object (ownerReferences) left out.
+std::vector<Orphan> list_target_objects(const Client& client, RestMapper& mapper,
+                                        const std::string& discriminator, size_t jobs);
+
+}  // namespace gantry::kube
