@@ -319,6 +319,8 @@ CommitResult Repository::commit_files(const std::vector<fs::path>& files,
   git_index* raw_repo_index = nullptr;
   check(git_repository_index(&raw_repo_index, repo), "opening the index");
   IndexPtr repo_index(raw_repo_index);
+  // libgit2 caches the index; someone else (git add) may have changed it since.
+  check(git_index_read(repo_index.get(), 1), "reading the index");
   for (const auto& rel : rels)
     check(git_index_add_bypath(repo_index.get(), rel.c_str()), "staging " + rel);
   check(git_index_write(repo_index.get()), "writing the index");
