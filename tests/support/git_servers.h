@@ -1,0 +1,224 @@
+// Real Git servers for tests, each on a free loopback port and stopped and
+// cleaned up on destruction (header-only: cpp-httplib is compiled into the
+// test executables through gantry_http):
+//  - GitDaemon: `git daemon` exporting a directory, receive-pack on or off;
+//  - GitHttpServer: smart HTTP through the real `git http-backend` CGI, hosted
+//    by a small httplib server that demands basic auth and passes the CGI
+//    environment (the authenticated user as REMOTE_USER, so pushes are allowed);
+//  - SshServer: OpenSSH's sshd in the foreground with its own host key and
+//    config; the client key and known_hosts lines are made with ssh-keygen.
+#pragma once
+
+#include <unistd.h>
+
+#include <pwd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/base64.h"
+#include "core/file.h"
+#include "core/process.h"
+#include "support/fixtures.h"
+#include "support/git_cli.h"
+#include "support/loopback_server.h"
+#include "support/registry.h"
+
+namespace gantry::testing {
+
+// A bare repository `name`.git under `root` holding one commit on main
+// (files from `files`), made with the git CLI.
+inline std::filesystem::path make_bare_repo(const std::filesystem::path& root,
+                                            const std::string& name,
+                                            const std::map<std::string, std::string>& files) {
+  std::filesystem::path seed = root / (name + "-seed");
+  git_init(seed);
+  for (const auto& [file, content] : files)
+    git_commit_file(seed, file, content, "add " + file);
+  std::filesystem::path bare = root / (name + ".git");
+  git(root, {"clone", "-q", "--bare", seed.string(), bare.string()});
+  std::filesystem::remove_all(seed);
+  return bare;
+}
+
+class GitDaemon {
+ public:
+  // Serves every repository below `base` as git://127.0.0.1:PORT/<path>.
+  GitDaemon(const std::filesystem::path& base, bool receive_pack) : port_(free_port()) {
+    std::vector<std::string> argv{"git",
+                                  "daemon",
+                                  "--reuseaddr",
+                                  "--listen=127.0.0.1",
+                                  "--port=" + std::to_string(port_),
+                                  "--base-path=" + base.string(),
+                                  "--export-all",
+                                  "--informative-errors"};
+    if (receive_pack) argv.push_back("--enable=receive-pack");
+    argv.push_back(base.string());
+    process_.emplace(argv, log_dir_.path() / "daemon.log", git_env());
+    if (!wait_for_port(port_, std::chrono::seconds(10)))
+      throw std::runtime_error("git daemon did not start: " + process_->log());
+  }
+  std::string url(const std::string& path) const {
+    return "git://127.0.0.1:" + std::to_string(port_) + "/" + path;
+  }
+  std::string log() const { return process_->log(); }
+
+ private:
+  TempDir log_dir_;
+  int port_;
+  std::optional<BackgroundProcess> process_;
+};
+
+class GitHttpServer {
+ public:
+  // Serves the repositories below `root` at http://127.0.0.1:PORT/<path>;
+  // every request needs basic auth as user:password.
+  GitHttpServer(std::filesystem::path root, std::string user, std::string password)
+      : root_(std::move(root)), user_(std::move(user)), password_(std::move(password)) {
+    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+      handle(req, res);
+    };
+    srv_.server().Get(R"(/.*)", handler);
+    srv_.server().Post(R"(/.*)", handler);
+    srv_.start();
+  }
+  std::string url(const std::string& path) const { return srv_.base() + "/" + path; }
+  int unauthorized() const { return unauthorized_; }
+  int served() const { return served_; }
+
+ private:
+  void handle(const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Authorization") !=
+        "Basic " + base64_encode(user_ + ":" + password_)) {
+      ++unauthorized_;
+      res.status = 401;
+      res.set_header("WWW-Authenticate", "Basic realm=\"git\"");
+      res.set_content("authentication required\n", "text/plain");
+      return;
+    }
+    ++served_;
+    std::string target = req.target.empty() ? req.path : req.target;
+    size_t q = target.find('?');
+    ProcessOptions o;
+    o.timeout = std::chrono::minutes(1);
+    o.input = req.body;
+    o.extra_env = git_env();
+    o.extra_env.insert(
+        o.extra_env.end(),
+        {"GIT_PROJECT_ROOT=" + root_.string(), "GIT_HTTP_EXPORT_ALL=1", "GATEWAY_INTERFACE=CGI/1.1",
+         "SERVER_PROTOCOL=HTTP/1.1", "REQUEST_METHOD=" + req.method, "PATH_INFO=" + req.path,
+         "QUERY_STRING=" + (q == std::string::npos ? std::string() : target.substr(q + 1)),
+         "CONTENT_TYPE=" + req.get_header_value("Content-Type"),
+         "CONTENT_LENGTH=" + std::to_string(req.body.size()), "REMOTE_USER=" + user_,
+         "REMOTE_ADDR=127.0.0.1", "GIT_PROTOCOL=" + req.get_header_value("Git-Protocol")});
+    ProcessResult r = run_process({"git", "http-backend"}, o);
+    // CGI output: header lines, a blank line, the body.
+    size_t end = r.out.find("\r\n\r\n");
+    size_t skip = 4;
+    if (end == std::string::npos) {
+      end = r.out.find("\n\n");
+      skip = 2;
+    }
+    if (r.exit_code != 0 || end == std::string::npos) {
+      res.status = 500;
+      res.set_content("git http-backend failed: " + r.err, "text/plain");
+      return;
+    }
+    std::string content_type = "application/octet-stream";
+    std::istringstream headers(r.out.substr(0, end));
+    for (std::string line; std::getline(headers, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      std::string name = line.substr(0, colon), value = line.substr(colon + 1);
+      while (!value.empty() && value[0] == ' ')
+        value.erase(0, 1);
+      if (name == "Status")
+        res.status = std::stoi(value);
+      else if (name == "Content-Type")
+        content_type = value;
+      else
+        res.set_header(name, value);
+    }
+    res.set_content(r.out.substr(end + skip), content_type);
+  }
+
+  std::filesystem::path root_;
+  std::string user_, password_;
+  LoopbackServer srv_;
+  std::atomic<int> unauthorized_{0}, served_{0};
+};
+
+class SshServer {
+ public:
+  static bool available() {
+    return std::filesystem::exists("/usr/sbin/sshd") && find_program("ssh-keygen").has_value();
+  }
+
+  SshServer() : port_(free_port()) {
+    const std::filesystem::path& d = dir_.path();
+    keygen(d / "host_key");
+    keygen(d / "client_key");
+    std::filesystem::copy_file(d / "client_key.pub", d / "authorized_keys");
+    if (::geteuid() == 0) std::filesystem::create_directories("/run/sshd");  // privilege separation
+    dir_.write("sshd_config", "Port " + std::to_string(port_) +
+                                  "\n"
+                                  "ListenAddress 127.0.0.1\n"
+                                  "HostKey " +
+                                  (d / "host_key").string() +
+                                  "\n"
+                                  "AuthorizedKeysFile " +
+                                  (d / "authorized_keys").string() +
+                                  "\n"
+                                  "PidFile none\n"
+                                  "StrictModes no\n"
+                                  "UsePAM no\n"
+                                  "PasswordAuthentication no\n"
+                                  "KbdInteractiveAuthentication no\n"
+                                  "PubkeyAuthentication yes\n"
+                                  "PermitRootLogin prohibit-password\n"
+                                  "LogLevel VERBOSE\n");
+    process_.emplace(
+        std::vector<std::string>{"/usr/sbin/sshd", "-D", "-e", "-f", (d / "sshd_config").string()},
+        d / "sshd.log");
+    if (!wait_for_port(port_, std::chrono::seconds(10)))
+      throw std::runtime_error("sshd did not start: " + process_->log());
+  }
+
+  // ssh://USER@127.0.0.1:PORT/abs/path for a repository on this machine.
+  std::string url(const std::filesystem::path& repo) const {
+    return "ssh://" + user() + "@127.0.0.1:" + std::to_string(port_) + repo.string();
+  }
+  int port() const { return port_; }
+  std::filesystem::path client_key() const { return dir_.path() / "client_key"; }
+  // "[127.0.0.1]:PORT ssh-ed25519 AAAA..." naming this server's host key.
+  std::string known_hosts_line() const {
+    std::string pub = read_file(dir_.path() / "host_key.pub");
+    return "[127.0.0.1]:" + std::to_string(port_) + " " + pub.substr(0, pub.rfind(' ')) + "\n";
+  }
+  std::string log() const { return process_->log(); }
+
+  static std::string user() {
+    const passwd* pw = ::getpwuid(::geteuid());
+    return pw ? pw->pw_name : "root";
+  }
+  // An ed25519 key pair without passphrase (libssh2 1.10 signs RSA keys with
+  // SHA-1 only, which OpenSSH 9 refuses; ed25519 works with both).
+  static void keygen(const std::filesystem::path& file) {
+    ProcessResult r = run_process(
+        {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gantry-test", "-f", file.string()});
+    if (r.exit_code != 0) throw std::runtime_error("ssh-keygen failed: " + r.err);
+  }
+
+ private:
+  TempDir dir_;
+  int port_;
+  std::optional<BackgroundProcess> process_;
+};
+
+}  // namespace gantry::testing
