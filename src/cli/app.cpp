@@ -29,6 +29,7 @@ int run(int argc, char** argv) {
   add_tags_command(app, action);
   add_inspect_command(app, action);
   add_update_command(app, action);
+  add_version_tag_command(app, action);
 
   try {
     app.parse(argc, argv);

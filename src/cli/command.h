@@ -22,5 +22,6 @@ void add_copy_command(CLI::App& app, Action& action);
 void add_tags_command(CLI::App& app, Action& action);
 void add_inspect_command(CLI::App& app, Action& action);
 void add_update_command(CLI::App& app, Action& action);
+void add_version_tag_command(CLI::App& app, Action& action);
 
 }  // namespace gantry::cli
