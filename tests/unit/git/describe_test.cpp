@@ -74,10 +74,11 @@ TEST(Describe, TwoTagsOnOneCommitPreferTheAnnotatedOne) {
   TempDir t;
   git_init(t.path());
   git_commit_file(t.path(), "a", "1", "one");
-  git(t.path(), {"tag", "1.0.0"});
-  git(t.path(), {"tag", "-a", "-m", "annotated", "1.0.1"});
+  git(t.path(), {"tag", "1.0.1"});
+  git(t.path(), {"tag", "-a", "-m", "annotated", "1.0.0"});
   git_commit_file(t.path(), "a", "2", "two");
   expect_same_as_git(t.path());
+  EXPECT_EQ(git::Repository::open(t.path()).describe({}).substr(0, 9), "1.0.0-1-g");
 }
 
 // main: A(1.0.0) - B ------- M(merge) - D
