@@ -1,6 +1,7 @@
 #include "git/remote.h"
 
 #include <cctype>
+#include <fstream>
 #include <vector>
 
 #include "core/error.h"
@@ -98,13 +99,19 @@ int credentials_cb(git_credential** out, const char* /*url*/, const char* userna
         s.problem = "the server asks for an ssh key and none was given";
         return GIT_EAUTH;
       }
-      if (s.ssh_tries++ > 0) {
-        s.problem = "the server refused the ssh key " + c.ssh_key.string() + " for user " + user;
-        return GIT_EAUTH;
-      }
       fs::path pub = c.ssh_key.string() + ".pub";
       std::error_code ec;
       bool have_pub = fs::exists(pub, ec);
+      if (s.ssh_tries++ > 0) {
+        s.problem = "the server refused the ssh key " + c.ssh_key.string() + " for user " + user;
+        std::ifstream in(pub);
+        std::string type;
+        if (have_pub && in >> type && type == "ssh-rsa")
+          s.problem +=
+              " (libssh2 signs RSA keys with SHA-1, which OpenSSH 8.8 and later refuse; use an "
+              "ed25519 or ECDSA key)";
+        return GIT_EAUTH;
+      }
       return git_credential_ssh_key_new(out, user.c_str(), have_pub ? pub.c_str() : nullptr,
                                         c.ssh_key.c_str(), c.ssh_passphrase.c_str());
     }

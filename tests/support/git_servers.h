@@ -202,16 +202,21 @@ class SshServer {
     return "[127.0.0.1]:" + std::to_string(port_) + " " + pub.substr(0, pub.rfind(' ')) + "\n";
   }
   std::string log() const { return process_->log(); }
+  // Lets the key whose public half is `pub` log in too.
+  void authorize(const std::filesystem::path& pub) const {
+    write_file_atomic(dir_.path() / "authorized_keys",
+                      read_file(dir_.path() / "authorized_keys") + read_file(pub));
+  }
 
   static std::string user() {
     const passwd* pw = ::getpwuid(::geteuid());
     return pw ? pw->pw_name : "root";
   }
-  // An ed25519 key pair without passphrase (libssh2 1.10 signs RSA keys with
-  // SHA-1 only, which OpenSSH 9 refuses; ed25519 works with both).
-  static void keygen(const std::filesystem::path& file) {
+  // A key pair without passphrase; ed25519 by default (libssh2 1.10 signs RSA
+  // keys with SHA-1 only, which OpenSSH 9 refuses; ed25519 works with both).
+  static void keygen(const std::filesystem::path& file, const std::string& type = "ed25519") {
     ProcessResult r = run_process(
-        {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gantry-test", "-f", file.string()});
+        {"ssh-keygen", "-q", "-t", type, "-N", "", "-C", "gantry-test", "-f", file.string()});
     if (r.exit_code != 0) throw std::runtime_error("ssh-keygen failed: " + r.err);
   }
 

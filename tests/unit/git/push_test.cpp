@@ -278,5 +278,19 @@ TEST_F(SshPush, WrongClientKeyIsRefused) {
   EXPECT_EQ(git(bare, {"rev-parse", "main"}), before);
 }
 
+// An RSA key works where libssh2 signs with SHA-2; otherwise the error says why it fails.
+TEST_F(SshPush, RsaKeyPushesOrExplainsTheSha1Refusal) {
+  git::Repository repo = clone_and_commit(t.path(), "wt", ssh->url(bare), "3.5.0", bare);
+  SshServer::keygen(t.path() / "rsa", "rsa");
+  ssh->authorize(t.path() / "rsa.pub");
+  git::PushOptions o = options(ssh->known_hosts_line());
+  o.credentials.ssh_key = t.path() / "rsa";
+  std::string msg = error_of([&] { git::push(repo, o); });
+  if (msg != "no error")
+    EXPECT_THAT(msg, HasSubstr("SHA-1, which OpenSSH 8.8 and later refuse"));
+  else
+    EXPECT_EQ(git(bare, {"rev-parse", "main"}), git(t.path() / "wt", {"rev-parse", "HEAD"}));
+}
+
 }  // namespace
 }  // namespace gantry::testing
