@@ -81,7 +81,13 @@ class GitPublisher : public UpdatePublisher {
   }
 
   void publish(const automation::UpdatePlan& plan) override {
-    git::CommitResult c = repo_.commit_files(files_, message(plan), author_, f_.branch);
+    git::CommitResult c;
+    try {
+      c = repo_.commit_files(files_, message(plan), author_, f_.branch);
+    } catch (Error& e) {
+      e.add_context("the files are updated but not committed");
+      throw;
+    }
     if (!c.created) {
       std::cout << "nothing to commit\n";
       return;
