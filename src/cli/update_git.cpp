@@ -48,6 +48,11 @@ void add_update_git_flags(CLI::App* cmd, UpdateGitFlags& f) {
                   "~/.ssh/known_hosts)")
       ->needs(push)
       ->group(group);
+  cmd->add_option(
+         "--ca-file", f.ca_file,
+         "PEM CAs trusted for https remotes instead of the system's (or GANTRY_GIT_CA_FILE)")
+      ->needs(push)
+      ->group(group);
 }
 
 namespace {
@@ -98,6 +103,7 @@ class GitPublisher : public UpdatePublisher {
     o.remote = f_.remote;
     o.branch = c.branch;
     o.credentials = credentials(f_);
+    o.ca_file = f_.ca_file.empty() ? env("GANTRY_GIT_CA_FILE") : f_.ca_file;
     git::PushResult p = git::push(repo_, o);
     std::cout << "pushed " << p.branch << " to " << p.url << " (" << p.commit.substr(0, 12) << ")"
               << (p.rebased ? ", re-applied onto the remote's newer commits" : "") << "\n";

@@ -22,13 +22,14 @@ struct UpdateGitFlags {
   std::string remote = "origin";
   std::string ssh_key;      // else GANTRY_GIT_SSH_KEY
   std::string known_hosts;  // else GANTRY_GIT_KNOWN_HOSTS, else ~/.ssh/known_hosts
+  std::string ca_file;      // else GANTRY_GIT_CA_FILE, else the system's CAs
 };
 
 // The commit message used without --message.
 inline constexpr const char* kDefaultUpdateMessage = "gantry: update image tags\n\n{changes}\n";
 
-// Adds --commit, --message, --author, --push, --branch, --remote, --ssh-key
-// and --known-hosts to `cmd`.
+// Adds --commit, --message, --author, --push, --branch, --remote, --ssh-key,
+// --known-hosts and --ca-file to `cmd`.
 void add_update_git_flags(CLI::App* cmd, UpdateGitFlags& f);
 
 class UpdatePublisher {

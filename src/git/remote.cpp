@@ -396,6 +396,13 @@ class Pusher {
 
 PushResult push(Repository& repo, const PushOptions& options) {
   ensure_libgit2();
+  if (!options.ca_file.empty()) {
+    std::error_code ec;
+    if (!fs::is_regular_file(options.ca_file, ec))
+      throw Error(Location{options.ca_file.string()}, "CA file not found", ExitCode::kNotFound);
+    check(git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, options.ca_file.c_str(), nullptr),
+          "reading the CA file " + options.ca_file.string(), ExitCode::kInvalidInput);
+  }
   Pusher p(repo, options);
   return p.run();
 }

@@ -32,6 +32,9 @@ struct PushOptions {
   std::string remote = "origin";  // a remote configured in the repository
   std::string branch;             // local branch pushed to the same name; empty: the current
   Credentials credentials;
+  // https: a PEM file of the certificate authorities trusted instead of the
+  // system's. libgit2 keeps this for the whole process. Empty: the system's.
+  std::filesystem::path ca_file;
 };
 
 struct PushResult {

@@ -43,7 +43,8 @@ class GitUpdate : public ::testing::Test {
                    "GANTRY_GIT_PASSWORD=",
                    "GANTRY_GIT_TOKEN=",
                    "GANTRY_GIT_SSH_KEY=",
-                   "GANTRY_GIT_KNOWN_HOSTS="};
+                   "GANTRY_GIT_KNOWN_HOSTS=",
+                   "GANTRY_GIT_CA_FILE="};
     for (const auto& e : env) {  // a given variable replaces its default above
       std::string name = e.substr(0, e.find('=') + 1);
       std::erase_if(o.extra_env, [&](const std::string& d) { return d.rfind(name, 0) == 0; });
@@ -221,6 +222,27 @@ TEST_F(GitUpdate, SmartHttpWithCredentialsFromTheEnvironment) {
   ASSERT_EQ(good.exit_code, 0) << good.err;
   EXPECT_EQ(git(bare, {"rev-parse", "main"}), git(wt, {"rev-parse", "HEAD"}));
   EXPECT_THAT(git(bare, {"show", "main:deploy/staging/values.yaml"}), HasSubstr("tag: 7.0.0 #"));
+}
+
+TEST_F(GitUpdate, HttpsWithATokenAndTheServersCa) {
+  GitHttpServer https(t.path() / "srv", "x-access-token", "ghs_tok3n", true);
+  fs::path wt = clone(https.url("repo.git"));
+  // The system's CAs do not know the test CA: refused before any credential is sent.
+  ProcessResult untrusted =
+      gantry({"update", "wt", "--marker", "STAGING_IMAGE_TAG=7.5.0", "--commit", "--push"},
+             {"GANTRY_GIT_TOKEN=ghs_tok3n"});
+  EXPECT_EQ(untrusted.exit_code, 4);
+  EXPECT_THAT(untrusted.err, HasSubstr("pushing main to " + https.url("repo.git")));
+  EXPECT_THAT(untrusted.err, HasSubstr("certificate"));
+  EXPECT_EQ(https.served(), 0);
+  git(wt, {"reset", "-q", "--hard", "HEAD^"});
+  ProcessResult r = gantry({"update", "wt", "--marker", "STAGING_IMAGE_TAG=7.5.0", "--commit",
+                            "--push", "--ca-file", https.ca_file().string()},
+                           {"GANTRY_GIT_TOKEN=ghs_tok3n"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, Not(HasSubstr("ghs_tok3n")));
+  EXPECT_EQ(git(bare, {"rev-parse", "main"}), git(wt, {"rev-parse", "HEAD"}));
+  EXPECT_THAT(git(bare, {"show", "main:deploy/staging/values.yaml"}), HasSubstr("tag: 7.5.0 #"));
 }
 
 TEST_F(GitUpdate, SshWithKeyAndKnownHosts) {

@@ -1,10 +1,10 @@
-// Real Git servers for tests, each on a free loopback port and stopped and
-// cleaned up on destruction (header-only: cpp-httplib is compiled into the
-// test executables through gantry_http):
+// Real Git servers for tests (header-only), each on a free loopback port and
+// stopped and cleaned up on destruction:
 //  - GitDaemon: `git daemon` exporting a directory, receive-pack on or off;
-//  - GitHttpServer: smart HTTP through the real `git http-backend` CGI, hosted
-//    by a small httplib server that demands basic auth and passes the CGI
-//    environment (the authenticated user as REMOTE_USER, so pushes are allowed);
+//  - GitHttpServer: smart HTTP(S) through the real `git http-backend` CGI,
+//    hosted by gantry's own http::Server, which demands basic auth and passes
+//    the CGI environment (the authenticated user as REMOTE_USER, so pushes
+//    are allowed);
 //  - SshServer: OpenSSH's sshd in the foreground with its own host key and
 //    config; the client key and known_hosts lines are made with ssh-keygen.
 #pragma once
@@ -16,6 +16,8 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -23,9 +25,9 @@
 #include "core/base64.h"
 #include "core/file.h"
 #include "core/process.h"
+#include "http/server.h"
 #include "support/fixtures.h"
 #include "support/git_cli.h"
-#include "support/loopback_server.h"
 #include "support/registry.h"
 
 namespace gantry::testing {
@@ -76,34 +78,49 @@ class GitDaemon {
 
 class GitHttpServer {
  public:
-  // Serves the repositories below `root` at http://127.0.0.1:PORT/<path>;
-  // every request needs basic auth as user:password.
-  GitHttpServer(std::filesystem::path root, std::string user, std::string password)
+  // Serves the repositories below `root` at http://127.0.0.1:PORT/<path>
+  // (https://localhost:PORT/<path> with tls);
+  // every request needs basic auth as user:password. With `tls`, HTTPS with a
+  // certificate from a CA made for the test (ca_file()).
+  GitHttpServer(std::filesystem::path root, std::string user, std::string password,
+                bool tls = false)
       : root_(std::move(root)), user_(std::move(user)), password_(std::move(password)) {
-    auto handler = [this](const httplib::Request& req, httplib::Response& res) {
-      handle(req, res);
-    };
-    srv_.server().Get(R"(/.*)", handler);
-    srv_.server().Post(R"(/.*)", handler);
-    srv_.start();
+    http::ServerOptions o;
+    if (tls) {
+      http::TlsIdentity ca = http::generate_ca("gantry git test CA", 2);
+      o.tls = true;
+      // Named "localhost": Debian's libgit2 uses mbedTLS 2, which does not
+      // match IP addresses against a certificate's subjectAltNames.
+      o.identity = http::issue_server_cert(ca, "localhost", {"localhost"}, {"127.0.0.1"}, 2);
+      ca_file_ = dir_.write("ca.pem", ca.cert_pem);
+    }
+    server_ = std::make_unique<http::Server>(
+        o, [this](const http::ServerRequest& req, http::ServerResponse& res) { handle(req, res); });
+    server_->start();
+    scheme_ = tls ? "https" : "http";
   }
-  std::string url(const std::string& path) const { return srv_.base() + "/" + path; }
+  ~GitHttpServer() { server_->stop(); }
+  std::string url(const std::string& path) const {
+    return scheme_ + (scheme_ == "https" ? "://localhost:" : "://127.0.0.1:") +
+           std::to_string(server_->port()) + "/" + path;
+  }
+  const std::filesystem::path& ca_file() const { return ca_file_; }
   int unauthorized() const { return unauthorized_; }
   int served() const { return served_; }
 
  private:
-  void handle(const httplib::Request& req, httplib::Response& res) {
-    if (req.get_header_value("Authorization") !=
-        "Basic " + base64_encode(user_ + ":" + password_)) {
+  void handle(const http::ServerRequest& req, http::ServerResponse& res) {
+    if (req.header("Authorization") != "Basic " + base64_encode(user_ + ":" + password_)) {
       ++unauthorized_;
       res.status = 401;
-      res.set_header("WWW-Authenticate", "Basic realm=\"git\"");
-      res.set_content("authentication required\n", "text/plain");
+      res.headers.emplace_back("WWW-Authenticate", "Basic realm=\"git\"");
+      res.body = "authentication required\n";
       return;
     }
     ++served_;
-    std::string target = req.target.empty() ? req.path : req.target;
-    size_t q = target.find('?');
+    std::string query;  // git's queries are plain words (service=git-receive-pack)
+    for (const auto& [k, v] : req.params)
+      query += (query.empty() ? "" : "&") + k + "=" + v;
     ProcessOptions o;
     o.timeout = std::chrono::minutes(1);
     o.input = req.body;
@@ -112,10 +129,9 @@ class GitHttpServer {
         o.extra_env.end(),
         {"GIT_PROJECT_ROOT=" + root_.string(), "GIT_HTTP_EXPORT_ALL=1", "GATEWAY_INTERFACE=CGI/1.1",
          "SERVER_PROTOCOL=HTTP/1.1", "REQUEST_METHOD=" + req.method, "PATH_INFO=" + req.path,
-         "QUERY_STRING=" + (q == std::string::npos ? std::string() : target.substr(q + 1)),
-         "CONTENT_TYPE=" + req.get_header_value("Content-Type"),
+         "QUERY_STRING=" + query, "CONTENT_TYPE=" + req.header("Content-Type"),
          "CONTENT_LENGTH=" + std::to_string(req.body.size()), "REMOTE_USER=" + user_,
-         "REMOTE_ADDR=127.0.0.1", "GIT_PROTOCOL=" + req.get_header_value("Git-Protocol")});
+         "REMOTE_ADDR=127.0.0.1", "GIT_PROTOCOL=" + req.header("Git-Protocol")});
     ProcessResult r = run_process({"git", "http-backend"}, o);
     // CGI output: header lines, a blank line, the body.
     size_t end = r.out.find("\r\n\r\n");
@@ -126,10 +142,10 @@ class GitHttpServer {
     }
     if (r.exit_code != 0 || end == std::string::npos) {
       res.status = 500;
-      res.set_content("git http-backend failed: " + r.err, "text/plain");
+      res.body = "git http-backend failed: " + r.err;
       return;
     }
-    std::string content_type = "application/octet-stream";
+    res.content_type = "application/octet-stream";
     std::istringstream headers(r.out.substr(0, end));
     for (std::string line; std::getline(headers, line);) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -141,16 +157,18 @@ class GitHttpServer {
       if (name == "Status")
         res.status = std::stoi(value);
       else if (name == "Content-Type")
-        content_type = value;
+        res.content_type = value;
       else
-        res.set_header(name, value);
+        res.headers.emplace_back(name, value);
     }
-    res.set_content(r.out.substr(end + skip), content_type);
+    res.body = r.out.substr(end + skip);
   }
 
   std::filesystem::path root_;
-  std::string user_, password_;
-  LoopbackServer srv_;
+  std::string user_, password_, scheme_;
+  TempDir dir_;
+  std::filesystem::path ca_file_;
+  std::unique_ptr<http::Server> server_;
   std::atomic<int> unauthorized_{0}, served_{0};
 };
 

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "git/remote.h"
 #include "git/repository.h"
+#include "http/server.h"
 #include "support/fixtures.h"
 #include "support/git_cli.h"
 #include "support/git_servers.h"
@@ -202,6 +203,33 @@ TEST(Push, SmartHttpRefusedCredentialsNameTheUrlButNotThePassword) {
   EXPECT_THAT(msg, HasSubstr("refused the credentials in the remote's URL"));
   EXPECT_THAT(msg, HasSubstr(http.url("repo.git")));
   EXPECT_EQ(git(bare, {"rev-parse", "main"}), before);
+}
+
+// libgit2 keeps the CA setting for the process: the untrusted case uses another CA.
+TEST(Push, HttpsTrustsTheGivenCaOnly) {
+  TempDir t;
+  fs::path bare = make_bare_repo(t.path() / "srv", "repo", kFiles);
+  std::string before = git(bare, {"rev-parse", "main"});
+  GitHttpServer https(t.path() / "srv", "ci", "tls-token", true);
+  git::Repository repo = clone_and_commit(t.path(), "wt", https.url("repo.git"), "2.2.0", bare);
+  git::PushOptions o;
+  o.credentials.password = "tls-token";
+  o.credentials.username = "ci";
+  o.ca_file = t.write("other-ca.pem", http::generate_ca("someone else", 2).cert_pem);
+  ExitCode code = ExitCode::kOk;
+  std::string msg = error_of([&] { git::push(repo, o); }, &code);
+  EXPECT_EQ(code, ExitCode::kExternal);
+  EXPECT_THAT(msg, HasSubstr("pushing main to " + https.url("repo.git")));
+  EXPECT_THAT(msg, Not(HasSubstr("tls-token")));
+  EXPECT_EQ(https.served(), 0);
+  EXPECT_EQ(git(bare, {"rev-parse", "main"}), before);
+
+  o.ca_file = https.ca_file();
+  git::PushResult r = git::push(repo, o);
+  EXPECT_EQ(r.url, https.url("repo.git"));
+  EXPECT_EQ(git(bare, {"rev-parse", "main"}), r.commit);
+  EXPECT_EQ(git(bare, {"show", "main:deploy/app.yaml"}),
+            "image: ghcr.io/acme/app:2.2.0\nreplicas: 2");
 }
 
 class SshPush : public ::testing::Test {
