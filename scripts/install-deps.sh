@@ -15,6 +15,7 @@ TEST_PACKAGES=(
   clang libclang-rt-14-dev              # libFuzzer targets
   docker-registry skopeo apache2-utils openssl curl   # OCI registry tests and benchmark (htpasswd -B)
   patch                                 # gantry update --dry-run diffs are checked with patch(1)
+  openssh-server openssh-client         # git push over ssh is tested against a real sshd
 )
 
 want=("${BUILD_PACKAGES[@]}")

@@ -33,6 +33,7 @@ int run(int argc, char** argv) {
   add_deploy_command(app, action);
   add_prune_command(app, action);
   add_delete_command(app, action);
+  add_version_tag_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -6,6 +6,7 @@
 
 #include "automation/update.h"
 #include "cli/command.h"
+#include "cli/update_git.h"
 #include "core/error.h"
 
 namespace gantry::cli {
@@ -28,6 +29,7 @@ struct UpdateFlags {
   std::vector<std::string> markers;
   std::vector<std::string> images;
   bool dry_run = false;
+  UpdateGitFlags git;  // --commit, --push ...
 };
 
 int run_update(const UpdateFlags& f) {
@@ -52,10 +54,13 @@ int run_update(const UpdateFlags& f) {
       std::cout << automation::unified_diff(file);
     return 0;
   }
+  // With --commit: the repository is checked before any file is written.
+  std::unique_ptr<UpdatePublisher> publisher = prepare_publisher(f.git, f.dir, plan);
   automation::apply_update(plan);
   for (const auto& file : plan.files)
     for (const auto& c : file.changes)
       std::cout << c.str() << "\n";
+  if (publisher) publisher->publish(plan);
   return 0;
 }
 
@@ -71,6 +76,7 @@ void add_update_command(CLI::App& app, Action& action) {
   cmd->add_option("--image", f->images,
                   "NAME=TAG: set the tag of image NAME in image: fields and kustomization images:");
   cmd->add_flag("--dry-run", f->dry_run, "Print a unified diff instead of writing");
+  add_update_git_flags(cmd, f->git);
   cmd->callback([f, &action] { action = [f] { return run_update(*f); }; });
 }
 

@@ -26,5 +26,6 @@ void add_diff_command(CLI::App& app, Action& action);
 void add_deploy_command(CLI::App& app, Action& action);
 void add_prune_command(CLI::App& app, Action& action);
 void add_delete_command(CLI::App& app, Action& action);
+void add_version_tag_command(CLI::App& app, Action& action);
 
 }  // namespace gantry::cli

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -75,8 +76,15 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   std::vector<std::string> env_store;
+  // A name set in extra_env replaces the inherited value (getenv finds the first).
+  auto overridden = [&](std::string_view entry) {
+    std::string_view name = entry.substr(0, entry.find('='));
+    for (const auto& e : opts.extra_env)
+      if (std::string_view(e).substr(0, e.find('=')) == name) return true;
+    return false;
+  };
   for (char** e = environ; *e; ++e)
-    env_store.emplace_back(*e);
+    if (!overridden(*e)) env_store.emplace_back(*e);
   for (const auto& e : opts.extra_env)
     env_store.push_back(e);
   std::vector<char*> envp;

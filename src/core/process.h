@@ -20,7 +20,7 @@ struct ProcessOptions {
   std::filesystem::path cwd;             // empty: inherit
   std::optional<std::string> input;      // written to stdin, then closed
   std::chrono::milliseconds timeout{0};  // 0: none; on expiry the child is killed
-  std::vector<std::string> extra_env;    // "NAME=value" added to the environment
+  std::vector<std::string> extra_env;    // "NAME=value" added to (or replacing in) the environment
 };
 
 // Runs argv[0] (searched in PATH) with argv, capturing stdout and stderr.

@@ -1,6 +1,8 @@
 // Shared test fixtures: temporary directories, files, running the gantry binary.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -24,6 +26,27 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+// A server program for tests: started in its own process group with stdin
+// from /dev/null and stdout+stderr appended to `log`; stopped on destruction
+// (SIGTERM to the group, SIGKILL after 5 s).
+class BackgroundProcess {
+ public:
+  BackgroundProcess(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                    const std::vector<std::string>& extra_env = {});
+  ~BackgroundProcess();
+  BackgroundProcess(const BackgroundProcess&) = delete;
+  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // Everything the program wrote so far.
+  std::string log() const;
+  void stop();
+
+ private:
+  std::filesystem::path log_;
+  pid_t pid_ = -1;
 };
 
 // Runs the built gantry binary with `args` (cwd optional, "NAME=value"

@@ -149,56 +149,22 @@ TestRegistry::TestRegistry(RegistryConfig cfg) : cfg_(std::move(cfg)) {
   write_text(config, y.str());
   fs::path logf = dir_.path() / "registry.log";
 
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    int fd = ::open(logf.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::setpgid(0, 0);
-    ::execlp("docker-registry", "docker-registry", "serve", config.c_str(),
-             static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  process_.emplace(std::vector<std::string>{"docker-registry", "serve", config.string()}, logf);
   if (!wait_for_port(port_, std::chrono::seconds(20))) {
     std::string l = log();
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
+    process_.reset();
     throw std::runtime_error("docker-registry did not start: " + l);
   }
 }
 
-TestRegistry::~TestRegistry() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 250; ++i) {
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-}
+TestRegistry::~TestRegistry() = default;
 
 fs::path TestRegistry::ca_file() const {
   return ca_ ? ca_->cert() : fs::path();
 }
 
 std::string TestRegistry::log() const {
-  std::ifstream in(dir_.path() / "registry.log");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return process_ ? process_->log() : std::string();
 }
 
 }  // namespace gantry::testing

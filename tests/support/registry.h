@@ -76,7 +76,7 @@ class TestRegistry {
   std::filesystem::path storage_;
   std::optional<TestCa> ca_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  std::optional<BackgroundProcess> process_;
 };
 
 }  // namespace gantry::testing

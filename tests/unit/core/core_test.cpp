@@ -93,6 +93,15 @@ TEST(Process, CapturesOutputExitCodeAndInput) {
   EXPECT_TRUE(slow.timed_out);
 }
 
+TEST(Process, ExtraEnvReplacesAnInheritedVariable) {
+  ::setenv("GANTRY_TEST_INHERITED", "old", 1);
+  ProcessOptions o;
+  o.extra_env = {"GANTRY_TEST_INHERITED=new"};
+  ProcessResult r = run_process({"sh", "-c", "env | grep ^GANTRY_TEST_INHERITED="}, o);
+  ::unsetenv("GANTRY_TEST_INHERITED");
+  EXPECT_EQ(r.out, "GANTRY_TEST_INHERITED=new\n");
+}
+
 }  // namespace
 }  // namespace gantry
 
