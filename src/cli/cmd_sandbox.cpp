@@ -24,6 +24,7 @@ struct SandboxFlags {
   std::string data;
   std::string kubeconfig_out;
   std::string ready_delay = "2s";
+  std::string context = "gantry-sandbox";
 };
 
 int run_sandbox_command(const SandboxFlags& f) {
@@ -31,6 +32,13 @@ int run_sandbox_command(const SandboxFlags& f) {
   o.listen = f.listen;
   o.data_dir = f.data;
   o.kubeconfig_out = f.kubeconfig_out;
+  o.context = f.context;
+  if (o.context.empty() ||
+      o.context.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") !=
+          std::string::npos)
+    throw Error("--context: \"" + o.context + "\" is not a context name (letters, digits, . _ @ -)",
+                ExitCode::kUsage);
   try {
     o.ready_delay = parse_duration(f.ready_delay);
   } catch (Error& e) {
@@ -61,6 +69,9 @@ void add_sandbox_command(CLI::App& app, Action& action) {
                   "Where to write the kubeconfig (default: <data>/kubeconfig or a temp file)");
   cmd->add_option("--ready-delay", flags->ready_delay,
                   "How long simulated workloads take to become ready (e.g. 500ms, 2s)")
+      ->capture_default_str();
+  cmd->add_option("--context", flags->context,
+                  "Name of the kubeconfig's context (and its cluster and user)")
       ->capture_default_str();
   cmd->callback([flags, &action] { action = [flags] { return run_sandbox_command(*flags); }; });
 }

@@ -37,12 +37,14 @@ void write_private(const fs::path& p, const std::string& data) {
   ::chmod(p.c_str(), 0600);
 }
 
-std::string kubeconfig(const std::string& url, const std::string& ca_pem,
-                       const std::string& token) {
+std::string kubeconfig(const std::string& url, const std::string& ca_pem, const std::string& token,
+                       const std::string& name) {
   return "apiVersion: v1\n"
          "kind: Config\n"
          "clusters:\n"
-         "- name: gantry-sandbox\n"
+         "- name: " +
+         name +
+         "\n"
          "  cluster:\n"
          "    server: " +
          url +
@@ -51,14 +53,24 @@ std::string kubeconfig(const std::string& url, const std::string& ca_pem,
          base64_encode(ca_pem) +
          "\n"
          "contexts:\n"
-         "- name: gantry-sandbox\n"
+         "- name: " +
+         name +
+         "\n"
          "  context:\n"
-         "    cluster: gantry-sandbox\n"
-         "    user: gantry-sandbox\n"
+         "    cluster: " +
+         name +
+         "\n"
+         "    user: " +
+         name +
+         "\n"
          "    namespace: default\n"
-         "current-context: gantry-sandbox\n"
+         "current-context: " +
+         name +
+         "\n"
          "users:\n"
-         "- name: gantry-sandbox\n"
+         "- name: " +
+         name +
+         "\n"
          "  user:\n"
          "    token: " +
          token +
@@ -161,7 +173,7 @@ void run_sandbox(const SandboxOptions& options, const std::atomic<bool>& stop, s
     }
   }
   if (kc.has_parent_path()) fs::create_directories(kc.parent_path());
-  write_private(kc, kubeconfig(url, ca.cert_pem, token));
+  write_private(kc, kubeconfig(url, ca.cert_pem, token, options.context));
 
   server.start();
   out << "gantry sandbox: serving the Kubernetes API on " << url << "\n"

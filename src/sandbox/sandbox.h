@@ -16,6 +16,9 @@ struct SandboxOptions {
   std::filesystem::path data_dir;        // empty: state in memory only
   std::filesystem::path kubeconfig_out;  // empty: <data>/kubeconfig or a temp file
   std::chrono::milliseconds ready_delay{2000};
+  // Name of the kubeconfig's context, cluster and user (e.g. the context a
+  // project's target is pinned to).
+  std::string context = "gantry-sandbox";
 };
 
 // Serves until `stop` becomes true. Prints the URL and kubeconfig path to `out`
