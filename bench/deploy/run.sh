@@ -3,12 +3,14 @@
 # (ConfigMaps, Services, Deployments in one namespace) applied to a fresh
 # `gantry sandbox` each, then applied again with nothing changed (no-op).
 # Bars (issue 6): first apply >= 5x faster, no-op >= 10x faster.
-# N=objects (default 1000), JOBS=gantry -j (default 16), GANTRY=binary.
+# N=objects (default 1000), JOBS=gantry -j (default 16), RUNS=runs, medians
+# printed (default 3), GANTRY=binary.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 GANTRY=${GANTRY:-$PWD/build/release/gantry}
 N=${N:-1000}
 JOBS=${JOBS:-16}
+RUNS=${RUNS:-3}
 [[ -x "$GANTRY" ]] || { echo "build gantry first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
 command -v kubectl >/dev/null || { echo "kubectl is needed" >&2; exit 2; }
 
@@ -103,26 +105,36 @@ start_sandbox() {  # $1: name; sets kc to the kubeconfig path
 now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc; }
 
-# --- kubectl ---------------------------------------------------------------
-start_sandbox kubectl
-export KUBECACHEDIR=$work/kubectl-cache
-# The namespace first (kubectl applies a directory in file-name order).
-kapply() { kubectl --kubeconfig "$kc" apply --server-side -f "$kubectl_ns" >/dev/null &&
-           kubectl --kubeconfig "$kc" apply --server-side -f "$kubectl_dir" >/dev/null; }
-t=$(now); kapply; k_first=$(elapsed "$t")
-t=$(now); kapply; k_noop=$(elapsed "$t")
-k_count=$(kubectl --kubeconfig "$kc" get cm,svc,deploy -n bench -o name | wc -l)
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+k_firsts=(); k_noops=(); g_firsts=(); g_noops=()
+for run in $(seq "$RUNS"); do
+  # --- kubectl (a fresh sandbox per run) -------------------------------------
+  start_sandbox "kubectl-$run"
+  export KUBECACHEDIR=$work/kubectl-cache-$run
+  # The namespace first (kubectl applies a directory in file-name order).
+  kapply() { kubectl --kubeconfig "$kc" apply --server-side -f "$kubectl_ns" >/dev/null &&
+             kubectl --kubeconfig "$kc" apply --server-side -f "$kubectl_dir" >/dev/null; }
+  t=$(now); kapply; k_firsts+=("$(elapsed "$t")")
+  t=$(now); kapply; k_noops+=("$(elapsed "$t")")
+  k_count=$(kubectl --kubeconfig "$kc" get cm,svc,deploy -n bench -o name | wc -l)
 
-# --- gantry ----------------------------------------------------------------
-start_sandbox gantry
-export GANTRY_CACHE_DIR=$work/gantry-cache
-t=$(now); "$GANTRY" deploy --project "$proj" -t bench --kubeconfig "$kc" --yes -j "$JOBS" >"$work/first.out"; g_first=$(elapsed "$t")
-t=$(now); "$GANTRY" deploy --project "$proj" -t bench --kubeconfig "$kc" --yes -j "$JOBS" >"$work/noop.out"; g_noop=$(elapsed "$t")
-g_count=$(kubectl --kubeconfig "$kc" get cm,svc,deploy -n bench -o name | wc -l)
-grep -q "nothing to do" "$work/noop.out" || { echo "the no-op deploy was not a no-op:" >&2; cat "$work/noop.out" >&2; exit 1; }
-
+  # --- gantry ------------------------------------------------------------------
+  start_sandbox "gantry-$run"
+  export GANTRY_CACHE_DIR=$work/gantry-cache-$run
+  t=$(now); "$GANTRY" deploy --project "$proj" -t bench --kubeconfig "$kc" --yes -j "$JOBS" >"$work/first.out"; g_firsts+=("$(elapsed "$t")")
+  t=$(now); "$GANTRY" deploy --project "$proj" -t bench --kubeconfig "$kc" --yes -j "$JOBS" >"$work/noop.out"; g_noops+=("$(elapsed "$t")")
+  g_count=$(kubectl --kubeconfig "$kc" get cm,svc,deploy -n bench -o name | wc -l)
+  grep -q "nothing to do" "$work/noop.out" || { echo "the no-op deploy was not a no-op:" >&2; cat "$work/noop.out" >&2; exit 1; }
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  pids=()
+done
+k_first=$(median "${k_firsts[@]}"); k_noop=$(median "${k_noops[@]}")
+g_first=$(median "${g_firsts[@]}"); g_noop=$(median "${g_noops[@]}")
+echo "runs: kubectl first ${k_firsts[*]}; no-op ${k_noops[*]}"
+echo "runs: gantry  first ${g_firsts[*]}; no-op ${g_noops[*]}"
 printf 'objects: %s files (+1 namespace); in cluster after apply: kubectl %s, gantry %s\n' "$count" "$k_count" "$g_count"
-printf '%-22s %10s %10s %8s\n' "" "kubectl" "gantry" "ratio"
+printf 'medians of %s runs\n%-22s %10s %10s %8s\n' "$RUNS" "" "kubectl" "gantry" "ratio"
 printf '%-22s %9.3fs %9.3fs %7.1fx\n' "first apply" "$k_first" "$g_first" "$(echo "$k_first / $g_first" | bc -l)"
 printf '%-22s %9.3fs %9.3fs %7.1fx\n' "no-op re-apply" "$k_noop" "$g_noop" "$(echo "$k_noop / $g_noop" | bc -l)"
 echo "bars: first apply >= 5x, no-op >= 10x (gantry -j $JOBS)"

@@ -41,6 +41,7 @@ int run_deploy(const DeployFlags& f) {
   po.jobs = f.cluster.jobs;
   po.list_orphans = f.prune;
   po.dry_run_new = false;
+  po.with_diffs = false;
   kube::Plan plan = kube::make_plan(*c.client, *c.mapper, rendered, po);
   bool json = f.cluster.json();
   bool work = plan.has_changes() || !plan.orphans.empty() || plan.count(kube::Change::kFailed);

@@ -241,12 +241,12 @@ void compare(const Client& client, Plan& plan, const std::map<std::string, size_
                    new_groups_kinds.count(p.type->group + "/" + p.type->kind);
     if (pending && !p.live) {
       p.change = Change::kPending;
-      p.diff = object_diff(Value(), p.desired, p.name());
+      if (options.with_diffs) p.diff = object_diff(Value(), p.desired, p.name());
       return;
     }
     if (assumed_new[i]) {
       p.change = Change::kCreate;
-      p.diff = object_diff(Value(), p.desired, p.name());
+      if (options.with_diffs) p.diff = object_diff(Value(), p.desired, p.name());
       return;
     }
     if (p.live && apply_is_noop(p.desired, *p.live, options.field_manager)) {
@@ -266,7 +266,7 @@ void compare(const Client& client, Plan& plan, const std::map<std::string, size_
       return;
     }
     p.change = p.live ? Change::kUpdate : Change::kCreate;
-    p.diff = object_diff(before, p.result, p.name());
+    if (options.with_diffs) p.diff = object_diff(before, p.result, p.name());
   });
 }
 

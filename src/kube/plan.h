@@ -72,6 +72,8 @@ struct PlanOptions {
   // before anything happens). False takes them as new without a request;
   // `deploy` then learns the server's answer from the apply itself.
   bool dry_run_new = true;
+  // Fill PlannedObject::diff (diff wants it; deploy does not print diffs).
+  bool with_diffs = true;
   std::string field_manager = "gantry";
 };
 

@@ -436,9 +436,18 @@ Value parse_body(const http::ServerRequest& req, bool yaml_ok) {
            "application/json, application/yaml");
   }
   try {
-    if (base == "application/yaml" || (yaml_ok && base != "application/json")) {
-      return doc::parse_yaml(req.body, "body");
+    bool yaml = base == "application/yaml" || (yaml_ok && base != "application/json");
+    // A YAML body that is a JSON object (what gantry and client-go send for
+    // apply) goes to the JSON reader, as the apiserver's YAML decoder does;
+    // if the JSON reader refuses it, the YAML reader decides.
+    size_t first = req.body.find_first_not_of(" \t\r\n");
+    if (yaml && first != std::string::npos && req.body[first] == '{') {
+      try {
+        return doc::parse_json(req.body, "body");
+      } catch (const Error&) {
+      }
     }
+    if (yaml) return doc::parse_yaml(req.body, "body");
     return doc::parse_json(req.body, "body");
   } catch (const Error& e) {
     bad_request("the body of the request could not be decoded: " + e.why());
