@@ -115,9 +115,11 @@ TlsIdentity generate_ca(const std::string& common_name, int days) {
   return {cert_pem(cert.get()), key_pem(key.get())};
 }
 
-TlsIdentity issue_server_cert(const TlsIdentity& ca, const std::string& common_name,
-                              const std::vector<std::string>& dns_names,
-                              const std::vector<std::string>& ip_addresses, int days) {
+namespace {
+
+TlsIdentity issue_cert(const TlsIdentity& ca, const std::string& common_name,
+                       const std::vector<std::string>& dns_names,
+                       const std::vector<std::string>& ip_addresses, int days, const char* usage) {
   X509Ptr ca_cert = parse_cert(ca.cert_pem);
   PkeyPtr ca_key = parse_key(ca.key_pem);
   PkeyPtr key = new_key();
@@ -125,7 +127,7 @@ TlsIdentity issue_server_cert(const TlsIdentity& ca, const std::string& common_n
   X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert.get()));
   add_ext(cert.get(), ca_cert.get(), NID_basic_constraints, "critical,CA:FALSE");
   add_ext(cert.get(), ca_cert.get(), NID_key_usage, "critical,digitalSignature,keyEncipherment");
-  add_ext(cert.get(), ca_cert.get(), NID_ext_key_usage, "serverAuth");
+  add_ext(cert.get(), ca_cert.get(), NID_ext_key_usage, usage);
   add_ext(cert.get(), ca_cert.get(), NID_authority_key_identifier, "keyid:always");
   std::string san;
   for (const auto& d : dns_names)
@@ -133,9 +135,20 @@ TlsIdentity issue_server_cert(const TlsIdentity& ca, const std::string& common_n
   for (const auto& ip : ip_addresses)
     san += (san.empty() ? "" : ",") + std::string("IP:") + ip;
   if (!san.empty()) add_ext(cert.get(), ca_cert.get(), NID_subject_alt_name, san);
-  if (!X509_sign(cert.get(), ca_key.get(), EVP_sha256()))
-    tls_fail("cannot sign the server certificate");
+  if (!X509_sign(cert.get(), ca_key.get(), EVP_sha256())) tls_fail("cannot sign a certificate");
   return {cert_pem(cert.get()), key_pem(key.get())};
+}
+
+}  // namespace
+
+TlsIdentity issue_server_cert(const TlsIdentity& ca, const std::string& common_name,
+                              const std::vector<std::string>& dns_names,
+                              const std::vector<std::string>& ip_addresses, int days) {
+  return issue_cert(ca, common_name, dns_names, ip_addresses, days, "serverAuth");
+}
+
+TlsIdentity issue_client_cert(const TlsIdentity& ca, const std::string& common_name, int days) {
+  return issue_cert(ca, common_name, {}, {}, days, "clientAuth");
 }
 
 std::string ServerRequest::header(std::string_view name) const {
@@ -181,7 +194,13 @@ Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<
   if (options.tls) {
     X509Ptr cert = parse_cert(options.identity.cert_pem);
     PkeyPtr key = parse_key(options.identity.key_pem);
-    impl_->server = std::make_unique<httplib::SSLServer>(cert.get(), key.get());
+    X509_STORE* client_cas = nullptr;  // owned by the server once passed
+    if (!options.client_ca_pem.empty()) {
+      client_cas = X509_STORE_new();
+      X509Ptr client_ca = parse_cert(options.client_ca_pem);
+      X509_STORE_add_cert(client_cas, client_ca.get());
+    }
+    impl_->server = std::make_unique<httplib::SSLServer>(cert.get(), key.get(), client_cas);
   } else {
     impl_->server = std::make_unique<httplib::Server>();
   }

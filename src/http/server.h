@@ -33,6 +33,10 @@ TlsIdentity issue_server_cert(const TlsIdentity& ca, const std::string& common_n
                               const std::vector<std::string>& dns_names,
                               const std::vector<std::string>& ip_addresses, int days = 3650);
 
+// A client certificate signed by `ca` (clientAuth usage), for mutual TLS.
+TlsIdentity issue_client_cert(const TlsIdentity& ca, const std::string& common_name,
+                              int days = 3650);
+
 struct ServerRequest {
   std::string method;
   std::string path;  // decoded path, without the query
@@ -71,6 +75,8 @@ struct ServerOptions {
   int port = 0;      // 0: pick a free port
   bool tls = false;  // serve HTTPS with `identity`
   TlsIdentity identity;
+  // With TLS: require a client certificate signed by this CA (PEM).
+  std::string client_ca_pem;
   size_t worker_threads = 128;  // concurrent requests (streams hold one each)
   size_t max_body_bytes = 64u << 20;
 };

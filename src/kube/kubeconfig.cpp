@@ -59,11 +59,11 @@ void merge_section(const Value& doc, std::string_view key, std::string_view inne
   }
 }
 
-void load(Loaded& l, const KubeconfigSelection& sel) {
-  l.merged.files = kubeconfig_files(sel);
-  l.docs.reserve(l.merged.files.size());
-  for (const auto& f : l.merged.files) {
-    std::string text = read_file(f);
+// Parses and merges the given files' texts.
+void merge_texts(Loaded& l, const std::vector<std::pair<fs::path, std::string>>& texts) {
+  l.docs.reserve(texts.size());
+  for (const auto& [f, text] : texts) {
+    l.merged.files.push_back(f);
     Value doc = text.find_first_not_of(" \t\r\n") == std::string::npos
                     ? Value::map()
                     : doc::parse_yaml(text, f.string());
@@ -80,6 +80,13 @@ void load(Loaded& l, const KubeconfigSelection& sel) {
     if (l.merged.current_context.empty())
       l.merged.current_context = doc.get_string("current-context");
   }
+}
+
+void load(Loaded& l, const KubeconfigSelection& sel) {
+  std::vector<std::pair<fs::path, std::string>> texts;
+  for (const auto& f : kubeconfig_files(sel))
+    texts.emplace_back(f, read_file(f));
+  merge_texts(l, texts);
 }
 
 fs::path resolve(const fs::path& base_file, const std::string& p) {
@@ -143,9 +150,9 @@ std::string selected_context(const KubeconfigSelection& sel) {
   return l.merged.current_context;
 }
 
-ClusterAccess load_cluster_access(const KubeconfigSelection& sel, const std::string& context_name) {
-  Loaded l;
-  load(l, sel);
+namespace {
+
+ClusterAccess resolve_access(const Loaded& l, const std::string& context_name) {
   const Merged& m = l.merged;
   std::string where =
       m.files.size() == 1 ? "kubeconfig " + m.files[0].string() : "the merged kubeconfig";
@@ -213,6 +220,21 @@ ClusterAccess load_cluster_access(const KubeconfigSelection& sel, const std::str
     }
   }
   return a;
+}
+
+}  // namespace
+
+ClusterAccess load_cluster_access(const KubeconfigSelection& sel, const std::string& context_name) {
+  Loaded l;
+  load(l, sel);
+  return resolve_access(l, context_name);
+}
+
+ClusterAccess parse_cluster_access(std::string_view text, const fs::path& file,
+                                   const std::string& context_name) {
+  Loaded l;
+  merge_texts(l, {{file, std::string(text)}});
+  return resolve_access(l, context_name);
 }
 
 }  // namespace gantry::kube

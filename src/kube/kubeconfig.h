@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -59,5 +60,10 @@ std::string selected_context(const KubeconfigSelection& sel);
 // namespace, files and data fields). Errors (kNotFound for an unknown
 // context/cluster/user, kInvalidInput for malformed files) name the file.
 ClusterAccess load_cluster_access(const KubeconfigSelection& sel, const std::string& context_name);
+
+// The same for one kubeconfig's text, as if read from `file` (relative paths
+// resolve against its directory). For tests and fuzzing.
+ClusterAccess parse_cluster_access(std::string_view text, const std::filesystem::path& file,
+                                   const std::string& context_name);
 
 }  // namespace gantry::kube
