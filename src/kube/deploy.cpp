@@ -16,15 +16,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string ns_of(const Value& v) {
-  const Value* md = v.find("metadata");
-  return md ? md->get_string("namespace") : "";
-}
-std::string name_of(const Value& v) {
-  const Value* md = v.find("metadata");
-  return md ? md->get_string("name") : "";
-}
-
 std::string duration_text(std::chrono::milliseconds d) {
   auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
   if (s >= 60 && s % 60 == 0) return std::to_string(s / 60) + "m";
@@ -52,18 +43,8 @@ bool needs_apply(Change c) {
          c == Change::kFailed;
 }
 
-bool is_kind(const Value& v, std::string_view kind, std::string_view api_prefix) {
-  return v.get_string("kind") == kind && v.get_string("apiVersion").rfind(api_prefix, 0) == 0;
-}
-bool is_namespace(const Value& v) {
-  return is_kind(v, "Namespace", "v1");
-}
-bool is_crd(const Value& v) {
-  return is_kind(v, "CustomResourceDefinition", "apiextensions.k8s.io/");
-}
-
 WaitTarget wait_target(const PlannedObject& p) {
-  return WaitTarget{*p.type, p.type->namespaced ? ns_of(p.desired) : "", name_of(p.desired),
+  return WaitTarget{*p.type, p.type->namespaced ? namespace_of(p.desired) : "", name_of(p.desired),
                     p.source};
 }
 
@@ -205,7 +186,7 @@ class Deployer {
         fail(p, p.error);
         return false;
       }
-      std::string ns = p.type->namespaced ? ns_of(p.desired) : "";
+      std::string ns = p.type->namespaced ? namespace_of(p.desired) : "";
       std::string name = name_of(p.desired);
       events_.emit(DeployEvent::Kind::kHook, p.name(),
                    std::string(pre ? "pre-deploy" : "post-deploy") + " hook, weight " +
@@ -387,7 +368,7 @@ DeleteReport delete_objects(const Client& client, const std::vector<Orphan>& obj
     parallel_for(idx.size(), jobs, [&](size_t k) {
       const Orphan& o = objects[idx[k]];
       try {
-        remove(client, o.type, o.type.namespaced ? ns_of(o.live) : "", name_of(o.live));
+        remove(client, o.type, o.type.namespaced ? namespace_of(o.live) : "", name_of(o.live));
         events.emit(DeployEvent::Kind::kDeleted, o.name());
         std::lock_guard<std::mutex> lock(mu);
         ++report.deleted;

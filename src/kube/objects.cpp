@@ -9,10 +9,8 @@ namespace gantry::kube {
 using doc::Value;
 
 std::string describe(const Value& obj) {
-  const Value* md = obj.find("metadata");
-  std::string ns = md ? md->get_string("namespace") : "";
-  std::string name = md ? md->get_string("name") : "";
-  return obj.get_string("kind") + " " + (ns.empty() ? "" : ns + "/") + name;
+  std::string ns = namespace_of(obj);
+  return obj.get_string("kind") + " " + (ns.empty() ? "" : ns + "/") + name_of(obj);
 }
 
 std::string identity(const Value& obj) {
@@ -22,6 +20,25 @@ std::string identity(const Value& obj) {
   const Value* md = obj.find("metadata");
   return group + "/" + obj.get_string("kind") + "/" + (md ? md->get_string("namespace") : "") +
          "/" + (md ? md->get_string("name") : "");
+}
+
+std::string namespace_of(const Value& obj) {
+  const Value* md = obj.find("metadata");
+  return md ? md->get_string("namespace") : "";
+}
+
+std::string name_of(const Value& obj) {
+  const Value* md = obj.find("metadata");
+  return md ? md->get_string("name") : "";
+}
+
+bool is_namespace(const Value& obj) {
+  return obj.get_string("kind") == "Namespace" && obj.get_string("apiVersion") == "v1";
+}
+
+bool is_crd(const Value& obj) {
+  return obj.get_string("kind") == "CustomResourceDefinition" &&
+         obj.get_string("apiVersion").rfind("apiextensions.k8s.io/", 0) == 0;
 }
 
 namespace {

@@ -17,6 +17,12 @@ namespace gantry::kube {
 std::string describe(const doc::Value& object);
 // "group/kind/namespace/name", the identity used to match render and cluster.
 std::string identity(const doc::Value& object);
+// metadata.namespace and metadata.name ("" when absent).
+std::string namespace_of(const doc::Value& object);
+std::string name_of(const doc::Value& object);
+// A core/v1 Namespace; an apiextensions.k8s.io CustomResourceDefinition.
+bool is_namespace(const doc::Value& object);
+bool is_crd(const doc::Value& object);
 
 struct ApplyOptions {
   std::string field_manager = "gantry";

@@ -58,24 +58,6 @@ std::string selector(const std::string& discriminator) {
   return std::string(render::kDiscriminatorLabel) + "=" + discriminator;
 }
 
-bool is_crd(const Value& v) {
-  return v.get_string("kind") == "CustomResourceDefinition" &&
-         v.get_string("apiVersion").rfind("apiextensions.k8s.io/", 0) == 0;
-}
-
-bool is_namespace(const Value& v) {
-  return v.get_string("kind") == "Namespace" && v.get_string("apiVersion") == "v1";
-}
-
-std::string ns_of(const Value& v) {
-  const Value* md = v.find("metadata");
-  return md ? md->get_string("namespace") : "";
-}
-std::string name_of(const Value& v) {
-  const Value* md = v.find("metadata");
-  return md ? md->get_string("name") : "";
-}
-
 void compare(const Client& client, Plan& plan, const std::map<std::string, size_t>& by_identity,
              const PlanOptions& options);
 
@@ -138,7 +120,7 @@ Plan make_plan(const Client& client, RestMapper& mapper, const render::RenderRes
     p.type = t;
     Value* md = p.desired.find("metadata");
     if (t->namespaced) {
-      if (md && ns_of(p.desired).empty()) md->set("namespace", default_ns);
+      if (md && namespace_of(p.desired).empty()) md->set("namespace", default_ns);
     } else if (md) {
       md->erase("namespace");
     }
@@ -168,7 +150,7 @@ void compare(const Client& client, Plan& plan, const std::map<std::string, size_
     std::set<std::string> seen;
     for (const auto& p : plan.objects) {
       if (!p.type) continue;
-      std::string ns = p.type->namespaced ? ns_of(p.desired) : "";
+      std::string ns = p.type->namespaced ? namespace_of(p.desired) : "";
       if (seen.insert(p.type->api_version() + "/" + p.type->kind + "/" + ns).second)
         lists.emplace_back(*p.type, ns);
     }
@@ -204,7 +186,8 @@ void compare(const Client& client, Plan& plan, const std::map<std::string, size_
       return;
     }
     try {
-      p.live = get(client, *p.type, p.type->namespaced ? ns_of(p.desired) : "", name_of(p.desired));
+      p.live = get(client, *p.type, p.type->namespaced ? namespace_of(p.desired) : "",
+                   name_of(p.desired));
     } catch (const Error&) {
       // A namespace that does not exist yet answers 404 for its content; a
       // type served by a CRD that is not established yet answers 404 too.
@@ -236,7 +219,7 @@ void compare(const Client& client, Plan& plan, const std::map<std::string, size_
       p.change = Change::kHook;
       return;
     }
-    std::string ns = p.type->namespaced ? ns_of(p.desired) : "";
+    std::string ns = p.type->namespaced ? namespace_of(p.desired) : "";
     bool pending = (!ns.empty() && new_namespaces.count(ns)) ||
                    new_groups_kinds.count(p.type->group + "/" + p.type->kind);
     if (pending && !p.live) {
