@@ -1,5 +1,6 @@
 #include "oci/copy.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "oci/layout.h"
@@ -54,19 +56,20 @@ namespace {
 // verifying the digest), so a corrupt blob never completes an upload.
 class Pipe {
  public:
-  Pipe(uint64_t total, size_t capacity) : total_(total), cap_(capacity) {}
+  // A ring buffer of `capacity` bytes: every byte is copied in once and out
+  // once (the earlier string buffer also moved its unread half down every
+  // time half of it had been read).
+  Pipe(uint64_t total, size_t capacity) : total_(total), ring_(capacity ? capacity : 1) {}
 
   void write(std::string_view chunk) {
     std::unique_lock<std::mutex> g(mu_);
     while (!chunk.empty()) {
-      cv_.wait(g, [&] { return buf_.size() - off_ < cap_ || reader_gone_; });
+      cv_.wait(g, [&] { return size_ < ring_.size() || reader_gone_; });
       if (reader_gone_) throw Error("the upload stopped", ExitCode::kExternal);
-      size_t n = std::min(chunk.size(), cap_ - (buf_.size() - off_));
-      if (off_ > 0 && off_ >= buf_.size() / 2) {
-        buf_.erase(0, off_);
-        off_ = 0;
-      }
-      buf_.append(chunk.data(), n);
+      size_t tail = (head_ + size_) % ring_.size();
+      size_t n = std::min({chunk.size(), ring_.size() - size_, ring_.size() - tail});
+      std::memcpy(ring_.data() + tail, chunk.data(), n);
+      size_ += n;
       chunk.remove_prefix(n);
       cv_.notify_all();
     }
@@ -86,14 +89,15 @@ class Pipe {
     std::unique_lock<std::mutex> g(mu_);
     while (true) {
       if (err_) std::rethrow_exception(err_);
-      size_t avail = buf_.size() - off_;
-      uint64_t allowed = avail;
-      if (!closed_ && delivered_ + avail >= total_)
-        allowed = avail ? avail - 1 : 0;  // hold back the last byte
+      uint64_t allowed = size_;
+      if (!closed_ && delivered_ + size_ >= total_)
+        allowed = size_ ? size_ - 1 : 0;  // hold back the last byte
       if (allowed > 0) {
-        size_t k = static_cast<size_t>(std::min<uint64_t>(allowed, n));
-        std::memcpy(out, buf_.data() + off_, k);
-        off_ += k;
+        size_t k = static_cast<size_t>(
+            std::min<uint64_t>({allowed, n, static_cast<uint64_t>(ring_.size() - head_)}));
+        std::memcpy(out, ring_.data() + head_, k);
+        head_ = (head_ + k) % ring_.size();
+        size_ -= k;
         delivered_ += k;
         cv_.notify_all();
         return k;
@@ -106,11 +110,11 @@ class Pipe {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  std::string buf_;
-  size_t off_ = 0;
   uint64_t delivered_ = 0;
   uint64_t total_;
-  size_t cap_;
+  std::vector<char> ring_;
+  size_t head_ = 0;  // first unread byte
+  size_t size_ = 0;  // unread bytes
   bool closed_ = false;
   bool reader_gone_ = false;
   std::exception_ptr err_;
