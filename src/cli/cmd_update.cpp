@@ -149,6 +149,9 @@ void add_update_command(CLI::App& app, Action& action) {
   cmd->add_option("--ca-file", f->registry.ca_file, "Policies: also trust the CAs in this PEM");
   cmd->add_option("--authfile", f->registry.authfile,
                   "Policies: registry auth file (default: as for gantry tags)");
+  cmd->add_option("--page-size", f->registry.page_size,
+                  "Policies: tags per request when listing (default: the registry's)")
+      ->check(CLI::Range(1, 100000));
   cmd->add_flag("--dry-run", f->dry_run, "Print a unified diff instead of writing");
   cmd->callback([f, &action] { action = [f] { return run_update(*f); }; });
 }
