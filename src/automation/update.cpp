@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/parallel.h"
 #include "doc/json.h"
 #include "doc/yaml.h"
 
@@ -526,19 +527,34 @@ bool mentions_a_target(std::string_view text, const UpdateOptions& opts) {
 }
 
 UpdatePlan plan_update(const fs::path& dir, const UpdateOptions& opts) {
+  std::vector<fs::path> paths = find_yaml_files(dir);
+  // Files are read and planned on several threads (each file on its own);
+  // results, notes and the first error come out in path order.
+  struct Slot {
+    std::optional<FileUpdate> update;
+    std::vector<std::string> notes;
+  };
+  std::vector<Slot> slots(paths.size());
+  parallel_for(paths.size(), kFileJobs, [&](size_t i) {
+    std::string text = read_file(paths[i]);
+    if (!mentions_a_target(text, opts)) return;
+    FileUpdate f = update_text(text, paths[i].string(), opts, slots[i].notes);
+    if (f.changed()) slots[i].update = std::move(f);
+  });
   UpdatePlan plan;
-  for (const auto& path : find_yaml_files(dir)) {
-    std::string text = read_file(path);
-    if (!mentions_a_target(text, opts)) continue;
-    FileUpdate f = update_text(text, path.string(), opts, plan.notes);
-    if (f.changed()) plan.files.push_back(std::move(f));
+  for (auto& s : slots) {
+    for (auto& n : s.notes)
+      plan.notes.push_back(std::move(n));
+    if (s.update) plan.files.push_back(std::move(*s.update));
   }
   return plan;
 }
 
 void apply_update(const UpdatePlan& plan) {
+  std::vector<std::pair<fs::path, std::string_view>> files;
   for (const auto& f : plan.files)
-    write_file_atomic(f.path, f.updated);
+    files.emplace_back(f.path, f.updated);
+  write_files_atomic(files);
 }
 
 namespace {

@@ -88,7 +88,8 @@ std::vector<std::filesystem::path> find_yaml_files(const std::filesystem::path& 
 // Reads and plans every file first; throws before anything is written.
 UpdatePlan plan_update(const std::filesystem::path& dir, const UpdateOptions& opts);
 
-// Writes every changed file with write_file_atomic.
+// Writes every changed file with write_files_atomic (temporary files, one
+// sync, renames).
 void apply_update(const UpdatePlan& plan);
 
 // A unified diff (3 lines of context) of one planned file.

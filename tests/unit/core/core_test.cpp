@@ -68,6 +68,26 @@ TEST(Files, AtomicWriteAndRead) {
   }
 }
 
+TEST(Files, WriteFilesAtomicWritesAllOrNone) {
+  testing::TempDir d;
+  fs::path a = d.path() / "a.yaml", b = d.path() / "sub" / "b.yaml";
+  fs::create_directories(b.parent_path());
+  write_file_atomic(a, "a0");
+  write_file_atomic(b, "b0");
+  fs::permissions(a, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  std::string a1 = "a1", b1 = "b1";
+  write_files_atomic({{a, a1}, {b, b1}});
+  EXPECT_EQ(read_file(a), "a1");
+  EXPECT_EQ(read_file(b), "b1");
+  EXPECT_EQ(fs::status(a).permissions(),
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  // A target that cannot be written: nothing is replaced, no temporary file stays.
+  EXPECT_THROW(write_files_atomic({{a, "a2"}, {d.path() / "missing" / "c.yaml", "c"}}), Error);
+  EXPECT_EQ(read_file(a), "a1");
+  EXPECT_EQ(std::distance(fs::directory_iterator(d.path()), fs::directory_iterator()), 2);
+  write_files_atomic({});
+}
+
 TEST(Files, JoinWithinRefusesEscapes) {
   fs::path root = "/srv/project";
   EXPECT_EQ(join_within(root, "a/b/../c"), fs::path("/srv/project/a/c"));
