@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <vector>
 
 #include "core/base64.h"
 #include "core/digest.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/parallel.h"
 #include "core/process.h"
 #include "core/utf8.h"
 #include "support/fixtures.h"
@@ -145,6 +149,27 @@ TEST(Utf8, EncodesAndReplacesInvalidCodePoints) {
   utf8_append(out, 0xD800);
   utf8_append(out, 0x110000);
   EXPECT_EQ(out, "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(Parallel, RunsEveryIndexAndRethrowsTheFirstFailureInOrder) {
+  std::vector<int> hits(1000, 0);
+  parallel_for(hits.size(), 8, [&](size_t i) { hits[i]++; });
+  EXPECT_EQ(std::count(hits.begin(), hits.end(), 1), 1000);
+  std::atomic<int> ran{0};
+  try {
+    parallel_for(100, 8, [&](size_t i) {
+      ++ran;
+      if (i == 70 || i == 30 || i == 99) throw Error("failed at " + std::to_string(i));
+    });
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.str(), "failed at 30");  // the lowest index, whatever thread got there first
+  }
+  EXPECT_EQ(ran.load(), 100);
+  parallel_for(0, 8, [](size_t) { FAIL(); });
+  std::vector<int> seq;
+  parallel_for(5, 1, [&](size_t i) { seq.push_back(static_cast<int>(i)); });
+  EXPECT_EQ(seq, (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
 }  // namespace
