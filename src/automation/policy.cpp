@@ -471,18 +471,27 @@ bool name_char(char c) {
   return (ident_char(c) && c != '-') || c == '_';
 }
 
-// Go's Regexp.Expand: $name / ${name} (name: letters, digits, _), $1, $$.
-// A group that did not take part expands to "".
-std::string expand(std::string_view tmpl, const RE2& re, const std::vector<re2::StringPiece>& g) {
-  std::string out;
-  const auto& names = re.NamedCapturingGroups();
+// One piece of an extract template: literal text, or a group reference.
+struct TemplatePart {
+  std::string text;
+  std::string group;  // a name or a number; empty for literal text
+};
+
+// Go's Regexp.Expand syntax: $name / ${name} (name: letters, digits, _),
+// $1, $$ for a dollar; a `$` that starts no reference is literal.
+std::vector<TemplatePart> parse_template(std::string_view tmpl) {
+  std::vector<TemplatePart> parts;
+  auto literal = [&](char c) {
+    if (parts.empty() || !parts.back().group.empty()) parts.push_back({});
+    parts.back().text += c;
+  };
   for (size_t i = 0; i < tmpl.size(); ++i) {
     if (tmpl[i] != '$' || i + 1 >= tmpl.size()) {
-      out += tmpl[i];
+      literal(tmpl[i]);
       continue;
     }
     if (tmpl[i + 1] == '$') {
-      out += '$';
+      literal('$');
       ++i;
       continue;
     }
@@ -490,58 +499,43 @@ std::string expand(std::string_view tmpl, const RE2& re, const std::vector<re2::
     size_t next = i + 1;
     if (tmpl[next] == '{') {
       size_t close = tmpl.find('}', next);
-      if (close == std::string_view::npos) {
-        out += tmpl[i];
-        continue;
+      if (close != std::string_view::npos) {
+        name = std::string(tmpl.substr(next + 1, close - next - 1));
+        next = close + 1;
       }
-      name = std::string(tmpl.substr(next + 1, close - next - 1));
-      next = close + 1;
     } else {
       while (next < tmpl.size() && name_char(tmpl[next]))
         name += tmpl[next++];
     }
     if (name.empty()) {
-      out += tmpl[i];
+      literal('$');
       continue;
     }
-    int index = -1;
-    uint64_t n = 0;
-    if (parse_u64(name, n)) {
-      if (n < g.size()) index = static_cast<int>(n);
-    } else if (auto it = names.find(name); it != names.end()) {
-      index = it->second;
-    }
-    if (index >= 0 && g[static_cast<size_t>(index)].data())
-      out.append(g[static_cast<size_t>(index)].data(), g[static_cast<size_t>(index)].size());
+    parts.push_back({{}, std::move(name)});
     i = next - 1;
   }
-  return out;
+  return parts;
 }
 
-// The group names and numbers an extract template refers to (for validation).
-std::vector<std::string> template_refs(std::string_view tmpl) {
-  std::vector<std::string> refs;
-  for (size_t i = 0; i + 1 < tmpl.size(); ++i) {
-    if (tmpl[i] != '$') continue;
-    if (tmpl[i + 1] == '$') {
-      ++i;
+// Expands `tmpl` from a match; a group that did not take part gives "".
+std::string expand(std::string_view tmpl, const RE2& re, const std::vector<re2::StringPiece>& g) {
+  std::string out;
+  for (const auto& part : parse_template(tmpl)) {
+    if (part.group.empty()) {
+      out += part.text;
       continue;
     }
-    std::string name;
-    size_t next = i + 1;
-    if (tmpl[next] == '{') {
-      size_t close = tmpl.find('}', next);
-      if (close == std::string_view::npos) continue;
-      name = std::string(tmpl.substr(next + 1, close - next - 1));
-      next = close + 1;
-    } else {
-      while (next < tmpl.size() && name_char(tmpl[next]))
-        name += tmpl[next++];
+    size_t index = g.size();
+    uint64_t n = 0;
+    if (parse_u64(part.group, n)) {
+      if (n < g.size()) index = static_cast<size_t>(n);
+    } else if (auto it = re.NamedCapturingGroups().find(part.group);
+               it != re.NamedCapturingGroups().end()) {
+      index = static_cast<size_t>(it->second);
     }
-    if (!name.empty()) refs.push_back(name);
-    i = next - 1;
+    if (index < g.size() && g[index].data()) out.append(g[index].data(), g[index].size());
   }
-  return refs;
+  return out;
 }
 
 std::string order_name(SortOrder o) {
@@ -561,7 +555,9 @@ TagPolicy::TagPolicy(PolicyKind kind, const TagFilter& filter) : kind_(kind), fi
   auto re = std::make_shared<RE2>(filter.pattern, opts);
   if (!re->ok())
     throw Error("filterTags: invalid regular expression '" + filter.pattern + "': " + re->error());
-  for (const auto& ref : template_refs(filter.extract)) {
+  for (const auto& part : parse_template(filter.extract)) {
+    const std::string& ref = part.group;
+    if (ref.empty()) continue;
     uint64_t n = 0;
     if (parse_u64(ref, n)) {
       if (n > static_cast<uint64_t>(re->NumberOfCapturingGroups()))

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,9 @@ class TempDir {
 // Runs the built gantry binary with `args` (cwd optional).
 ProcessResult run_gantry(const std::vector<std::string>& args,
                          const std::filesystem::path& cwd = {});
+
+// The message (Error::str()) of the gantry::Error `f` throws, or "<no error>".
+std::string error_text(const std::function<void()>& f);
 
 // Paths of the repository and of the course's example configuration.
 std::filesystem::path source_dir();

@@ -9,6 +9,7 @@
 
 #include "automation/policy.h"
 #include "core/error.h"
+#include "support/fixtures.h"
 
 namespace gantry::automation {
 namespace {
@@ -26,14 +27,7 @@ bool in_range(std::string_view range, std::string_view version) {
   return v && SemverRange::parse(range).matches(*v);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.str();
-  }
-  return "<no error>";
-}
+using testing::error_text;
 
 TEST(SemVer, ParsesLeniently) {
   auto v = SemVer::parse("v1.2.3-rc.1+build.5");
@@ -154,7 +148,7 @@ TEST(SemverRange, PreReleasesOnlyWhenAskedFor) {
 TEST(SemverRange, BadRanges) {
   for (const char* bad : {"", "  ", ">=", ">= a.b", "1.2.3.4", "1.x.3", ">=1.0.0 ||", "|| 1.0",
                           "1.2 -", "- 1.2", "!=*", ">*", "1.2-rc.1", ">=1.0.0-01", "~>"}) {
-    std::string e = error_of([&] { SemverRange::parse(bad); });
+    std::string e = error_text([&] { SemverRange::parse(bad); });
     EXPECT_THAT(e, HasSubstr("invalid semver range")) << bad;
   }
 }
@@ -259,27 +253,27 @@ TEST(TagFilter, PatternOnlyAndExtractExpansion) {
 }
 
 TEST(TagFilter, BadInputIsAClearError) {
-  std::string e = error_of([] { TagPolicy::numerical(SortOrder::kAsc, {"^(main-", ""}); });
+  std::string e = error_text([] { TagPolicy::numerical(SortOrder::kAsc, {"^(main-", ""}); });
   EXPECT_THAT(e, HasSubstr("invalid regular expression '^(main-'"));
   EXPECT_THAT(e, HasSubstr("missing )"));  // RE2's own words
   // Backreferences and lookaround are not RE2: refused, never run.
-  EXPECT_THAT(error_of([] {
+  EXPECT_THAT(error_text([] {
                 TagPolicy::numerical(SortOrder::kAsc, {"(a)\\1", ""});
               }),
               HasSubstr("invalid regular expression"));
-  EXPECT_THAT(error_of([] {
+  EXPECT_THAT(error_text([] {
                 TagPolicy::numerical(SortOrder::kAsc, {"(?=a)", ""});
               }),
               HasSubstr("invalid regular expression"));
-  EXPECT_THAT(error_of([] {
+  EXPECT_THAT(error_text([] {
                 TagPolicy::numerical(SortOrder::kAsc, {"", "$ts"});
               }),
               HasSubstr("needs a pattern"));
-  EXPECT_THAT(error_of([] {
+  EXPECT_THAT(error_text([] {
                 TagPolicy::numerical(SortOrder::kAsc, {"^(\\d+)$", "$ts"});
               }),
               HasSubstr("refers to group 'ts'"));
-  EXPECT_THAT(error_of([] {
+  EXPECT_THAT(error_text([] {
                 TagPolicy::numerical(SortOrder::kAsc, {"^(\\d+)$", "$2"});
               }),
               HasSubstr("refers to group 2 but the pattern has 1"));
@@ -301,10 +295,10 @@ TEST(TagPolicyParse, CommandLineForms) {
             "alphabetical asc, filter '^x'");
   EXPECT_EQ(TagPolicy::parse("numerical", {"^(?P<n>\\d+)", "$n"}).describe(),
             "numerical asc, filter '^(?P<n>\\d+)' extract '$n'");
-  EXPECT_THAT(error_of([] { TagPolicy::parse("semver"); }), HasSubstr("needs a range"));
-  EXPECT_THAT(error_of([] { TagPolicy::parse("numerical:up"); }), HasSubstr("asc or desc"));
-  EXPECT_THAT(error_of([] { TagPolicy::parse("newest"); }), HasSubstr("unknown policy 'newest'"));
-  EXPECT_THAT(error_of([] { TagPolicy::parse("semver:>=x.y"); }),
+  EXPECT_THAT(error_text([] { TagPolicy::parse("semver"); }), HasSubstr("needs a range"));
+  EXPECT_THAT(error_text([] { TagPolicy::parse("numerical:up"); }), HasSubstr("asc or desc"));
+  EXPECT_THAT(error_text([] { TagPolicy::parse("newest"); }), HasSubstr("unknown policy 'newest'"));
+  EXPECT_THAT(error_text([] { TagPolicy::parse("semver:>=x.y"); }),
               HasSubstr("invalid semver range"));
 }
 

@@ -16,14 +16,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.str();
-  }
-  return "<no error>";
-}
+using testing::error_text;
 
 UpdateOptions setter(const std::string& key, const std::string& image, const std::string& tag) {
   UpdateOptions o;
@@ -143,7 +136,7 @@ metadata: {name: apps}
 
 TEST(PolicyFile, BadInputNamesFileAndLine) {
   auto err = [](const std::string& text) {
-    return error_of([&] { parse_policies(text, "p.yaml"); });
+    return error_text([&] { parse_policies(text, "p.yaml"); });
   };
   EXPECT_THAT(err("policies: [{name: a, image: x, policy: {semver: {range: '>=1'}}, tagz: 1}]"),
               HasSubstr("unknown field 'tagz'"));
@@ -176,7 +169,7 @@ TEST(PolicyFile, BadInputNamesFileAndLine) {
   EXPECT_THAT(err("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"),
               HasSubstr("no policies in the file"));
   EXPECT_THAT(err(""), HasSubstr("no policies in the file"));
-  EXPECT_THAT(error_of([] { load_policies("/nonexistent/policies.yaml"); }),
+  EXPECT_THAT(error_text([] { load_policies("/nonexistent/policies.yaml"); }),
               HasSubstr("policy file not found"));
 }
 
@@ -195,7 +188,7 @@ TEST(PolicyFile, ResolveErrorsNameThePolicy) {
   }
   auto missing = parse_policies(
       "policies:\n- {name: m, image: ghcr.io/acme/none, policy: {numerical: {}}}\n", "p.yaml");
-  EXPECT_THAT(error_of([&] { resolve(missing); }),
+  EXPECT_THAT(error_text([&] { resolve(missing); }),
               HasSubstr("policy default:m: repository ghcr.io/acme/none not found"));
 }
 
@@ -235,16 +228,16 @@ TEST(Setters, UnknownPoliciesAndNonSettersAreNotes) {
 
 TEST(Setters, ErrorsOnNonScalarsAndBadMarkers) {
   auto o = setter("ns:app", "ghcr.io/acme/app", "1.2.3");
-  EXPECT_THAT(error_of([&] { update("list: # {\"$imagepolicy\": \"ns:app\"}\n- a\n", o); }),
+  EXPECT_THAT(error_text([&] { update("list: # {\"$imagepolicy\": \"ns:app\"}\n- a\n", o); }),
               StartsWith("t.yaml:1: setter {\"$imagepolicy\": \"ns:app\"} is on key 'list' whose "
                          "value is a list"));
-  EXPECT_THAT(error_of([&] { update("s: | # {\"$imagepolicy\": \"ns:app\"}\n  text\n", o); }),
+  EXPECT_THAT(error_text([&] { update("s: | # {\"$imagepolicy\": \"ns:app\"}\n  text\n", o); }),
               HasSubstr("block scalar"));
-  EXPECT_THAT(error_of([&] { update("a: &x 1\nb: *x # {\"$imagepolicy\": \"ns:app\"}\n", o); }),
+  EXPECT_THAT(error_text([&] { update("a: &x 1\nb: *x # {\"$imagepolicy\": \"ns:app\"}\n", o); }),
               HasSubstr("alias"));
-  EXPECT_THAT(error_of([&] { update("a: 1 # {\"$imagepolicy\": \"ns:app:digest\"}\n", o); }),
+  EXPECT_THAT(error_text([&] { update("a: 1 # {\"$imagepolicy\": \"ns:app:digest\"}\n", o); }),
               HasSubstr("unknown field 'digest'"));
-  EXPECT_THAT(error_of([&] { update("a: 1 # {\"$imagepolicy\": \"app\"}\n", o); }),
+  EXPECT_THAT(error_text([&] { update("a: 1 # {\"$imagepolicy\": \"app\"}\n", o); }),
               HasSubstr("expected NAMESPACE:NAME"));
 }
 
@@ -254,7 +247,7 @@ TEST(Setters, PlanReadsOnlyFilesWithSetters) {
   dir.write("template.yaml", "replicas: {{ n }}\nimage: x:{{ tag }}\n");  // not YAML, not read
   dir.write("bad.yaml", "oops: [1 # {\"$imagepolicy\": \"ns:app:tag\"}\n");
   auto o = setter("ns:app", "ghcr.io/acme/app", "1.2.3");
-  EXPECT_THAT(error_of([&] { plan_update(dir.path(), o); }), HasSubstr("bad.yaml:"));
+  EXPECT_THAT(error_text([&] { plan_update(dir.path(), o); }), HasSubstr("bad.yaml:"));
   std::filesystem::remove(dir.path() / "bad.yaml");
   UpdatePlan plan = plan_update(dir.path(), o);
   ASSERT_EQ(plan.files.size(), 1u);
