@@ -65,6 +65,8 @@ void add_image_flag(const std::string& text, automation::UpdateOptions& opts) {
 
 // --setter NS:NAME=IMAGE:TAG: the result of policy NS:NAME given by hand.
 void add_setter_flag(const std::string& text, automation::UpdateOptions& opts) {
+  if (text.find('=') == std::string::npos)
+    throw Error("--setter expects NAMESPACE:NAME=IMAGE:TAG, got '" + text + "'", ExitCode::kUsage);
   auto [key, ref] = split_assignment("--setter", text);
   size_t slash = ref.rfind('/');
   size_t colon = ref.rfind(':');
