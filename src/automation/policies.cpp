@@ -1,7 +1,6 @@
 #include "automation/policies.h"
 
 #include <optional>
-#include <set>
 
 #include "core/file.h"
 #include "doc/yaml.h"
@@ -109,8 +108,13 @@ std::string meta_namespace(const Value& doc) {
 
 }  // namespace
 
-std::vector<ImagePolicy> parse_policies(std::string_view text, const std::string& filename) {
-  std::vector<Value> docs = doc::parse_yaml_stream(text, filename);
+namespace {
+
+// The policies of all `docs` (from one or more files, named `what` in errors
+// that have no better place): an ImagePolicy may refer to an ImageRepository
+// of any of them.
+std::vector<ImagePolicy> policies_of(const std::vector<Value>& docs, const std::string& what) {
+  const std::string filename = what;
   std::vector<ImagePolicy> out;
   std::map<std::string, FluxRepository> repos;  // "ns:name" of ImageRepositories
   std::vector<const Value*> flux_policies;
@@ -168,21 +172,49 @@ std::vector<ImagePolicy> parse_policies(std::string_view text, const std::string
     out.push_back(ImagePolicy{ns, name, it->second.image, tag_policy(spec, what, false),
                               where_of(*d, filename)});
   }
-  std::set<std::string> seen;
+  std::map<std::string, Location> seen;
   for (const auto& p : out)
-    if (!seen.insert(p.key()).second)
-      throw Error(p.where, "policy " + p.key() + " is defined twice");
+    if (auto [it, fresh] = seen.emplace(p.key(), p.where); !fresh)
+      throw Error(p.where,
+                  "policy " + p.key() + " is defined twice (also at " + it->second.str() + ")");
   if (out.empty())
-    throw Error(Location{filename, 0, 0},
+    throw Error(Location{what, 0, 0},
                 "no policies in the file (expected 'policies:' or Flux ImagePolicy objects)");
   return out;
 }
 
-std::vector<ImagePolicy> load_policies(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw Error(Location{path.string(), 0, 0}, "policy file not found", ExitCode::kNotFound);
-  return parse_policies(read_file(path, 16u << 20), path.string());
+// Whether a file found in a policy directory can hold policies: other YAML
+// there (templates, plain manifests) is not read at all.
+bool may_hold_policies(std::string_view text) {
+  return text.find("image.toolkit.fluxcd.io/") != std::string_view::npos ||
+         text.find("policies:") != std::string_view::npos;
+}
+
+}  // namespace
+
+std::vector<ImagePolicy> parse_policies(std::string_view text, const std::string& filename) {
+  return policies_of(doc::parse_yaml_stream(text, filename), filename);
+}
+
+std::vector<ImagePolicy> load_policies(const std::vector<std::filesystem::path>& paths) {
+  std::vector<Value> docs;
+  std::string names;
+  for (const auto& path : paths) {
+    std::error_code ec;
+    bool dir = std::filesystem::is_directory(path, ec);
+    if (!dir && !std::filesystem::is_regular_file(path, ec))
+      throw Error(Location{path.string(), 0, 0}, "policy file not found", ExitCode::kNotFound);
+    names += (names.empty() ? "" : ", ") + path.string();
+    std::vector<std::filesystem::path> files{path};
+    if (dir) files = find_yaml_files(path);
+    for (const auto& file : files) {
+      std::string text = read_file(file, 16u << 20);
+      if (dir && !may_hold_policies(text)) continue;
+      for (auto& d : doc::parse_yaml_stream(text, file.string()))
+        docs.push_back(std::move(d));
+    }
+  }
+  return policies_of(docs, names);
 }
 
 std::map<std::string, PolicyImage> resolve_policies(const std::vector<ImagePolicy>& policies,

@@ -48,8 +48,11 @@ struct ImagePolicy {
 // naming a missing ImageRepository, or a file that defines no policy at all.
 std::vector<ImagePolicy> parse_policies(std::string_view text, const std::string& filename);
 
-// read_file + parse_policies; a missing file is kNotFound.
-std::vector<ImagePolicy> load_policies(const std::filesystem::path& path);
+// Reads policy files, and directories (every *.yaml / *.yml below them that
+// mentions image.toolkit.fluxcd.io/ or policies:; other YAML there is not
+// read), as one set: an ImagePolicy may refer to an ImageRepository in
+// another file. A missing path is kNotFound; names must be unique across all.
+std::vector<ImagePolicy> load_policies(const std::vector<std::filesystem::path>& paths);
 
 // Lists the tags of an image repository ("ghcr.io/acme/api"); throws Error.
 using TagLister = std::function<std::vector<std::string>(const std::string& image)>;

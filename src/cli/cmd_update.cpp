@@ -30,9 +30,9 @@ struct UpdateFlags {
   std::vector<std::string> markers;
   std::vector<std::string> images;
   bool dry_run = false;
-  std::string policies;              // --policies FILE
-  std::vector<std::string> setters;  // --setter NS:NAME=IMAGE:TAG
-  RegistryFlags registry;            // for listing the tags of the policies' repositories
+  std::vector<std::string> policies;  // --policies FILE|DIR (repeatable)
+  std::vector<std::string> setters;   // --setter NS:NAME=IMAGE:TAG
+  RegistryFlags registry;             // for listing the tags of the policies' repositories
 };
 
 // "sha256:<64 hex>" (or sha512:<128 hex>).
@@ -78,7 +78,8 @@ void add_setter_flag(const std::string& text, automation::UpdateOptions& opts) {
 
 // Lists the tags of each policy's repository and picks its tag.
 void resolve_policy_file(const UpdateFlags& f, automation::UpdateOptions& opts) {
-  std::vector<automation::ImagePolicy> policies = automation::load_policies(f.policies);
+  std::vector<automation::ImagePolicy> policies =
+      automation::load_policies({f.policies.begin(), f.policies.end()});
   oci::Session session = make_session(f.registry);
   auto resolved = automation::resolve_policies(policies, [&](const std::string& image) {
     oci::Reference repo = oci::parse_repository(image);
@@ -138,9 +139,9 @@ void add_update_command(CLI::App& app, Action& action) {
                   "NAME=TAG, NAME@DIGEST or NAME=TAG@DIGEST: set the tag (digest) of image NAME "
                   "in image: fields and kustomization images: (newTag, digest)");
   cmd->add_option("--policies", f->policies,
-                  "Policy file (gantry policies: or Flux ImageRepository/ImagePolicy): pick each "
-                  "policy's tag from its registry and set the # {\"$imagepolicy\": \"NS:NAME\"} "
-                  "markers");
+                  "Policy file or directory (gantry policies: or Flux ImageRepository/ImagePolicy; "
+                  "repeatable): pick each policy's tag from its registry and set the "
+                  "# {\"$imagepolicy\": \"NS:NAME\"} markers");
   cmd->add_option("--setter", f->setters,
                   "NS:NAME=IMAGE:TAG: set the $imagepolicy markers of policy NS:NAME to this "
                   "image without asking a registry (repeatable)");

@@ -256,6 +256,29 @@ TEST_F(UpdatePolicy, DryRunAndSetterFlag) {
   EXPECT_THAT(r.read("apps/api/kustomization.yaml"), HasSubstr("newTag: 1.2.0 #"));
 }
 
+TEST_F(UpdatePolicy, FluxObjectsSpreadOverADirectory) {
+  std::string host = reg_->host();
+  TempDir flux;
+  flux.write("image-repos.yaml",
+             "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\n"
+             "metadata: {name: api, namespace: flux-system}\nspec: {image: " +
+                 host + "/acme/api}\n");
+  flux.write("policies/api.yaml",
+             "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\n"
+             "metadata: {name: api, namespace: flux-system}\nspec:\n"
+             "  imageRepositoryRef: {name: api}\n"
+             "  policy: {semver: {range: '>=2.0.0-rc.1'}}\n");
+  flux.write("kustomization.yaml", "resources: [image-repos.yaml, policies/api.yaml]\n");
+  TempDir repo;
+  repo.write("app.yaml",
+             "image: " + host + "/acme/api:1.0.0 # {\"$imagepolicy\": \"flux-system:api\"}\n");
+  ProcessResult r = gantry(
+      {"update", repo.path().string(), "--policies", flux.path().string(), "--page-size", "7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(repo.path() / "app.yaml"),
+            "image: " + host + "/acme/api:2.0.0-rc.2 # {\"$imagepolicy\": \"flux-system:api\"}\n");
+}
+
 TEST_F(UpdatePolicy, BadInputWritesNothing) {
   std::string host = reg_->host();
   Repo r(host);

@@ -134,6 +134,36 @@ metadata: {name: apps}
   EXPECT_EQ(r.at("apps:worker").str(), "ghcr.io/acme/worker:main-aaa-100");
 }
 
+TEST(PolicyFile, DirectoriesAndSeveralFilesAreOneSet) {
+  testing::TempDir dir;
+  dir.write("flux/repos.yaml",
+            "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\n"
+            "metadata: {name: api, namespace: flux-system}\nspec: {image: ghcr.io/acme/api}\n");
+  dir.write("flux/sub/policies.yml",
+            "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\n"
+            "metadata: {name: api, namespace: flux-system}\n"
+            "spec:\n  imageRepositoryRef: {name: api}\n  policy: {semver: {range: '1.x'}}\n");
+  dir.write("flux/app.yaml", "replicas: {{ not yaml }}\n");  // not read: names no policy
+  dir.write("extra.yaml",
+            "policies:\n- {name: docs, image: ghcr.io/acme/docs, policy: {alphabetical: {}}}\n");
+  auto policies = load_policies({dir.path() / "flux", dir.path() / "extra.yaml"});
+  ASSERT_EQ(policies.size(), 2u);
+  auto r = resolve(policies);
+  EXPECT_EQ(r.at("flux-system:api").tag, "1.2.0");
+  EXPECT_EQ(r.at("default:docs").tag, "2024-06-30");
+  // The same policy in two places is an error naming the second.
+  dir.write(
+      "again.yaml",
+      "policies:\n- {name: api, namespace: flux-system, image: x, policy: {numerical: {}}}\n");
+  std::string twice = error_text([&] {
+    load_policies({dir.path() / "flux", dir.path() / "again.yaml"});
+  });
+  EXPECT_THAT(twice, HasSubstr("policies.yml:1:1: policy flux-system:api is defined twice"));
+  EXPECT_THAT(twice, HasSubstr("(also at " + (dir.path() / "again.yaml").string() + ":2:3)"));
+  EXPECT_THAT(error_text([&] { load_policies({dir.path() / "nothing"}); }),
+              HasSubstr("policy file not found"));
+}
+
 TEST(PolicyFile, BadInputNamesFileAndLine) {
   auto err = [](const std::string& text) {
     return error_text([&] { parse_policies(text, "p.yaml"); });
@@ -159,7 +189,7 @@ TEST(PolicyFile, BadInputNamesFileAndLine) {
               HasSubstr("invalid semver range '>=banana'"));
   EXPECT_THAT(err("policies:\n- {name: a, image: x, policy: {numerical: {}}}\n"
                   "- {name: a, image: z, policy: {numerical: {}}}\n"),
-              StartsWith("p.yaml:3:3: policy default:a is defined twice"));
+              StartsWith("p.yaml:3:3: policy default:a is defined twice (also at p.yaml:2:3)"));
   EXPECT_THAT(
       err("apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\nmetadata: {name: "
           "p}\nspec:\n  imageRepositoryRef: {name: missing}\n  policy: {numerical: {}}\n"),
@@ -169,7 +199,7 @@ TEST(PolicyFile, BadInputNamesFileAndLine) {
   EXPECT_THAT(err("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"),
               HasSubstr("no policies in the file"));
   EXPECT_THAT(err(""), HasSubstr("no policies in the file"));
-  EXPECT_THAT(error_text([] { load_policies("/nonexistent/policies.yaml"); }),
+  EXPECT_THAT(error_text([] { load_policies({"/nonexistent/policies.yaml"}); }),
               HasSubstr("policy file not found"));
 }
 
