@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -64,13 +65,37 @@ std::string read_file(const fs::path& path, size_t max_bytes) {
 
 namespace {
 
+// The process's umask, read once from /proc without changing it (umask(2)
+// can only be read by setting it, which races with other threads); 0777
+// when unknown, so callers fchmod to be safe.
+mode_t process_umask() {
+  static const mode_t mask = [] {
+    int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return static_cast<mode_t>(0777);
+    char buf[4096];
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) return static_cast<mode_t>(0777);
+    buf[n] = 0;
+    const char* p = std::strstr(buf, "\nUmask:");
+    if (!p) return static_cast<mode_t>(0777);
+    return static_cast<mode_t>(std::strtoul(p + 7, nullptr, 8));
+  }();
+  return mask;
+}
+
 // Writes `data` to a new temporary file beside `path`; returns its path and,
 // when `fd_out` is given, leaves it open there (else fsyncs and closes it).
 fs::path write_temp(const fs::path& path, std::string_view data, int* fd_out) {
   fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   std::random_device rd;
   fs::path tmp = dir / ("." + path.filename().string() + ".tmp" + std::to_string(rd()));
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  // Keep the mode of an existing file: create with it, and fchmod only when
+  // the umask took bits away (an fchmod is one more inode update per file).
+  struct stat st {};
+  bool existed = ::stat(path.c_str(), &st) == 0;
+  mode_t mode = existed ? (st.st_mode & 07777) : 0644;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0)
     throw Error(Location{path.string()}, std::string("cannot write: ") + std::strerror(errno),
                 ExitCode::kExternal);
@@ -87,9 +112,7 @@ fs::path write_temp(const fs::path& path, std::string_view data, int* fd_out) {
     }
     off += static_cast<size_t>(n);
   }
-  // Keep the mode of an existing file.
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) ::fchmod(fd, st.st_mode & 07777);
+  if (existed && (mode & process_umask()) != 0) ::fchmod(fd, mode);
   if (fd_out) {
     *fd_out = fd;
   } else {
