@@ -6,6 +6,8 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/parallel.h"
+#include "doc/json.h"
 #include "doc/yaml.h"
 
 namespace gantry::automation {
@@ -226,49 +228,119 @@ struct Planner {
     return hash;
   }
 
+  // The scalar a line marker at `hash` (the comment's '#') on line `l` sets:
+  // the last value scalar that ends on this line before the comment. nullptr
+  // (with a note) for a comment-only line; an Error naming `what` (the marker
+  // as written) when the marker is on a mapping, list, block scalar, alias or
+  // a key without a value.
+  const Value* marker_target(size_t l, size_t hash, const std::string& what) {
+    const Value* target = nullptr;
+    size_t ls = lines.start(l);
+    for (const auto& [begin, v] : ix.scalars) {
+      size_t end = v->span().end;
+      if (end > ls && end <= hash && (!target || end > target->span().end)) target = v;
+    }
+    if (target) {
+      if (target->style() == ScalarStyle::kLiteral || target->style() == ScalarStyle::kFolded)
+        throw Error(at(l), what + " is on a block scalar (| or >); only plain " +
+                               "and quoted scalars can be set");
+      return target;
+    }
+    // No scalar: explain what the marker is on.
+    const doc::Member* key = nullptr;
+    for (const auto* m : ix.keys)
+      if (m->key_span.end > ls && m->key_span.end <= hash) key = m;
+    if (!key) {
+      notes.push_back(at(l).str() + ": " + what + " is on a line without a value");
+      return nullptr;
+    }
+    ScalarStyle ks = key->value.style();
+    if (ks == ScalarStyle::kLiteral || ks == ScalarStyle::kFolded)
+      throw Error(at(l), what + " is on key '" + key->key +
+                             "' whose value is a block scalar (| or >); only plain and " +
+                             "quoted scalars can be set");
+    if (key->value.is_map() || key->value.is_list())
+      throw Error(at(l), what + " is on key '" + key->key + "' whose value is a " +
+                             (key->value.is_map() ? "mapping" : "list") +
+                             ", not a scalar on that line");
+    if (key->value.span().known() && key->value.span().end > key->value.span().begin)
+      throw Error(at(l), what + " is on key '" + key->key +
+                             "' whose value is an alias; put the marker on the anchor");
+    throw Error(at(l), what + " is on key '" + key->key + "' which has no value");
+  }
+
   void do_markers() {
     for (size_t l = 0; l < lines.count(); ++l) {
       for (const auto& [name, value] : opts.markers) {
         auto hash = marker_at(l, name);
         if (!hash || inside_scalar(ix, *hash)) continue;
-        // The last value scalar that ends on this line before the comment.
-        const Value* target = nullptr;
-        size_t ls = lines.start(l);
-        for (const auto& [begin, v] : ix.scalars) {
-          size_t end = v->span().end;
-          if (end > ls && end <= *hash && (!target || end > target->span().end)) target = v;
-        }
-        if (target) {
-          if (target->style() == ScalarStyle::kLiteral || target->style() == ScalarStyle::kFolded)
-            throw Error(at(l), "marker # " + name + " is on a block scalar (| or >); only plain " +
-                                   "and quoted scalars can be set");
+        if (const Value* target = marker_target(l, *hash, "marker # " + name))
           set_scalar(*target, value);
-          continue;
-        }
-        // No scalar: explain what the marker is on.
-        const doc::Member* key = nullptr;
-        for (const auto* m : ix.keys)
-          if (m->key_span.end > ls && m->key_span.end <= *hash) key = m;
-        if (!key) {
-          notes.push_back(at(l).str() + ": marker # " + name + " is on a line without a value");
-          continue;
-        }
-        ScalarStyle ks = key->value.style();
-        if (ks == ScalarStyle::kLiteral || ks == ScalarStyle::kFolded)
-          throw Error(at(l), "marker # " + name + " is on key '" + key->key +
-                                 "' whose value is a block scalar (| or >); only plain and " +
-                                 "quoted scalars can be set");
-        if (key->value.is_map() || key->value.is_list())
-          throw Error(at(l), "marker # " + name + " is on key '" + key->key +
-                                 "' whose value is a " +
-                                 (key->value.is_map() ? "mapping" : "list") +
-                                 ", not a scalar on that line");
-        if (key->value.span().known() && key->value.span().end > key->value.span().begin)
-          throw Error(at(l), "marker # " + name + " is on key '" + key->key +
-                                 "' whose value is an alias; put the marker on the anchor");
-        throw Error(at(l), "marker # " + name + " is on key '" + key->key + "' which has no value");
       }
     }
+  }
+
+  // Flux setters: `# {"$imagepolicy": "NS:NAME[:tag|:name]"}` ending a line.
+  void do_setters() {
+    static constexpr std::string_view kKey = "\"$imagepolicy\"";
+    for (size_t pos = text.find(kKey); pos != std::string_view::npos;
+         pos = text.find(kKey, pos + kKey.size())) {
+      size_t l = lines.line_of(pos);
+      // The comment's '#': the last one before the key that starts a comment.
+      std::optional<size_t> hash;
+      for (size_t p = pos; p-- > lines.start(l);) {
+        if (text[p] != '#') continue;
+        if ((p == lines.start(l) || is_blank(text[p - 1])) && !inside_scalar(ix, p)) hash = p;
+      }
+      if (!hash) continue;  // inside a string, or not a comment
+      std::string_view comment = text.substr(*hash + 1, lines.content_end(l) - *hash - 1);
+      std::string policy;
+      try {
+        doc::Value j = doc::parse_json(comment, "marker");
+        const doc::Value* v = j.find("$imagepolicy");
+        if (!j.is_map() || j.size() != 1 || !v || !v->is_string()) throw Error("not a setter");
+        policy = v->as_string();
+      } catch (const Error&) {
+        notes.push_back(at(l).str() + ": comment mentions $imagepolicy but is not a setter " +
+                        "{\"$imagepolicy\": \"NS:NAME\"}; ignored");
+        continue;
+      }
+      std::string what = "setter {\"$imagepolicy\": \"" + policy + "\"}";
+      size_t c1 = policy.find(':');
+      size_t c2 = c1 == std::string::npos ? c1 : policy.find(':', c1 + 1);
+      std::string key = policy.substr(0, c2);
+      std::string field = c2 == std::string::npos ? "" : policy.substr(c2 + 1);
+      if (c1 == std::string::npos || c1 == 0 || c1 + 1 == key.size())
+        throw Error(at(l), what + ": expected NAMESPACE:NAME, NAMESPACE:NAME:tag or " +
+                               "NAMESPACE:NAME:name");
+      if (!field.empty() && field != "tag" && field != "name")
+        throw Error(at(l), what + ": unknown field '" + field + "' (gantry sets the whole " +
+                               "image, :tag or :name)");
+      auto it = opts.setters.find(key);
+      if (it == opts.setters.end()) {
+        notes.push_back(at(l).str() + ": no policy " + key + " was given; " + what +
+                        " left as it is");
+        continue;
+      }
+      const Value* target = marker_target(l, *hash, what);
+      if (!target) continue;
+      const PolicyImage& img = it->second;
+      set_scalar(*target, field == "tag" ? img.tag : field == "name" ? img.image : img.str(), true);
+    }
+  }
+
+  // The last digest asked for image `name`, if any.
+  const std::string* digest_for(const std::string& name) const {
+    const std::string* d = nullptr;
+    for (const auto& [n, digest] : opts.digests)
+      if (n == name) d = &digest;
+    return d;
+  }
+
+  bool tag_asked_for(const std::string& name) const {
+    for (const auto& [n, tag] : opts.images)
+      if (n == name) return true;
+    return false;
   }
 
   void do_images() {
@@ -286,12 +358,15 @@ struct Planner {
         name_part = base.substr(0, colon);
       for (const auto& [name, tag] : opts.images) {
         if (name_part != name) continue;
-        if (at_pos != std::string::npos) {
+        const std::string* digest = digest_for(name);
+        if (at_pos != std::string::npos && !digest) {
           notes.push_back(at(line0).str() + ": image " + ref + " is pinned by digest; not changed");
           continue;
         }
-        set_scalar(v, name + ":" + tag, true);
+        set_scalar(v, name + ":" + tag + (digest ? "@" + *digest : ""), true);
       }
+      for (const auto& [name, digest] : opts.digests)
+        if (name_part == name && !tag_asked_for(name)) set_scalar(v, name + "@" + digest, true);
     }
   }
 
@@ -301,36 +376,56 @@ struct Planner {
     for (const auto& entry : images->as_list()) {
       if (!entry.is_map()) continue;
       std::string ename = entry.get_string("name");
-      for (const auto& [name, tag] : opts.images) {
-        if (ename != name) continue;
-        if (const Value* nt = entry.find("newTag")) {
+      // The fields to set in this entry, in the order they are inserted.
+      std::vector<std::pair<std::string, std::string>> fields;
+      for (const auto& [name, tag] : opts.images)
+        if (ename == name) fields.emplace_back("newTag", tag);
+      for (const auto& [name, digest] : opts.digests)
+        if (ename == name) fields.emplace_back("digest", digest);
+      std::vector<std::pair<std::string, std::string>> missing;
+      for (const auto& [field, value] : fields) {
+        if (const Value* nt = entry.find(field)) {
           if (!nt->is_scalar() || !nt->span().known() || nt->span().end <= nt->span().begin)
             throw Error(nt->span().known() ? nt->span().location() : Location{file, 0, 0},
-                        "newTag of image " + name + " is not a scalar");
-          set_scalar(*nt, tag, true);
-          continue;
+                        field + " of image " + ename + " is not a scalar");
+          set_scalar(*nt, value, true);
+        } else {
+          missing.emplace_back(field, value);
         }
-        const doc::Member* nm = nullptr;
-        for (const auto& m : entry.as_map())
-          if (m.key == "name") nm = &m;
-        if (!nm || !nm->key_span.known()) continue;
-        size_t kl = lines.line_of(nm->key_span.begin);
-        bool block = true;
-        for (size_t p = lines.start(kl); p < nm->key_span.begin; ++p)
-          if (text[p] != ' ' && text[p] != '-') block = false;
-        size_t vl = lines.line_of(std::max(nm->value.span().end, nm->key_span.end));
-        if (!block || vl != kl) {
-          notes.push_back(at(kl).str() + ": image entry " + name +
-                          " is not in block style; newTag not inserted");
-          continue;
-        }
-        size_t pos = lines.content_end(kl);
-        bool crlf = pos < text.size() && text[pos] == '\r';
-        std::string indent(nm->key_span.column - 1, ' ');
-        std::string val = plain_string_ok(tag) ? tag : double_quoted(tag);
-        add(pos, pos, std::string(crlf ? "\r\n" : "\n") + indent + "newTag: " + val,
-            Change{file, static_cast<uint32_t>(kl + 2), "", "newTag: " + val});
       }
+      if (missing.empty()) continue;
+      const doc::Member* nm = nullptr;
+      for (const auto& m : entry.as_map())
+        if (m.key == "name") nm = &m;
+      if (!nm || !nm->key_span.known()) continue;
+      size_t kl = lines.line_of(nm->key_span.begin);
+      bool block = true;
+      for (size_t p = lines.start(kl); p < nm->key_span.begin; ++p)
+        if (text[p] != ' ' && text[p] != '-') block = false;
+      size_t vl = lines.line_of(std::max(nm->value.span().end, nm->key_span.end));
+      if (!block || vl != kl) {
+        notes.push_back(at(kl).str() + ": image entry " + ename + " is not in block style; " +
+                        missing.front().first + " not inserted");
+        continue;
+      }
+      // Right after `name:` (newTag first, as before), except a lone digest
+      // goes after an existing one-line newTag.
+      size_t il = kl;
+      const Value* nt = entry.find("newTag");
+      if (missing.front().first == "digest" && nt && nt->is_scalar() && nt->span().known() &&
+          nt->style() != ScalarStyle::kLiteral && nt->style() != ScalarStyle::kFolded &&
+          lines.line_of(nt->span().begin) == lines.line_of(nt->span().end))
+        il = lines.line_of(nt->span().end);
+      size_t pos = lines.content_end(il);
+      bool crlf = pos < text.size() && text[pos] == '\r';
+      std::string indent(nm->key_span.column - 1, ' ');
+      std::string inserted, shown;
+      for (const auto& [field, value] : missing) {
+        std::string line = field + ": " + (plain_string_ok(value) ? value : double_quoted(value));
+        inserted += std::string(crlf ? "\r\n" : "\n") + indent + line;
+        shown += (shown.empty() ? "" : ", ") + line;
+      }
+      add(pos, pos, inserted, Change{file, static_cast<uint32_t>(il + 2), "", shown});
     }
   }
 };
@@ -365,7 +460,8 @@ FileUpdate update_text(std::string_view text, const std::string& filename,
   for (const auto& d : docs)
     index_value(text, d, p.ix);
   if (!opts.markers.empty()) p.do_markers();
-  if (!opts.images.empty()) {
+  if (!opts.setters.empty()) p.do_setters();
+  if (!opts.images.empty() || !opts.digests.empty()) {
     p.do_images();
     if (is_kustomization(filename))
       for (const auto& d : docs)
@@ -424,23 +520,41 @@ bool mentions_a_target(std::string_view text, const UpdateOptions& opts) {
     if (text.find(name) != std::string_view::npos) return true;
   for (const auto& [name, tag] : opts.images)
     if (text.find(name) != std::string_view::npos) return true;
+  for (const auto& [name, digest] : opts.digests)
+    if (text.find(name) != std::string_view::npos) return true;
+  if (!opts.setters.empty() && text.find("$imagepolicy") != std::string_view::npos) return true;
   return false;
 }
 
 UpdatePlan plan_update(const fs::path& dir, const UpdateOptions& opts) {
+  std::vector<fs::path> paths = find_yaml_files(dir);
+  // Files are read and planned on several threads (each file on its own);
+  // results, notes and the first error come out in path order.
+  struct Slot {
+    std::optional<FileUpdate> update;
+    std::vector<std::string> notes;
+  };
+  std::vector<Slot> slots(paths.size());
+  parallel_for(paths.size(), kFileJobs, [&](size_t i) {
+    std::string text = read_file(paths[i]);
+    if (!mentions_a_target(text, opts)) return;
+    FileUpdate f = update_text(text, paths[i].string(), opts, slots[i].notes);
+    if (f.changed()) slots[i].update = std::move(f);
+  });
   UpdatePlan plan;
-  for (const auto& path : find_yaml_files(dir)) {
-    std::string text = read_file(path);
-    if (!mentions_a_target(text, opts)) continue;
-    FileUpdate f = update_text(text, path.string(), opts, plan.notes);
-    if (f.changed()) plan.files.push_back(std::move(f));
+  for (auto& s : slots) {
+    for (auto& n : s.notes)
+      plan.notes.push_back(std::move(n));
+    if (s.update) plan.files.push_back(std::move(*s.update));
   }
   return plan;
 }
 
 void apply_update(const UpdatePlan& plan) {
+  std::vector<std::pair<fs::path, std::string_view>> files;
   for (const auto& f : plan.files)
-    write_file_atomic(f.path, f.updated);
+    files.emplace_back(f.path, f.updated);
+  write_files_atomic(files);
 }
 
 namespace {

@@ -3,12 +3,15 @@
 // Every YAML file is parsed with the document model; the edits replace exactly
 // the bytes of the targeted scalars (SourceSpan begin..end, quotes included),
 // so comments, quoting style, indentation, key order and line endings stay as
-// they were. Three kinds of targets:
+// they were. Four kinds of targets:
 //  - markers: a scalar whose line ends in the comment `# NAME` gets VALUE;
+//  - setters (Flux's image-automation markers): a scalar whose line ends in
+//    `# {"$imagepolicy": "NS:NAME"}` gets the image the policy NS:NAME picked
+//    (`REPO:TAG`); with `NS:NAME:tag` only TAG, with `NS:NAME:name` only REPO;
 //  - images: every `image:` field whose image name (without tag/digest)
-//    equals NAME gets its tag replaced (registry and name kept);
+//    equals NAME gets its tag (and/or digest) replaced (registry and name kept);
 //  - kustomization files: `images:` entries whose `name` equals NAME get
-//    `newTag` set (a `newTag:` line is inserted when absent).
+//    `newTag` / `digest` set (lines are inserted when absent).
 // Quoting: quoted scalars keep their quote style; a plain scalar stays plain
 // unless the new value, written plain, would resolve to a different type than
 // the old value (or would not parse back as itself); then it is double-quoted.
@@ -16,6 +19,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,9 +29,21 @@
 
 namespace gantry::automation {
 
+// The image a tag policy picked: `image` is the repository as the policy
+// names it (`ghcr.io/acme/api`), `tag` the winning tag.
+struct PolicyImage {
+  std::string image;
+  std::string tag;
+  std::string str() const { return image + ":" + tag; }
+};
+
 struct UpdateOptions {
   std::vector<std::pair<std::string, std::string>> markers;  // NAME, VALUE
   std::vector<std::pair<std::string, std::string>> images;   // image NAME, TAG
+  // image NAME, DIGEST (`sha256:...`): `image:` fields become NAME[:TAG]@DIGEST
+  // (TAG when `images` names one too), kustomization entries get `digest:`.
+  std::vector<std::pair<std::string, std::string>> digests;
+  std::map<std::string, PolicyImage> setters;  // "NS:NAME" -> what the policy picked
 };
 
 // One edit as reported to the user: file:line: old -> new.
@@ -72,7 +88,8 @@ std::vector<std::filesystem::path> find_yaml_files(const std::filesystem::path& 
 // Reads and plans every file first; throws before anything is written.
 UpdatePlan plan_update(const std::filesystem::path& dir, const UpdateOptions& opts);
 
-// Writes every changed file with write_file_atomic.
+// Writes every changed file with write_files_atomic (temporary files, one
+// sync, renames).
 void apply_update(const UpdatePlan& plan);
 
 // A unified diff (3 lines of context) of one planned file.

@@ -4,8 +4,10 @@
 
 #include <iostream>
 
+#include "automation/policies.h"
 #include "automation/update.h"
 #include "cli/command.h"
+#include "cli/oci_common.h"
 #include "cli/update_git.h"
 #include "core/error.h"
 
@@ -29,18 +31,83 @@ struct UpdateFlags {
   std::vector<std::string> markers;
   std::vector<std::string> images;
   bool dry_run = false;
+  std::vector<std::string> policies;  // --policies FILE|DIR (repeatable)
+  std::vector<std::string> setters;   // --setter NS:NAME=IMAGE:TAG
+  RegistryFlags registry;             // for listing the tags of the policies' repositories
   UpdateGitFlags git;  // --commit, --push ...
 };
+
+// "sha256:<64 hex>" (or sha512:<128 hex>).
+bool is_digest(const std::string& d) {
+  size_t colon = d.find(':');
+  std::string algo = d.substr(0, colon == std::string::npos ? 0 : colon);
+  size_t want = algo == "sha256" ? 64 : algo == "sha512" ? 128 : 0;
+  if (!want || d.size() - colon - 1 != want) return false;
+  return d.find_first_not_of("0123456789abcdef", colon + 1) == std::string::npos;
+}
+
+// --image NAME=TAG, NAME@DIGEST or NAME=TAG@DIGEST.
+void add_image_flag(const std::string& text, automation::UpdateOptions& opts) {
+  size_t eq = text.find('=');
+  size_t at = text.find('@', eq == std::string::npos ? 0 : eq);
+  std::string name = text.substr(0, std::min(eq, at));
+  if (at != std::string::npos) {
+    std::string digest = text.substr(at + 1);
+    if (!is_digest(digest))
+      throw Error("--image " + text + ": '" + digest + "' is not a digest (sha256:<64 hex>)",
+                  ExitCode::kUsage);
+    if (name.empty()) throw Error("--image " + text + ": missing image name", ExitCode::kUsage);
+    opts.digests.emplace_back(name, digest);
+    if (eq == std::string::npos) return;
+    opts.images.push_back(split_assignment("--image", text.substr(0, at)));
+    return;
+  }
+  opts.images.push_back(split_assignment("--image", text));
+}
+
+// --setter NS:NAME=IMAGE:TAG: the result of policy NS:NAME given by hand.
+void add_setter_flag(const std::string& text, automation::UpdateOptions& opts) {
+  if (text.find('=') == std::string::npos)
+    throw Error("--setter expects NAMESPACE:NAME=IMAGE:TAG, got '" + text + "'", ExitCode::kUsage);
+  auto [key, ref] = split_assignment("--setter", text);
+  size_t slash = ref.rfind('/');
+  size_t colon = ref.rfind(':');
+  if (key.find(':') == std::string::npos || colon == std::string::npos ||
+      (slash != std::string::npos && colon < slash) || colon + 1 == ref.size())
+    throw Error("--setter expects NAMESPACE:NAME=IMAGE:TAG, got '" + text + "'", ExitCode::kUsage);
+  opts.setters[key] = automation::PolicyImage{ref.substr(0, colon), ref.substr(colon + 1)};
+}
+
+// Lists the tags of each policy's repository and picks its tag.
+void resolve_policy_file(const UpdateFlags& f, automation::UpdateOptions& opts) {
+  std::vector<automation::ImagePolicy> policies =
+      automation::load_policies({f.policies.begin(), f.policies.end()});
+  oci::Session session = make_session(f.registry);
+  auto resolved = automation::resolve_policies(policies, [&](const std::string& image) {
+    oci::Reference repo = oci::parse_repository(image);
+    return session.registry(repo.api_host()).list_tags(repo.repository);
+  });
+  for (auto& [key, img] : resolved) {
+    std::cerr << "gantry: policy " << key << ": " << img.str() << "\n";
+    opts.setters.emplace(key, std::move(img));  // --setter wins over the file
+  }
+}
 
 int run_update(const UpdateFlags& f) {
   automation::UpdateOptions opts;
   for (const auto& m : f.markers)
     opts.markers.push_back(split_assignment("--marker", m));
   for (const auto& i : f.images)
-    opts.images.push_back(split_assignment("--image", i));
-  if (opts.markers.empty() && opts.images.empty())
-    throw Error("nothing to update: give --marker NAME=VALUE or --image NAME=TAG",
-                ExitCode::kUsage);
+    add_image_flag(i, opts);
+  for (const auto& s : f.setters)
+    add_setter_flag(s, opts);
+  if (!f.policies.empty()) resolve_policy_file(f, opts);
+  if (opts.markers.empty() && opts.images.empty() && opts.digests.empty() && opts.setters.empty() &&
+      f.policies.empty())
+    throw Error(
+        "nothing to update: give --marker NAME=VALUE, --image NAME=TAG, --policies FILE or "
+        "--setter NS:NAME=IMAGE:TAG",
+        ExitCode::kUsage);
   // Every file is read and checked before any is written.
   automation::UpdatePlan plan = automation::plan_update(f.dir, opts);
   for (const auto& n : plan.notes)
@@ -74,7 +141,25 @@ void add_update_command(CLI::App& app, Action& action) {
   cmd->add_option("--marker", f->markers,
                   "NAME=VALUE: set every scalar whose line ends in the comment # NAME");
   cmd->add_option("--image", f->images,
-                  "NAME=TAG: set the tag of image NAME in image: fields and kustomization images:");
+                  "NAME=TAG, NAME@DIGEST or NAME=TAG@DIGEST: set the tag (digest) of image NAME "
+                  "in image: fields and kustomization images: (newTag, digest)");
+  cmd->add_option("--policies", f->policies,
+                  "Policy file or directory (gantry policies: or Flux ImageRepository/ImagePolicy; "
+                  "repeatable): pick each policy's tag from its registry and set the "
+                  "# {\"$imagepolicy\": \"NS:NAME\"} markers");
+  cmd->add_option("--setter", f->setters,
+                  "NS:NAME=IMAGE:TAG: set the $imagepolicy markers of policy NS:NAME to this "
+                  "image without asking a registry (repeatable)");
+  cmd->add_flag("--insecure", f->registry.insecure,
+                "Policies: allow plain HTTP and unverified TLS for every registry");
+  cmd->add_option("--insecure-registry", f->registry.insecure_registries,
+                  "Policies: allow plain HTTP and unverified TLS for this host[:port]");
+  cmd->add_option("--ca-file", f->registry.ca_file, "Policies: also trust the CAs in this PEM");
+  cmd->add_option("--authfile", f->registry.authfile,
+                  "Policies: registry auth file (default: as for gantry tags)");
+  cmd->add_option("--page-size", f->registry.page_size,
+                  "Policies: tags per request when listing (default: the registry's)")
+      ->check(CLI::Range(1, 100000));
   cmd->add_flag("--dry-run", f->dry_run, "Print a unified diff instead of writing");
   add_update_git_flags(cmd, f->git);
   cmd->callback([f, &action] { action = [f] { return run_update(*f); }; });

@@ -49,7 +49,7 @@ void add_update_git_flags(CLI::App* cmd, UpdateGitFlags& f) {
       ->needs(push)
       ->group(group);
   cmd->add_option(
-         "--ca-file", f.ca_file,
+         "--git-ca-file", f.ca_file,
          "PEM CAs trusted for https remotes instead of the system's (or GANTRY_GIT_CA_FILE)")
       ->needs(push)
       ->group(group);

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace gantry {
 
@@ -15,6 +17,14 @@ std::string read_file(const std::filesystem::path& path, size_t max_bytes = 256u
 // Writes `data` to a temporary file beside `path`, fsyncs and renames it over
 // `path`, so readers see the old or the new content, never half of it.
 void write_file_atomic(const std::filesystem::path& path, std::string_view data);
+
+// Writes several files as write_file_atomic does, with one sync per
+// filesystem (syncfs) instead of one fsync per file: every temporary file is
+// written and synced first, then each is renamed over its target. An error
+// before the renames removes the temporary files and leaves every target
+// untouched; a rename that fails (rare) leaves the earlier ones done.
+void write_files_atomic(
+    const std::vector<std::pair<std::filesystem::path, std::string_view>>& files);
 
 // Joins `relative` onto `root` and checks that the normalised result stays
 // inside `root` (no "../" escapes, no absolute paths). Symlinks are not

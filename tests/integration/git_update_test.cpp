@@ -237,7 +237,7 @@ TEST_F(GitUpdate, HttpsWithATokenAndTheServersCa) {
   EXPECT_EQ(https.served(), 0);
   git(wt, {"reset", "-q", "--hard", "HEAD^"});
   ProcessResult r = gantry({"update", "wt", "--marker", "STAGING_IMAGE_TAG=7.5.0", "--commit",
-                            "--push", "--ca-file", https.ca_file().string()},
+                            "--push", "--git-ca-file", https.ca_file().string()},
                            {"GANTRY_GIT_TOKEN=ghs_tok3n"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, Not(HasSubstr("ghs_tok3n")));

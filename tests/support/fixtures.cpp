@@ -15,6 +15,8 @@
 
 extern char** environ;
 
+#include "core/error.h"
+
 namespace gantry::testing {
 
 namespace fs = std::filesystem;
@@ -119,6 +121,15 @@ fs::path source_dir() {
 }
 fs::path course_dir() {
   return GANTRY_COURSE_DIR;
+}
+
+std::string error_text(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.str();
+  }
+  return "<no error>";
 }
 
 }  // namespace gantry::testing

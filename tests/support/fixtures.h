@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,9 @@ class BackgroundProcess {
 ProcessResult run_gantry(const std::vector<std::string>& args,
                          const std::filesystem::path& cwd = {},
                          const std::vector<std::string>& env = {});
+
+// The message (Error::str()) of the gantry::Error `f` throws, or "<no error>".
+std::string error_text(const std::function<void()>& f);
 
 // Paths of the repository and of the course's example configuration.
 std::filesystem::path source_dir();

@@ -1,7 +1,7 @@
 // Header-only (shared by the unit and integration tests): the robustness corpus of
 // gantry update (tests/data/update/<case>/): input/<file>, expected/<file>, args
-// (one command-line word per line), sed (first line: differs | same | skip, then why)
-// and, for cases gantry must refuse, error (the expected message prefix).
+// (one command-line word per line: --marker, --image, --setter), sed (first line: differs | same |
+// skip, then why) and, for cases gantry must refuse, error (the expected message prefix).
 #pragma once
 
 #include <algorithm>
@@ -68,8 +68,22 @@ inline std::vector<UpdateCase> update_corpus() {
 inline automation::UpdateOptions update_options(const std::vector<std::string>& args) {
   automation::UpdateOptions o;
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
-    size_t eq = args[i + 1].find('=');
-    auto kv = std::make_pair(args[i + 1].substr(0, eq), args[i + 1].substr(eq + 1));
+    const std::string& a = args[i + 1];
+    size_t eq = a.find('=');
+    if (args[i] == "--setter") {  // NS:NAME=IMAGE:TAG
+      std::string ref = a.substr(eq + 1);
+      size_t colon = ref.rfind(':');
+      o.setters[a.substr(0, eq)] = {ref.substr(0, colon), ref.substr(colon + 1)};
+      continue;
+    }
+    size_t at = a.find('@');
+    if (args[i] == "--image" && at != std::string::npos) {  // NAME[=TAG]@DIGEST
+      o.digests.emplace_back(a.substr(0, std::min(eq, at)), a.substr(at + 1));
+      if (eq != std::string::npos)
+        o.images.emplace_back(a.substr(0, eq), a.substr(eq + 1, at - eq - 1));
+      continue;
+    }
+    auto kv = std::make_pair(a.substr(0, eq), a.substr(eq + 1));
     (args[i] == "--marker" ? o.markers : o.images).push_back(kv);
   }
   return o;

@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <vector>
 
 #include "core/base64.h"
 #include "core/digest.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/parallel.h"
 #include "core/process.h"
 #include "core/utf8.h"
 #include "support/fixtures.h"
@@ -66,6 +70,26 @@ TEST(Files, AtomicWriteAndRead) {
   } catch (const Error& e) {
     EXPECT_NE(e.str().find("over the limit"), std::string::npos);
   }
+}
+
+TEST(Files, WriteFilesAtomicWritesAllOrNone) {
+  testing::TempDir d;
+  fs::path a = d.path() / "a.yaml", b = d.path() / "sub" / "b.yaml";
+  fs::create_directories(b.parent_path());
+  write_file_atomic(a, "a0");
+  write_file_atomic(b, "b0");
+  fs::permissions(a, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  std::string a1 = "a1", b1 = "b1";
+  write_files_atomic({{a, a1}, {b, b1}});
+  EXPECT_EQ(read_file(a), "a1");
+  EXPECT_EQ(read_file(b), "b1");
+  EXPECT_EQ(fs::status(a).permissions(),
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  // A target that cannot be written: nothing is replaced, no temporary file stays.
+  EXPECT_THROW(write_files_atomic({{a, "a2"}, {d.path() / "missing" / "c.yaml", "c"}}), Error);
+  EXPECT_EQ(read_file(a), "a1");
+  EXPECT_EQ(std::distance(fs::directory_iterator(d.path()), fs::directory_iterator()), 2);
+  write_files_atomic({});
 }
 
 TEST(Files, JoinWithinRefusesEscapes) {
@@ -134,6 +158,27 @@ TEST(Utf8, EncodesAndReplacesInvalidCodePoints) {
   utf8_append(out, 0xD800);
   utf8_append(out, 0x110000);
   EXPECT_EQ(out, "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST(Parallel, RunsEveryIndexAndRethrowsTheFirstFailureInOrder) {
+  std::vector<int> hits(1000, 0);
+  parallel_for(hits.size(), 8, [&](size_t i) { hits[i]++; });
+  EXPECT_EQ(std::count(hits.begin(), hits.end(), 1), 1000);
+  std::atomic<int> ran{0};
+  try {
+    parallel_for(100, 8, [&](size_t i) {
+      ++ran;
+      if (i == 70 || i == 30 || i == 99) throw Error("failed at " + std::to_string(i));
+    });
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.str(), "failed at 30");  // the lowest index, whatever thread got there first
+  }
+  EXPECT_EQ(ran.load(), 100);
+  parallel_for(0, 8, [](size_t) { FAIL(); });
+  std::vector<int> seq;
+  parallel_for(5, 1, [&](size_t i) { seq.push_back(static_cast<int>(i)); });
+  EXPECT_EQ(seq, (std::vector<int>{0, 1, 2, 3, 4}));
 }
 
 }  // namespace
