@@ -520,6 +520,38 @@ TEST_F(DeployTest, SecretValuesNeverShowInDiffs) {
   EXPECT_EQ(j.out.find("hunter2"), std::string::npos);
 }
 
+TEST_F(DeployTest, ManyObjectsAreReadBackAcrossListPages) {
+  // 620 ConfigMaps in one namespace: the plan's labelled LIST takes two pages
+  // of 500; a missed page would show up as objects to create on re-deploy.
+  std::vector<std::pair<std::string, std::string>> files;
+  for (int i = 0; i < 620; ++i)
+    files.emplace_back("cm" + std::to_string(i) + ".yaml",
+                       config_map("cm-" + std::to_string(i), "v"));
+  fs::path p = project("many", {{"app", files}});
+  std::vector<std::string> a{"deploy",
+                             "--project",
+                             p.string(),
+                             "-t",
+                             "dev",
+                             "--kubeconfig",
+                             sandbox_.kubeconfig().string(),
+                             "--yes"};
+  ProcessResult r = gantry(a);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("applied 620,"), std::string::npos) << r.out.substr(r.out.size() - 200);
+  r = gantry(a);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("0 to create, 0 to update, 620 unchanged"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nothing to do"), std::string::npos);
+  // One value changed: exactly one update among the 620.
+  write_file_atomic(p / "app/cm577.yaml", config_map("cm-577", "changed"));
+  r = gantry(a);
+  EXPECT_NE(r.out.find("~ ConfigMap default/cm-577\n0 to create, 1 to update, 619 unchanged"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(kubectl_out({"get", "cm", "cm-577", "-o", "jsonpath={.data.key}"}), "changed");
+}
+
 // ---------------------------------------------------------------------------
 // kubeconfig: exec plugins, token files, KUBECONFIG lists, wrong tokens.
 
