@@ -1,5 +1,8 @@
 #include "kube/objects.h"
 
+#include <chrono>
+#include <thread>
+
 #include "core/error.h"
 #include "doc/json.h"
 #include "http/client.h"
@@ -61,7 +64,23 @@ ApplyResult apply(const Client& client, const ResourceType& type, const Value& o
                      "&fieldValidation=Strict";
   if (options.force) path += "&force=true";
   if (options.dry_run) path += "&dryRun=All";
-  Response r = client.send("PATCH", path, doc::to_json(object), "application/apply-patch+yaml");
+  std::string body = doc::to_json(object);
+  Response r;
+  // A 409 that is not about field ownership is a race that the next attempt
+  // wins: two creates of one object (AlreadyExists), or the apiserver's
+  // optimistic-concurrency check ("the object has been modified"). Conflicts
+  // with other field managers ("Apply failed with N conflicts") are answers,
+  // not races, and are returned at once.
+  auto delay = std::chrono::milliseconds(100);
+  for (int attempt = 0;; ++attempt) {
+    r = client.send("PATCH", path, body, "application/apply-patch+yaml");
+    bool race =
+        r.status == 409 && (r.reason() == "AlreadyExists" ||
+                            r.message().find("the object has been modified") != std::string::npos);
+    if (!race || attempt == 4) break;
+    std::this_thread::sleep_for(delay);
+    delay *= 2;
+  }
   ApplyResult out;
   out.status = r.status;
   if (r.ok()) {

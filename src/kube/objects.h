@@ -42,7 +42,9 @@ struct ApplyResult {
 };
 
 // Server-side apply (PATCH application/apply-patch+yaml) of `object`, whose
-// metadata.namespace must already be set for namespaced types.
+// metadata.namespace must already be set for namespaced types. A 409 from a
+// race (AlreadyExists, "the object has been modified") is retried up to 4
+// times with backoff; a conflict with other field managers is returned.
 ApplyResult apply(const Client& client, const ResourceType& type, const doc::Value& object,
                   const ApplyOptions& options);
 

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "http/server.h"
 #include "kube/client.h"
+#include "kube/objects.h"
 #include "support/fixtures.h"
 
 namespace gantry::kube {
@@ -149,6 +150,85 @@ TEST(KubeClient, BasicAuth) {
   a.username = "admin";
   a.password = "s3cret";
   EXPECT_EQ(Client(a).send("GET", "/version").status, 200);
+}
+
+// Answers PATCHes with the queued (status, body) pairs, then 200.
+class ApplyStub {
+ public:
+  explicit ApplyStub(const Tls& tls, std::vector<std::pair<int, std::string>> answers)
+      : answers_(std::move(answers)) {
+    http::ServerOptions o;
+    o.tls = true;
+    o.identity = tls.server;
+    server_ = std::make_unique<http::Server>(
+        o, [this](const http::ServerRequest& req, http::ServerResponse& res) {
+          std::lock_guard<std::mutex> lock(mu_);
+          ++requests_;
+          res.content_type = "application/json";
+          if (req.method == "PATCH" && !answers_.empty()) {
+            res.status = answers_.front().first;
+            res.body = answers_.front().second;
+            answers_.erase(answers_.begin());
+            return;
+          }
+          res.status = 200;
+          res.body = req.body;
+        });
+    server_->start();
+  }
+  std::string url() const { return "https://127.0.0.1:" + std::to_string(server_->port()); }
+  int requests() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return requests_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<int, std::string>> answers_;
+  int requests_ = 0;
+  std::unique_ptr<http::Server> server_;
+};
+
+std::string status409(const std::string& reason, const std::string& message) {
+  return R"({"kind":"Status","apiVersion":"v1","status":"Failure","code":409,"reason":")" + reason +
+         R"(","message":")" + message + R"("})";
+}
+
+TEST(KubeApply, RacesAreRetriedFieldConflictsAreNot) {
+  Tls tls;
+  ResourceType cm{"", "v1", "ConfigMap", "configmaps", true, {"patch"}};
+  doc::Value obj = doc::Value::object(
+      {{"apiVersion", "v1"},
+       {"kind", "ConfigMap"},
+       {"metadata", doc::Value::object({{"name", "c"}, {"namespace", "default"}})}});
+  {
+    ApplyStub api(tls, {{409, status409("AlreadyExists", "configmaps c already exists")},
+                        {409, status409("Conflict",
+                                        "Operation cannot be fulfilled on configmaps c: the "
+                                        "object has been modified; please apply your changes to "
+                                        "the latest version and try again")}});
+    ClusterAccess a;
+    a.server = api.url();
+    a.ca_pem = tls.ca.cert_pem;
+    Client c(a);
+    ApplyResult r = apply(c, cm, obj, {});
+    EXPECT_TRUE(r.ok()) << r.message;
+    EXPECT_EQ(api.requests(), 3);
+    EXPECT_EQ(r.object.get_string("kind"), "ConfigMap");
+  }
+  {
+    ApplyStub api(tls, {{409, status409("Conflict",
+                                        "Apply failed with 1 conflict: conflict with alice: "
+                                        ".data.key")}});
+    ClusterAccess a;
+    a.server = api.url();
+    a.ca_pem = tls.ca.cert_pem;
+    Client c(a);
+    ApplyResult r = apply(c, cm, obj, {});
+    EXPECT_TRUE(r.conflict());
+    EXPECT_EQ(api.requests(), 1);
+    EXPECT_EQ(r.message, "Apply failed with 1 conflict: conflict with alice: .data.key");
+  }
 }
 
 }  // namespace
