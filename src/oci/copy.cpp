@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "oci/layout.h"
 
 namespace gantry::oci {
@@ -269,32 +270,19 @@ struct Copier {
     }
   }
 
+  // Transfers the blobs on up to opts.jobs threads; after the first failure
+  // no new blob is started, and an error of the failed blobs is rethrown.
   void transfer_all(const std::vector<Descriptor>& blobs) {
-    std::atomic<size_t> next{0};
     std::atomic<bool> failed{false};
-    std::exception_ptr first;
-    std::mutex err_mu;
-    int n = std::max(1, std::min<int>(opts.jobs, static_cast<int>(blobs.size())));
-    auto work = [&] {
-      while (!failed) {
-        size_t i = next++;
-        if (i >= blobs.size()) return;
-        try {
-          transfer(blobs[i]);
-        } catch (...) {
-          std::lock_guard<std::mutex> g(err_mu);
-          if (!first) first = std::current_exception();
-          failed = true;
-        }
+    parallel_for(blobs.size(), static_cast<size_t>(std::max(1, opts.jobs)), [&](size_t i) {
+      if (failed) return;
+      try {
+        transfer(blobs[i]);
+      } catch (...) {
+        failed = true;
+        throw;
       }
-    };
-    std::vector<std::thread> threads;
-    for (int i = 1; i < n; ++i)
-      threads.emplace_back(work);
-    work();
-    for (auto& t : threads)
-      t.join();
-    if (first) std::rethrow_exception(first);
+    });
   }
 
   void put_manifest(const Manifest& m, const std::string& ref, bool top) {
