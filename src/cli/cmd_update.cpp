@@ -34,7 +34,7 @@ struct UpdateFlags {
   std::vector<std::string> policies;  // --policies FILE|DIR (repeatable)
   std::vector<std::string> setters;   // --setter NS:NAME=IMAGE:TAG
   RegistryFlags registry;             // for listing the tags of the policies' repositories
-  UpdateGitFlags git;  // --commit, --push ...
+  UpdateGitFlags git;                 // --commit, --push ...
 };
 
 // "sha256:<64 hex>" (or sha512:<128 hex>).
