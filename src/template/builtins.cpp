@@ -16,16 +16,6 @@ namespace {
 
 using R = Renderer;
 
-bool is_intlike(const doc::Value& v) {
-  return v.is_int() || v.is_bool();
-}
-int64_t intlike(const doc::Value& v) {
-  return v.is_bool() ? (v.as_bool() ? 1 : 0) : v.as_int();
-}
-bool is_numeric(const doc::Value& v) {
-  return v.is_number() || v.is_bool();
-}
-
 bool is_data(const Val& v, doc::Type t) {
   return v.is_value() && v.get().type() == t;
 }

@@ -22,19 +22,6 @@ constexpr size_t kMaxMacroDepth = 100;
 // reader allows the same depth.)
 constexpr size_t kMaxValueDepth = 512;
 
-bool is_intlike(const doc::Value& v) {
-  return v.is_int() || v.is_bool();
-}
-int64_t intlike(const doc::Value& v) {
-  return v.is_bool() ? (v.as_bool() ? 1 : 0) : v.as_int();
-}
-bool is_numeric(const doc::Value& v) {
-  return v.is_number() || v.is_bool();
-}
-double numeric(const doc::Value& v) {
-  return v.is_float() ? v.as_float() : static_cast<double>(intlike(v));
-}
-
 std::string describe_expr(const Expr& e) {
   switch (e.kind) {
     case ExprKind::kName:

@@ -54,16 +54,6 @@ namespace {
 
 using R = Renderer;
 
-bool is_intlike(const doc::Value& v) {
-  return v.is_int() || v.is_bool();
-}
-int64_t intlike(const doc::Value& v) {
-  return v.is_bool() ? (v.as_bool() ? 1 : 0) : v.as_int();
-}
-bool is_numeric(const doc::Value& v) {
-  return v.is_number() || v.is_bool();
-}
-
 Val str_val(std::string s) {
   return Val::own(doc::Value(std::move(s)));
 }

@@ -9,22 +9,7 @@
 
 namespace gantry::tmpl {
 
-namespace {
-
-bool is_intlike(const doc::Value& v) {
-  return v.is_int() || v.is_bool();
-}
-int64_t intlike(const doc::Value& v) {
-  return v.is_bool() ? (v.as_bool() ? 1 : 0) : v.as_int();
-}
-bool is_numeric(const doc::Value& v) {
-  return v.is_number() || v.is_bool();
-}
-double numeric(const doc::Value& v) {
-  return v.is_float() ? v.as_float() : static_cast<double>(intlike(v));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string_view type_label(const doc::Value& v) {
   if (v.is_null()) return "none";

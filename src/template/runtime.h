@@ -28,6 +28,20 @@
 
 namespace gantry::tmpl {
 
+// Python's view of numbers: bools are the ints 0 and 1.
+inline bool is_intlike(const doc::Value& v) {
+  return v.is_int() || v.is_bool();
+}
+inline int64_t intlike(const doc::Value& v) {
+  return v.is_bool() ? (v.as_bool() ? 1 : 0) : v.as_int();
+}
+inline bool is_numeric(const doc::Value& v) {
+  return v.is_number() || v.is_bool();
+}
+inline double numeric(const doc::Value& v) {
+  return v.is_float() ? v.as_float() : static_cast<double>(intlike(v));
+}
+
 // Why a value is undefined (for the error message).
 enum class UndefReason : uint8_t {
   kName,       // no such variable
