@@ -1605,6 +1605,20 @@ void Api::Impl::watch(const http::ServerRequest& req, http::ServerResponse& res,
 
 namespace {
 
+// An update or an apply names its object in the URL; the body must agree.
+void check_body_names(const ResourceType& t, const Value& body, const Route& r) {
+  std::string name = meta_str(body, "name");
+  if (name != r.name)
+    bad_request("the name of the object (" + name + ") does not match the name on the URL (" +
+                r.name + ")");
+  if (t.namespaced) {
+    std::string ns = meta_str(body, "namespace");
+    if (!ns.empty() && ns != r.ns)
+      bad_request(
+          "the namespace of the provided object does not match the namespace sent on the request");
+  }
+}
+
 void check_type_meta(const ResourceType& t, Value& body) {
   if (!body.is_map()) bad_request("the body of the request must be a JSON or YAML object");
   std::string av = body.get_string("apiVersion");
@@ -2032,16 +2046,7 @@ Value Api::Impl::update(const http::ServerRequest& req, const ResourceType& t, c
   bool dry = dry_run(req);
   Value body = parse_body(req, true);
   check_type_meta(t, body);
-  std::string body_name = meta_str(body, "name");
-  if (body_name != r.name)
-    bad_request("the name of the object (" + body_name + ") does not match the name on the URL (" +
-                r.name + ")");
-  if (t.namespaced) {
-    std::string bns = meta_str(body, "namespace");
-    if (!bns.empty() && bns != r.ns)
-      bad_request(
-          "the namespace of the provided object does not match the namespace sent on the request");
-  }
+  check_body_names(t, body, r);
   ObjPtr cur = get(t, r.ns, r.name);
   if (!cur) not_found(t, r.name);
   std::string brv = meta_str(body, "resourceVersion");
@@ -2141,16 +2146,7 @@ Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, co
   if (applied.get_string("apiVersion").empty())
     bad_request("Object 'apiVersion' is missing in '" + doc::to_json(applied) + "'");
   check_type_meta(t, applied);
-  std::string aname = meta_str(applied, "name");
-  if (aname != r.name)
-    bad_request("the name of the object (" + aname + ") does not match the name on the URL (" +
-                r.name + ")");
-  if (t.namespaced) {
-    std::string ans = meta_str(applied, "namespace");
-    if (!ans.empty() && ans != r.ns)
-      bad_request(
-          "the namespace of the provided object does not match the namespace sent on the request");
-  }
+  check_body_names(t, applied, r);
   const bool status_sub = r.subresource == "status";
   ObjPtr cur = get(t, r.ns, r.name);
   std::string arv = meta_str(applied, "resourceVersion");
