@@ -203,4 +203,19 @@ bool Value::equals(const Value& other, bool ordered) const {
   }
 }
 
+Value sorted_keys(const Value& v) {
+  if (v.is_list()) {
+    Value out = Value::list();
+    for (const Value& e : v.as_list())
+      out.push_back(sorted_keys(e));
+    return out;
+  }
+  if (!v.is_map()) return v;
+  Map m;
+  for (const auto& mem : v.as_map())
+    m.push_back(Member{mem.key, sorted_keys(mem.value), mem.key_span});
+  std::sort(m.begin(), m.end(), [](const Member& a, const Member& b) { return a.key < b.key; });
+  return Value(std::move(m));
+}
+
 }  // namespace gantry::doc

@@ -161,4 +161,8 @@ inline Value Value::map() {
   return Value(Map{});
 }
 
+// A copy with every map's keys sorted bytewise, recursively (the order Go's
+// encoding/json writes maps in, and the order diffs should compare in).
+Value sorted_keys(const Value& v);
+
 }  // namespace gantry::doc

@@ -56,28 +56,12 @@ void redact_secrets(Value& before, Value& after) {
   }
 }
 
-Value sorted_keys(const Value& v) {
-  if (v.is_list()) {
-    Value out = Value::list();
-    for (const Value& e : v.as_list())
-      out.push_back(sorted_keys(e));
-    return out;
-  }
-  if (!v.is_map()) return v;
-  doc::Map m;
-  for (const auto& mem : v.as_map())
-    m.push_back(doc::Member{mem.key, sorted_keys(mem.value), mem.key_span});
-  std::sort(m.begin(), m.end(),
-            [](const doc::Member& a, const doc::Member& b) { return a.key < b.key; });
-  return Value(std::move(m));
-}
-
 std::string object_diff(const Value& before, const Value& after, const std::string& name) {
   Value b = before.is_null() ? before : strip_server_fields(before);
   Value a = after.is_null() ? after : strip_server_fields(after);
   redact_secrets(b, a);
-  std::string bt = b.is_null() ? "" : doc::to_yaml(sorted_keys(b));
-  std::string at = a.is_null() ? "" : doc::to_yaml(sorted_keys(a));
+  std::string bt = b.is_null() ? "" : doc::to_yaml(doc::sorted_keys(b));
+  std::string at = a.is_null() ? "" : doc::to_yaml(doc::sorted_keys(a));
   return unified_diff(bt, at, b.is_null() ? "/dev/null" : "live/" + name,
                       a.is_null() ? "/dev/null" : "rendered/" + name);
 }

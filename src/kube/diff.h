@@ -23,7 +23,4 @@ void redact_secrets(doc::Value& before, doc::Value& after);
 // server fields stripped. "" when they are equal.
 std::string object_diff(const doc::Value& before, const doc::Value& after, const std::string& name);
 
-// A copy with every mapping's keys sorted (the order a diff should compare in).
-doc::Value sorted_keys(const doc::Value& v);
-
 }  // namespace gantry::kube

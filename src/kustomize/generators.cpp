@@ -8,128 +8,17 @@
 // with 0,1,3,a,e mapped to g,h,k,m,t.
 #include "kustomize/generators.h"
 
-#include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
 #include "core/base64.h"
 #include "core/digest.h"
 #include "core/utf8.h"
+#include "doc/json.h"
 
 namespace gantry::kustomize::detail {
 
 namespace {
-
-void go_string(std::string& out, std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '<':
-        case '>':
-        case '&':
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xF];
-          break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 0xF];
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    uint32_t cp = 0;
-    size_t n = utf8_decode(s, i, cp);
-    if (n == 0) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    if (cp == 0x2028 || cp == 0x2029) {
-      out += cp == 0x2028 ? "\\u2028" : "\\u2029";
-    } else {
-      out.append(s.substr(i, n));
-    }
-    i += n;
-  }
-  out += '"';
-}
-
-void go_json_to(std::string& out, const doc::Value& v) {
-  switch (v.type()) {
-    case doc::Type::kNull:
-      out += "null";
-      break;
-    case doc::Type::kBool:
-      out += v.as_bool() ? "true" : "false";
-      break;
-    case doc::Type::kInt:
-      out += std::to_string(v.as_int());
-      break;
-    case doc::Type::kFloat: {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.17g", v.as_float());
-      out += buf;
-      break;
-    }
-    case doc::Type::kString:
-      go_string(out, v.as_string());
-      break;
-    case doc::Type::kList: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v.as_list()) {
-        if (!first) out += ',';
-        first = false;
-        go_json_to(out, e);
-      }
-      out += ']';
-      break;
-    }
-    case doc::Type::kMap: {
-      std::vector<const doc::Member*> members;
-      for (const auto& m : v.as_map())
-        members.push_back(&m);
-      std::sort(members.begin(), members.end(),
-                [](const doc::Member* a, const doc::Member* b) { return a->key < b->key; });
-      out += '{';
-      bool first = true;
-      for (const auto* m : members) {
-        if (!first) out += ',';
-        first = false;
-        go_string(out, m->key);
-        out += ':';
-        go_json_to(out, m->value);
-      }
-      out += '}';
-      break;
-    }
-  }
-}
 
 // What kustomize's getNodeValues yields for a field: the map, the scalar
 // value as a string, or "" when missing.
@@ -142,12 +31,6 @@ doc::Value node_value(const doc::Value& obj, std::initializer_list<std::string_v
 }
 
 }  // namespace
-
-std::string go_json(const doc::Value& v) {
-  std::string out;
-  go_json_to(out, v);
-  return out;
-}
 
 std::string content_hash(const doc::Value& obj) {
   std::string kind = obj.get_string("kind");
@@ -170,7 +53,8 @@ std::string content_hash(const doc::Value& obj) {
   } else {
     m = obj;
   }
-  std::string hex = sha256_hex(go_json(m));
+  // Go's encoding/json of the map: keys sorted, HTML characters escaped.
+  std::string hex = sha256_hex(doc::to_json(doc::sorted_keys(m)));
   std::string enc = hex.substr(0, 10);
   for (char& c : enc) {
     switch (c) {

@@ -135,8 +135,6 @@ bool match_label_selector(const doc::Value* labels, const std::string& selector,
 // --- generators (generators.cpp) ---
 // kustomize's content hash of a ConfigMap or Secret (10 characters).
 std::string content_hash(const doc::Value& obj);
-// Go's encoding/json of a value with sorted map keys (what the hash covers).
-std::string go_json(const doc::Value& v);
 void apply_hash_suffixes(ResList& list);
 
 // --- ordering (ordering.cpp) ---
