@@ -2631,16 +2631,13 @@ void Api::Impl::run_controllers(const ResourceType& t, const ObjPtr& obj) {
     int64_t backoff = int_at(o, {"spec", "backoffLimit"}, 6);
     std::string start = old ? old->get_string("startTime", now_str()) : now_str();
     s.set("startTime", start);
+    s.set("ready", 0);
+    s.set("terminating", 0);
+    s.set("uncountedTerminatedPods", Value::map());
     if (!done) {
       s.set("active", int_at(o, {"spec", "parallelism"}, 1));
-      s.set("ready", 0);
-      s.set("terminating", 0);
-      s.set("uncountedTerminatedPods", Value::map());
     } else if (failing) {
       s.set("failed", backoff + 1);
-      s.set("ready", 0);
-      s.set("terminating", 0);
-      s.set("uncountedTerminatedPods", Value::map());
       Value conds = Value::list();
       conds.push_back(condition(old, "FailureTarget", "True", "BackoffLimitExceeded",
                                 "Job has reached the specified backoff limit"));
@@ -2650,9 +2647,6 @@ void Api::Impl::run_controllers(const ResourceType& t, const ObjPtr& obj) {
     } else {
       s.set("completionTime", old ? old->get_string("completionTime", now_str()) : now_str());
       s.set("succeeded", completions);
-      s.set("ready", 0);
-      s.set("terminating", 0);
-      s.set("uncountedTerminatedPods", Value::map());
       Value conds = Value::list();
       conds.push_back(condition(old, "SuccessCriteriaMet", "True", "CompletionsReached",
                                 "Reached expected number of succeeded pods"));
