@@ -52,6 +52,24 @@ bool valid_label_value(const std::string& v) {
 }
 
 // Finds the set-based operator " in " / " notin " after the key.
+// "key!=value", "key==value" or "key=value" (in that order of precedence).
+bool parse_equality(const std::string& part, Requirement& r) {
+  if (size_t p = part.find("!="); p != std::string::npos) {
+    r.op = Requirement::kNotEquals;
+    r.key = trim(part.substr(0, p));
+    r.values.push_back(trim(part.substr(p + 2)));
+  } else if (size_t q = part.find("=="); q != std::string::npos) {
+    r.key = trim(part.substr(0, q));
+    r.values.push_back(trim(part.substr(q + 2)));
+  } else if (size_t e = part.find('='); e != std::string::npos) {
+    r.key = trim(part.substr(0, e));
+    r.values.push_back(trim(part.substr(e + 1)));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 bool parse_set_req(const std::string& part, Requirement& r) {
   for (const auto& [word, op] :
        {std::pair<std::string, Requirement::Op>{" notin ", Requirement::kNotIn},
@@ -125,16 +143,7 @@ LabelSelector LabelSelector::parse(const std::string& text) {
     } else if (part[0] == '!') {
       r.op = Requirement::kNotExists;
       r.key = trim(part.substr(1));
-    } else if (size_t p = part.find("!="); p != std::string::npos) {
-      r.op = Requirement::kNotEquals;
-      r.key = trim(part.substr(0, p));
-      r.values.push_back(trim(part.substr(p + 2)));
-    } else if (size_t q = part.find("=="); q != std::string::npos) {
-      r.key = trim(part.substr(0, q));
-      r.values.push_back(trim(part.substr(q + 2)));
-    } else if (size_t e = part.find('='); e != std::string::npos) {
-      r.key = trim(part.substr(0, e));
-      r.values.push_back(trim(part.substr(e + 1)));
+    } else if (parse_equality(part, r)) {
     } else if (size_t g = part.find('>'); g != std::string::npos) {
       r.op = Requirement::kGt;
       r.key = trim(part.substr(0, g));
@@ -195,20 +204,7 @@ FieldSelector FieldSelector::parse(const std::string& text) {
   for (const std::string& raw : split_top(text)) {
     std::string part = trim(raw);
     Requirement r;
-    if (size_t p = part.find("!="); p != std::string::npos) {
-      r.op = Requirement::kNotEquals;
-      r.key = trim(part.substr(0, p));
-      r.values.push_back(trim(part.substr(p + 2)));
-    } else if (size_t q = part.find("=="); q != std::string::npos) {
-      r.key = trim(part.substr(0, q));
-      r.values.push_back(trim(part.substr(q + 2)));
-    } else if (size_t e = part.find('='); e != std::string::npos) {
-      r.key = trim(part.substr(0, e));
-      r.values.push_back(trim(part.substr(e + 1)));
-    } else {
-      throw Error("invalid selector: '" + text + "'; can't understand '" + part + "'");
-    }
-    if (r.key.empty())
+    if (!parse_equality(part, r) || r.key.empty())
       throw Error("invalid selector: '" + text + "'; can't understand '" + part + "'");
     sel.reqs_.push_back(std::move(r));
   }
