@@ -68,7 +68,11 @@ class Deployer {
         plan_(p),
         opt_(o),
         events_(o.on_event),
-        done_(p.objects.size(), 0) {}
+        done_(p.objects.size(), 0),
+        by_item_(r.items.size()) {
+    for (size_t i = 0; i < p.objects.size(); ++i)
+      by_item_[p.objects[i].item].push_back(i);
+  }
 
   DeployReport run() {
     apply_namespaces_and_crds();
@@ -154,17 +158,19 @@ class Deployer {
   }
 
   bool item_changes(size_t item) const {
-    for (size_t i = 0; i < plan_.objects.size(); ++i) {
+    for (size_t i : by_item_[item]) {
       const PlannedObject& p = plan_.objects[i];
-      if (p.item == item && !p.hook.is_hook() && needs_apply(p.change)) return true;
+      if (!p.hook.is_hook() && needs_apply(p.change)) return true;
     }
     return false;
   }
 
   // True when none of the item's other objects existed before this deploy.
   bool item_initial(size_t item) const {
-    for (const auto& p : plan_.objects)
-      if (p.item == item && !p.hook.is_hook() && p.live) return false;
+    for (size_t i : by_item_[item]) {
+      const PlannedObject& p = plan_.objects[i];
+      if (!p.hook.is_hook() && p.live) return false;
+    }
     return true;
   }
 
@@ -172,10 +178,10 @@ class Deployer {
   bool run_hooks(size_t item, bool pre) {
     bool initial = item_initial(item);
     std::vector<size_t> hooks;
-    for (size_t i = 0; i < plan_.objects.size(); ++i) {
+    for (size_t i : by_item_[item]) {
       const PlannedObject& p = plan_.objects[i];
-      if (p.item != item || !p.hook.is_hook()) continue;
-      if (pre ? p.hook.runs_pre(initial) : p.hook.runs_post(initial)) hooks.push_back(i);
+      if (p.hook.is_hook() && (pre ? p.hook.runs_pre(initial) : p.hook.runs_post(initial)))
+        hooks.push_back(i);
     }
     std::stable_sort(hooks.begin(), hooks.end(), [&](size_t a, size_t b) {
       return plan_.objects[a].hook.weight < plan_.objects[b].hook.weight;
@@ -227,17 +233,15 @@ class Deployer {
     });
     // Every changed object of the group.
     std::vector<size_t> todo;
-    for (size_t i = 0; i < plan_.objects.size(); ++i) {
-      const PlannedObject& p = plan_.objects[i];
-      if (done_[i] || p.hook.is_hook() || !needs_apply(p.change)) continue;
-      auto pos = std::find(items.begin(), items.end(), p.item);
-      if (pos == items.end()) continue;
-      if (blocked[static_cast<size_t>(pos - items.begin())]) {
-        fail(p, "not applied: a pre-deploy hook of its item failed");
-        continue;
+    for (size_t k = 0; k < items.size(); ++k)
+      for (size_t i : by_item_[items[k]]) {
+        const PlannedObject& p = plan_.objects[i];
+        if (done_[i] || p.hook.is_hook() || !needs_apply(p.change)) continue;
+        if (blocked[k])
+          fail(p, "not applied: a pre-deploy hook of its item failed");
+        else
+          todo.push_back(i);
       }
-      todo.push_back(i);
-    }
     std::vector<char> ok(plan_.objects.size(), 0);
     parallel_for(todo.size(), opt_.jobs,
                  [&](size_t k) { ok[todo[k]] = apply_one(plan_.objects[todo[k]]); });
@@ -250,11 +254,12 @@ class Deployer {
     for (size_t k = 0; k < items.size(); ++k) {
       if (blocked[k]) continue;
       if (!opt_.wait && !render_.items[items[k]].item.wait_readiness) continue;
-      for (const auto& p : plan_.objects)
-        if (p.item == items[k] && !p.hook.is_hook() && p.type &&
-            (p.change == Change::kUnchanged || !needs_apply(p.change) ||
-             ok[static_cast<size_t>(&p - plan_.objects.data())]))
+      for (size_t i : by_item_[items[k]]) {
+        const PlannedObject& p = plan_.objects[i];
+        // Unchanged objects, and changed ones that were applied.
+        if (!p.hook.is_hook() && p.type && (!needs_apply(p.change) || ok[i]))
           waits.push_back(wait_target(p));
+      }
     }
     if (!waits.empty()) {
       auto problems = wait_ready(client_, waits, opt_.timeout, opt_.jobs, opt_.on_event);
@@ -268,7 +273,8 @@ class Deployer {
   const Plan& plan_;
   const DeployOptions& opt_;
   Events events_;
-  std::vector<char> done_;
+  std::vector<char> done_;                    // applied with the namespaces and CRDs
+  std::vector<std::vector<size_t>> by_item_;  // object indices of each item, in order
   std::mutex mu_;
   DeployReport report_;
 };
