@@ -59,6 +59,13 @@ doc::Value problems_json(const std::vector<kube::ObjectProblem>& problems) {
   return out;
 }
 
+doc::Value kept_objects_json(const std::vector<kube::Kept>& kept) {
+  doc::Value out = doc::Value::list();
+  for (const auto& k : kept)
+    out.push_back(doc::Value::object({{"object", k.object.name()}, {"why", k.why}}));
+  return out;
+}
+
 std::string plan_summary_lines(const kube::Plan& plan, bool with_orphans) {
   std::string out;
   for (const auto& o : plan.objects) {
@@ -77,9 +84,12 @@ std::string plan_summary_lines(const kube::Plan& plan, bool with_orphans) {
         break;
     }
   }
-  if (with_orphans)
+  if (with_orphans) {
     for (const auto& o : plan.orphans)
       out += "- " + o.name() + "\n";
+    for (const auto& k : plan.kept)
+      out += "= " + k.object.name() + " kept: " + k.why + "\n";
+  }
   return out;
 }
 
@@ -88,6 +98,7 @@ std::string plan_counts(const kube::Plan& plan, bool with_orphans) {
                   " to create, " + std::to_string(plan.count(Change::kUpdate)) + " to update, " +
                   std::to_string(plan.count(Change::kUnchanged)) + " unchanged";
   if (with_orphans) s += ", " + std::to_string(plan.orphans.size()) + " to prune";
+  if (with_orphans && !plan.kept.empty()) s += ", " + std::to_string(plan.kept.size()) + " kept";
   if (size_t h = plan.count(Change::kHook)) s += ", " + std::to_string(h) + " hooks";
   if (size_t f = plan.count(Change::kFailed)) s += ", " + std::to_string(f) + " failed";
   return s;

@@ -42,6 +42,7 @@ int run_deploy(const DeployFlags& f) {
   po.list_orphans = f.prune;
   po.dry_run_new = false;
   po.with_diffs = false;
+  po.ownership = f.cluster.ownership();
   kube::Plan plan = kube::make_plan(*c.client, *c.mapper, rendered, po);
   bool json = f.cluster.json();
   bool work = plan.has_changes() || !plan.orphans.empty() || plan.count(kube::Change::kFailed);
@@ -81,8 +82,13 @@ int run_deploy(const DeployFlags& f) {
   opt.on_event = progress_sink(json);
   kube::DeployReport report = kube::deploy(*c.client, rendered, plan, opt);
   kube::DeleteReport pruned;
-  if (f.prune && !plan.orphans.empty())
-    pruned = kube::delete_objects(*c.client, plan.orphans, f.cluster.jobs, true, opt.on_event);
+  if (f.prune && !plan.orphans.empty()) {
+    kube::DeleteOptions del;
+    del.jobs = f.cluster.jobs;
+    del.finalizer_timeout = timeout;
+    del.on_event = opt.on_event;
+    pruned = kube::delete_objects(*c.client, plan.orphans, del);
+  }
   auto failures = report.failures;
   failures.insert(failures.end(), pruned.failures.begin(), pruned.failures.end());
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
@@ -122,6 +128,7 @@ void add_deploy_command(CLI::App& app, Action& action) {
       "deploy", "Apply a target to its cluster (server-side apply, hooks, readiness, prune)");
   add_project_flags(cmd, f->project, "Deploy");
   add_cluster_flags(cmd, f->cluster);
+  add_ownership_flags(cmd, f->cluster);
   cmd->add_flag("-y,--yes", f->yes, "Do not ask for confirmation");
   cmd->add_flag("--dry-run", f->dry_run, "Show what would change and stop");
   cmd->add_flag("--prune", f->prune, "Also delete the target's objects the render no longer has");

@@ -25,6 +25,7 @@ int run_diff(const DiffFlags& f) {
   kube::PlanOptions po;
   po.jobs = f.cluster.jobs;
   po.list_orphans = !rendered.target.discriminator.empty();
+  po.ownership = f.cluster.ownership();
   kube::Plan plan = kube::make_plan(*c.client, *c.mapper, rendered, po);
   auto problems = plan_problems(plan);
   bool changes = plan.has_changes() || !plan.orphans.empty();
@@ -49,6 +50,7 @@ int run_diff(const DiffFlags& f) {
                                          {"context", c.client->access().context},
                                          {"changes", changes},
                                          {"objects", std::move(objects)},
+                                         {"kept", kept_objects_json(plan.kept)},
                                          {"summary", plan_counts(plan, plan.orphans_listed)}});
     std::cout << doc::to_json_pretty(out, 2) << "\n";
   } else {
@@ -60,6 +62,8 @@ int run_diff(const DiffFlags& f) {
     std::fwrite(out.data(), 1, out.size(), stdout);
     for (const auto& p : problems)
       std::cerr << "gantry: " << problem_line(p) << "\n";
+    for (const auto& k : plan.kept)
+      std::cerr << "gantry: kept " << k.object.name() << ": " << k.why << "\n";
     std::cerr << plan_counts(plan, plan.orphans_listed) << " (context "
               << c.client->access().context << ")\n";
   }
@@ -75,6 +79,7 @@ void add_diff_command(CLI::App& app, Action& action) {
       "diff", "Show what a deploy would change: server-side dry run, live vs. result");
   add_project_flags(cmd, f->project, "Diff");
   add_cluster_flags(cmd, f->cluster);
+  add_ownership_flags(cmd, f->cluster);
   cmd->callback([f, &action] { action = [f] { return run_diff(*f); }; });
 }
 

@@ -1,8 +1,8 @@
 // gantry prune and gantry delete: remove a target's objects from its cluster.
-//   prune:  the objects carrying the target's discriminator that the render
-//           no longer contains;
-//   delete: every object carrying the target's discriminator (objects
-//           annotated gantry.dev/skip-delete: "true" are kept).
+//   prune:  gantry's objects of the target that the render no longer contains;
+//   delete: every object of the target that is gantry's.
+// Which labelled objects are gantry's is kube/ownership.h's rule; objects that
+// carry the label but are not gantry's are listed as kept, with the reason.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -10,6 +10,7 @@
 #include "cli/cluster_output.h"
 #include "cli/command.h"
 #include "cli/project_flags.h"
+#include "core/duration.h"
 #include "doc/json.h"
 
 namespace gantry::cli {
@@ -22,6 +23,7 @@ struct RemoveFlags {
   bool yes = false;
   bool dry_run = false;
   bool allow_empty = false;
+  std::string timeout = "2m";
 };
 
 int run_remove(const RemoveFlags& f, bool everything) {
@@ -34,34 +36,34 @@ int run_remove(const RemoveFlags& f, bool everything) {
   Cluster c = connect(f.cluster, rendered.target);
   const auto& access = c.client->access();
   std::vector<kube::Orphan> victims;
+  std::vector<kube::Kept> kept;
   if (everything) {
-    victims = kube::list_target_objects(*c.client, *c.mapper, rendered.target.discriminator,
-                                        f.cluster.jobs);
+    kube::TargetObjects all = kube::list_target_objects(
+        *c.client, *c.mapper, rendered.target.discriminator, f.cluster.ownership(),
+        kube::rendered_kinds(rendered), f.cluster.jobs);
+    victims = std::move(all.ours);
+    kept = std::move(all.kept);
   } else {
     kube::PlanOptions po;
     po.jobs = f.cluster.jobs;
     po.list_orphans = true;
     po.compare = false;
-    victims = kube::make_plan(*c.client, *c.mapper, rendered, po).orphans;
-  }
-  size_t kept = 0;
-  if (everything) {
-    std::vector<kube::Orphan> keep_out;
-    for (auto& v : victims)
-      if (kube::skip_delete(v.live))
-        ++kept;
-      else
-        keep_out.push_back(std::move(v));
-    victims = std::move(keep_out);
+    po.ownership = f.cluster.ownership();
+    kube::Plan plan = kube::make_plan(*c.client, *c.mapper, rendered, po);
+    victims = std::move(plan.orphans);
+    kept = std::move(plan.kept);
   }
   bool json = f.cluster.json();
   if (!json) {
     for (const auto& v : victims)
       std::cout << "- " << v.name() << "\n";
+    for (const auto& k : kept)
+      std::cout << "= " << k.object.name() << " kept: " << k.why << "\n";
     std::cout << victims.size() << " to " << verb;
-    if (kept) std::cout << ", " << kept << " kept (skip-delete)";
+    if (!kept.empty()) std::cout << ", " << kept.size() << " kept";
     std::cout << " (context " << access.context << ", " << access.server << ")\n";
   }
+  doc::Value kept_json = kept_objects_json(kept);
   if (f.dry_run || victims.empty()) {
     if (json) {
       doc::Value names = doc::Value::list();
@@ -69,6 +71,7 @@ int run_remove(const RemoveFlags& f, bool everything) {
         names.push_back(v.name());
       std::cout << doc::to_json_pretty(doc::Value::object({{"wouldDelete", names},
                                                            {"deleted", 0},
+                                                           {"kept", kept_json},
                                                            {"failures", doc::Value::list()}}),
                                        2)
                 << "\n";
@@ -80,12 +83,15 @@ int run_remove(const RemoveFlags& f, bool everything) {
                              rendered.target.name + "\" in context \"" + access.context + "\"?",
                          "give --yes to " + std::string(verb) + " without asking"))
     throw Error(std::string(verb) + " cancelled", ExitCode::kRefused);
-  kube::DeleteReport r =
-      kube::delete_objects(*c.client, victims, f.cluster.jobs, true, progress_sink(json));
+  kube::DeleteOptions opt;
+  opt.jobs = f.cluster.jobs;
+  opt.finalizer_timeout = parse_duration(f.timeout);
+  opt.on_event = progress_sink(json);
+  kube::DeleteReport r = kube::delete_objects(*c.client, victims, opt);
   if (json) {
     std::cout << doc::to_json_pretty(
                      doc::Value::object({{"deleted", static_cast<int64_t>(r.deleted)},
-                                         {"kept", static_cast<int64_t>(kept)},
+                                         {"kept", kept_json},
                                          {"failures", problems_json(r.failures)}}),
                      2)
               << "\n";
@@ -105,7 +111,10 @@ void add_remove_command(CLI::App& app, Action& action, bool everything) {
                        "prune", "Delete the target's objects that the render no longer contains");
   add_project_flags(cmd, f->project, everything ? "Delete" : "Prune");
   add_cluster_flags(cmd, f->cluster);
+  add_ownership_flags(cmd, f->cluster);
   cmd->add_flag("-y,--yes", f->yes, "Do not ask for confirmation");
+  cmd->add_option("--timeout", f->timeout,
+                  "Longest wait for custom resources' finalizers before workloads go (default 2m)");
   cmd->add_flag("--dry-run", f->dry_run, "List what would be deleted and stop");
   cmd->add_flag("--allow-empty", f->allow_empty, "Allow it when the render is empty");
   cmd->callback([f, &action, everything] {

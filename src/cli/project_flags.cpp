@@ -44,6 +44,18 @@ void add_cluster_flags(CLI::App* cmd, ClusterFlags& f) {
   cmd->add_option("-o,--output", f.output, "Output format: json")->check(CLI::IsMember({"json"}));
 }
 
+void add_ownership_flags(CLI::App* cmd, ClusterFlags& f) {
+  cmd->add_option("--adopt-manager", f.adopt_managers,
+                  "Also treat labelled objects applied by this field manager as gantry's to prune "
+                  "and delete (repeatable; e.g. kluctl when taking over a kluctl project)");
+}
+
+kube::OwnershipRule ClusterFlags::ownership() const {
+  kube::OwnershipRule rule;
+  rule.managers.insert(rule.managers.end(), adopt_managers.begin(), adopt_managers.end());
+  return rule;
+}
+
 Cluster connect(const ClusterFlags& f, const project::ResolvedTarget& target) {
   kube::KubeconfigSelection sel{f.kubeconfig, f.context};
   std::string context;

@@ -8,6 +8,7 @@
 
 #include "kube/client.h"
 #include "kube/discovery.h"
+#include "kube/ownership.h"
 #include "render/render.h"
 
 namespace CLI {
@@ -32,12 +33,16 @@ struct ClusterFlags {
   std::string kubeconfig;
   std::string context;
   size_t jobs = 16;
-  std::string output;  // "" or "json"
+  std::string output;                       // "" or "json"
+  std::vector<std::string> adopt_managers;  // field managers whose objects count as gantry's
   bool json() const { return output == "json"; }
+  kube::OwnershipRule ownership() const;
 };
 
 // --kubeconfig, --context, -j/--jobs, -o/--output.
 void add_cluster_flags(CLI::App* cmd, ClusterFlags& f);
+// --adopt-manager (diff, deploy, prune, delete: the commands that find orphans).
+void add_ownership_flags(CLI::App* cmd, ClusterFlags& f);
 
 // A connection to the target's cluster.
 struct Cluster {

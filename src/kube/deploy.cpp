@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "core/parallel.h"
 #include "kube/objects.h"
+#include "kube/ownership.h"
 #include "kube/readiness.h"
 
 namespace gantry::kube {
@@ -15,6 +17,11 @@ using doc::Value;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+std::string meta_uid(const Value& obj) {
+  const Value* v = obj.find_path({"metadata", "uid"});
+  return v && v->is_string() ? v->as_string() : "";
+}
 
 std::string duration_text(std::chrono::milliseconds d) {
   auto s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
@@ -355,26 +362,21 @@ DeployReport deploy(const Client& client, const render::RenderResult& render, co
   return Deployer(client, render, plan, options).run();
 }
 
-DeleteReport delete_objects(const Client& client, const std::vector<Orphan>& objects, size_t jobs,
-                            bool honour_skip_delete, const EventSink& on_event) {
-  Events events(on_event);
+DeleteReport delete_objects(const Client& client, const std::vector<Orphan>& objects,
+                            const DeleteOptions& options) {
+  Events events(options.on_event);
   DeleteReport report;
   std::mutex mu;
-  // Rounds: ordinary objects, then Namespaces, then CRDs.
-  auto round_of = [](const Orphan& o) {
-    if (is_crd(o.live)) return 2;
-    if (is_namespace(o.live)) return 1;
-    return 0;
-  };
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < kDeletionRounds; ++round) {
     std::vector<size_t> idx;
     for (size_t i = 0; i < objects.size(); ++i)
-      if (round_of(objects[i]) == round && !(honour_skip_delete && skip_delete(objects[i].live)))
-        idx.push_back(i);
-    parallel_for(idx.size(), jobs, [&](size_t k) {
+      if (deletion_round(objects[i].type) == round) idx.push_back(i);
+    std::vector<char> deleted(idx.size(), 0);
+    parallel_for(idx.size(), options.jobs, [&](size_t k) {
       const Orphan& o = objects[idx[k]];
       try {
         remove(client, o.type, o.type.namespaced ? namespace_of(o.live) : "", name_of(o.live));
+        deleted[k] = 1;
         events.emit(DeployEvent::Kind::kDeleted, o.name());
         std::lock_guard<std::mutex> lock(mu);
         ++report.deleted;
@@ -384,6 +386,55 @@ DeleteReport delete_objects(const Client& client, const std::vector<Orphan>& obj
         report.failures.push_back(ObjectProblem{o.name(), {}, e.why()});
       }
     });
+    if (round != 0) continue;
+    // Custom resources with finalizers go only when their operator has
+    // finished with them: wait before the next round deletes workloads that
+    // may be that operator.
+    std::vector<size_t> going;
+    for (size_t k = 0; k < idx.size(); ++k)
+      if (deleted[k]) going.push_back(idx[k]);
+    auto deadline = Clock::now() + options.finalizer_timeout;
+    auto delay = std::chrono::milliseconds(100);
+    bool announced = false;
+    while (!going.empty()) {
+      std::vector<std::optional<Value>> live(going.size());
+      parallel_for(going.size(), options.jobs, [&](size_t k) {
+        const Orphan& o = objects[going[k]];
+        try {
+          live[k] =
+              get(client, o.type, o.type.namespaced ? namespace_of(o.live) : "", name_of(o.live));
+        } catch (const Error&) {
+          live[k] = o.live;  // no answer this time: taken as still there, asked again
+        }
+      });
+      std::vector<size_t> still;
+      for (size_t k = 0; k < going.size(); ++k)
+        if (live[k] && meta_uid(*live[k]) == meta_uid(objects[going[k]].live))
+          still.push_back(going[k]);
+      going = std::move(still);
+      if (going.empty()) break;
+      if (Clock::now() >= deadline) {
+        for (size_t i : going) {
+          std::string fins;
+          if (const Value* f = objects[i].live.find_path({"metadata", "finalizers"});
+              f && f->is_list())
+            for (const auto& x : f->as_list())
+              fins += (fins.empty() ? "" : ", ") + (x.is_string() ? x.as_string() : "?");
+          std::string msg = "still terminating after " + duration_text(options.finalizer_timeout) +
+                            (fins.empty() ? "" : " (finalizers: " + fins + ")");
+          events.emit(DeployEvent::Kind::kFailed, objects[i].name(), msg);
+          report.failures.push_back(ObjectProblem{objects[i].name(), {}, msg});
+        }
+        break;
+      }
+      if (!announced) {
+        events.emit(DeployEvent::Kind::kWaiting, std::to_string(going.size()) + " objects",
+                    "waiting for their finalizers before deleting workloads");
+        announced = true;
+      }
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(1000));
+    }
   }
   return report;
 }

@@ -65,12 +65,22 @@ struct DeleteReport {
   std::vector<ObjectProblem> failures;
 };
 
-// Deletes the objects (background propagation): everything else first, then
-// Namespaces, then CustomResourceDefinitions. Objects annotated
-// gantry.dev/skip-delete (or kluctl.io/skip-delete) = "true" are kept and
-// left out of the count when `honour_skip_delete`.
-DeleteReport delete_objects(const Client& client, const std::vector<Orphan>& objects, size_t jobs,
-                            bool honour_skip_delete, const EventSink& on_event = {});
+struct DeleteOptions {
+  size_t jobs = 16;
+  // How long custom resources may take to go (their operators' finalizers)
+  // before the workloads are deleted all the same; the stragglers are failures.
+  std::chrono::milliseconds finalizer_timeout{std::chrono::minutes(2)};
+  EventSink on_event;
+};
+
+// Deletes the objects (background propagation) in the rounds of
+// deletion_round() (kube/ownership.h): custom resources first, waited for
+// until they are gone so that their operators can still run their
+// finalizers; then workloads and Services; then everything else; then
+// Namespaces; then CustomResourceDefinitions. The objects must already be
+// gantry's (list_target_objects, Plan::orphans): nothing is filtered here.
+DeleteReport delete_objects(const Client& client, const std::vector<Orphan>& objects,
+                            const DeleteOptions& options);
 
 // Waits until every object is ready (readiness()), one fails, or the
 // timeout passes; returns the objects that are not ready and why.

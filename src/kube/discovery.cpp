@@ -242,7 +242,9 @@ std::optional<ResourceType> RestMapper::find(std::string_view api_version, std::
 
 std::vector<ResourceType> RestMapper::listable() {
   std::lock_guard<std::mutex> lock(mu_);
-  load_locked();
+  // Always the server's current list: a cache written before a CRD was
+  // installed would hide its objects from prune and delete.
+  if (!refreshed_) fetch_locked();
   std::vector<ResourceType> out;
   for (const auto& e : entries_)
     if (e.preferred && e.type.has_verb("list") && e.type.has_verb("delete")) out.push_back(e.type);

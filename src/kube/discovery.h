@@ -50,7 +50,8 @@ class RestMapper {
   std::optional<ResourceType> find(std::string_view api_version, std::string_view kind);
 
   // Every resource type in its group's preferred version that can be listed
-  // and deleted (what prune and delete look through).
+  // and deleted (what prune and delete look through). Read from the server
+  // (once per run), never from the disk cache alone.
   std::vector<ResourceType> listable();
 
   // Registers the kinds a CustomResourceDefinition object defines.

@@ -3,20 +3,13 @@
 #include <charconv>
 
 #include "core/error.h"
+#include "kube/objects.h"
 
 namespace gantry::kube {
 
 using doc::Value;
 
 namespace {
-
-// The annotation under gantry.dev/ or else kluctl.io/.
-const Value* annotation(const Value& obj, std::string_view name) {
-  const Value* ann = obj.find_path({"metadata", "annotations"});
-  if (!ann || !ann->is_map()) return nullptr;
-  if (const Value* v = ann->find("gantry.dev/" + std::string(name))) return v;
-  return ann->find("kluctl.io/" + std::string(name));
-}
 
 std::string text(const Value& v) {
   if (v.is_string()) return v.as_string();
@@ -43,7 +36,7 @@ std::vector<std::string> split_list(const std::string& s) {
 
 HookSpec hook_spec(const Value& obj) {
   HookSpec h;
-  const Value* hook = annotation(obj, "hook");
+  const Value* hook = gantry_annotation(obj, "hook");
   if (!hook) return h;
   for (const auto& kind : split_list(text(*hook))) {
     if (kind == "pre-deploy") {
@@ -64,7 +57,7 @@ HookSpec hook_spec(const Value& obj) {
                  "pre-deploy-upgrade, post-deploy-upgrade)");
     }
   }
-  if (const Value* w = annotation(obj, "hook-weight")) {
+  if (const Value* w = gantry_annotation(obj, "hook-weight")) {
     std::string s = text(*w);
     int64_t n = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
@@ -72,7 +65,7 @@ HookSpec hook_spec(const Value& obj) {
       w->fail("hook-weight must be an integer, got \"" + s + "\"");
     h.weight = n;
   }
-  if (const Value* d = annotation(obj, "hook-delete-policy")) {
+  if (const Value* d = gantry_annotation(obj, "hook-delete-policy")) {
     h.delete_before_creation = false;
     for (const auto& p : split_list(text(*d))) {
       if (p == "before-hook-creation")
@@ -86,17 +79,12 @@ HookSpec hook_spec(const Value& obj) {
                 "\" (known: before-hook-creation, hook-succeeded, hook-failed)");
     }
   }
-  if (const Value* w = annotation(obj, "hook-wait")) {
+  if (const Value* w = gantry_annotation(obj, "hook-wait")) {
     std::string s = text(*w);
     if (s != "true" && s != "false") w->fail("hook-wait must be \"true\" or \"false\"");
     h.wait = s == "true";
   }
   return h;
-}
-
-bool skip_delete(const Value& obj) {
-  const Value* v = annotation(obj, "skip-delete");
-  return v && text(*v) == "true";
 }
 
 }  // namespace gantry::kube

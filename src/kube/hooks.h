@@ -38,7 +38,4 @@ struct HookSpec {
 // an integer.
 HookSpec hook_spec(const doc::Value& object);
 
-// True when the object is annotated gantry.dev/skip-delete or kluctl.io/skip-delete = "true".
-bool skip_delete(const doc::Value& object);
-
 }  // namespace gantry::kube

@@ -44,6 +44,22 @@ bool is_crd(const Value& obj) {
          obj.get_string("apiVersion").rfind("apiextensions.k8s.io/", 0) == 0;
 }
 
+const Value* gantry_annotation(const Value& obj, std::string_view name) {
+  const Value* ann = obj.find_path({"metadata", "annotations"});
+  if (!ann || !ann->is_map()) return nullptr;
+  if (const Value* v = ann->find("gantry.dev/" + std::string(name))) return v;
+  return ann->find("kluctl.io/" + std::string(name));
+}
+
+std::string gantry_annotation_text(const Value& obj, std::string_view name) {
+  const Value* v = gantry_annotation(obj, name);
+  if (!v) return {};
+  if (v->is_string()) return v->as_string();
+  if (v->is_int()) return std::to_string(v->as_int());
+  if (v->is_bool()) return v->as_bool() ? "true" : "false";
+  return {};
+}
+
 namespace {
 
 [[noreturn]] void fail(const Client& c, std::string_view verb, const std::string& what,

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "doc/value.h"
@@ -23,6 +24,12 @@ std::string name_of(const doc::Value& object);
 // A core/v1 Namespace; an apiextensions.k8s.io CustomResourceDefinition.
 bool is_namespace(const doc::Value& object);
 bool is_crd(const doc::Value& object);
+// The annotation gantry.dev/NAME, else kluctl.io/NAME (kluctl projects use
+// the same annotations under its prefix); null when neither is set.
+const doc::Value* gantry_annotation(const doc::Value& object, std::string_view name);
+// The annotation's value as text ("true" for a YAML boolean true, digits for
+// an integer); "" when it is not set.
+std::string gantry_annotation_text(const doc::Value& object, std::string_view name);
 
 struct ApplyOptions {
   std::string field_manager = "gantry";

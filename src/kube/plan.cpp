@@ -63,24 +63,46 @@ void compare(const Client& client, Plan& plan, const std::map<std::string, size_
 
 }  // namespace
 
-std::vector<Orphan> list_target_objects(const Client& client, RestMapper& mapper,
-                                        const std::string& discriminator, size_t jobs) {
+TargetObjects list_target_objects(const Client& client, RestMapper& mapper,
+                                  const std::string& discriminator, const OwnershipRule& rule,
+                                  const std::vector<std::string>& kinds, size_t jobs) {
   if (discriminator.empty())
     throw Error("the target has no discriminator, so gantry cannot tell its objects from others'",
                 ExitCode::kUsage);
-  std::vector<ResourceType> types = mapper.listable();
+  std::vector<ResourceType> types;
+  for (auto& t : mapper.listable())
+    if (!never_listed_for_prune(t, kinds)) types.push_back(std::move(t));
   std::vector<std::vector<Value>> found(types.size());
   parallel_for(types.size(), jobs,
                [&](size_t i) { found[i] = list(client, types[i], "", selector(discriminator)); });
-  std::vector<Orphan> out;
+  TargetObjects out;
   for (size_t i = 0; i < types.size(); ++i)
     for (Value& v : found[i]) {
-      const Value* owners = v.find_path({"metadata", "ownerReferences"});
-      if (owners && owners->is_list() && owners->size() > 0) continue;
       if (v.find_path({"metadata", "deletionTimestamp"})) continue;  // already going
-      out.push_back(Orphan{types[i], std::move(v)});
+      if (system_object(types[i], v)) continue;
+      OwnershipVerdict verdict = ownership(v, rule);
+      switch (verdict.kind) {
+        case Ownership::kOurs:
+          out.ours.push_back(Orphan{types[i], std::move(v)});
+          break;
+        case Ownership::kOwnedByObject:
+          ++out.owned;
+          break;
+        case Ownership::kKeep:
+        case Ownership::kForeign:
+          out.kept.push_back(Kept{Orphan{types[i], std::move(v)}, std::move(verdict.why)});
+          break;
+      }
     }
   return out;
+}
+
+std::vector<std::string> rendered_kinds(const render::RenderResult& render) {
+  std::set<std::string> kinds;
+  for (const auto& item : render.items)
+    for (const auto& obj : item.objects)
+      kinds.insert(obj.body.get_string("kind"));
+  return {kinds.begin(), kinds.end()};
 }
 
 Plan make_plan(const Client& client, RestMapper& mapper, const render::RenderResult& render,
@@ -131,9 +153,12 @@ Plan make_plan(const Client& client, RestMapper& mapper, const render::RenderRes
     by_identity[identity(plan.objects[i].desired)] = i;
   if (options.compare) compare(client, plan, by_identity, options);
   if (options.list_orphans) {
-    std::vector<Orphan> all = list_target_objects(client, mapper, plan.discriminator, options.jobs);
-    for (auto& o : all)
+    TargetObjects all = list_target_objects(client, mapper, plan.discriminator, options.ownership,
+                                            rendered_kinds(render), options.jobs);
+    for (auto& o : all.ours)
       if (!by_identity.count(identity(o.live))) plan.orphans.push_back(std::move(o));
+    for (auto& k : all.kept)
+      if (!by_identity.count(identity(k.object.live))) plan.kept.push_back(std::move(k));
     plan.orphans_listed = true;
   }
   return plan;

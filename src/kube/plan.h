@@ -23,6 +23,7 @@
 #include "kube/client.h"
 #include "kube/discovery.h"
 #include "kube/hooks.h"
+#include "kube/ownership.h"
 #include "render/render.h"
 
 namespace gantry::kube {
@@ -51,10 +52,25 @@ struct Orphan {
   std::string name() const;
 };
 
+// A live object carrying the target's discriminator that is not gantry's to
+// delete (kube/ownership.h): created by someone else, or kept by annotation.
+struct Kept {
+  Orphan object;
+  std::string why;
+};
+
+// What carries a target's discriminator in the cluster, sorted by ownership.
+struct TargetObjects {
+  std::vector<Orphan> ours;  // gantry's: pruned or deleted
+  std::vector<Kept> kept;    // labelled, but others' (or annotated to stay)
+  size_t owned = 0;          // labelled copies owned by another object (Pods, ReplicaSets...)
+};
+
 struct Plan {
   std::string discriminator;
   std::vector<PlannedObject> objects;  // render order
   std::vector<Orphan> orphans;         // filled when PlanOptions::list_orphans
+  std::vector<Kept> kept;              // labelled objects left alone (not gantry's), likewise
   bool orphans_listed = false;
   size_t count(Change c) const;
   // Creates, updates or pending objects (orphans not counted).
@@ -75,6 +91,8 @@ struct PlanOptions {
   // Fill PlannedObject::diff (diff wants it; deploy does not print diffs).
   bool with_diffs = true;
   std::string field_manager = "gantry";
+  // Which labelled live objects are gantry's (for orphans).
+  OwnershipRule ownership;
 };
 
 // Builds the plan. Problems with single objects (unknown kinds, a dry run the
@@ -84,8 +102,15 @@ Plan make_plan(const Client& client, RestMapper& mapper, const render::RenderRes
                const PlanOptions& options);
 
 // Every live object carrying `discriminator` in every listable resource type
-// (both scopes), objects owned by another object (ownerReferences) left out.
-std::vector<Orphan> list_target_objects(const Client& client, RestMapper& mapper,
-                                        const std::string& discriminator, size_t jobs);
+// (both scopes) but those the system owns (never_listed_for_prune), sorted by
+// `rule`. Objects already being deleted are left out. `rendered_kinds` are the
+// kinds of the render (it decides whether Endpoints and EndpointSlices are
+// looked at).
+TargetObjects list_target_objects(const Client& client, RestMapper& mapper,
+                                  const std::string& discriminator, const OwnershipRule& rule,
+                                  const std::vector<std::string>& rendered_kinds, size_t jobs);
+
+// The kinds of a render's objects, without repeats.
+std::vector<std::string> rendered_kinds(const render::RenderResult& render);
 
 }  // namespace gantry::kube

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <map>
@@ -16,6 +17,7 @@
 #include "core/base64.h"
 #include "doc/json.h"
 #include "doc/yaml.h"
+#include "sandbox/dependents.h"
 #include "sandbox/fieldset.h"
 #include "sandbox/patch.h"
 #include "sandbox/resources.h"
@@ -681,6 +683,14 @@ struct Api::Impl {
   void run_controllers(const ResourceType& t, const ObjPtr& obj);
   void set_status(const ResourceType& t, const ObjPtr& obj, Value status);
   void collect_garbage();
+  // The dependents real controllers create (sandbox/dependents.h).
+  uint64_t dependents_rv = 0;  // resourceVersion at the last pass
+  void sync_dependents();
+  void sync_owner(const ResourceType& t, const ObjPtr& owner,
+                  const std::vector<std::pair<const ResourceType*, ObjPtr>>& owned,
+                  const std::vector<const Value*>& pods);
+  void create_dependent(const ResourceType& t, Value obj);
+  void update_dependent(const ResourceType& t, const ObjPtr& cur, const Value& want);
 };
 
 namespace {
@@ -2656,6 +2666,25 @@ void Api::Impl::run_controllers(const ResourceType& t, const ObjPtr& obj) {
     }
   } else if (kind == "Pod") {
     bool ready = done && !failing;
+    // A Job's Pods run to completion; other Pods keep running.
+    bool job_pod = false;
+    if (const Value* refs = o.find_path({"metadata", "ownerReferences"}); refs && refs->is_list())
+      for (const auto& r : refs->as_list())
+        job_pod = job_pod || r.get_string("kind") == "Job";
+    if (ready && job_pod) {
+      s.set("phase", "Succeeded");
+      Value conds = Value::list();
+      conds.push_back(condition(old, "PodScheduled", "True", "", ""));
+      conds.push_back(condition(old, "Initialized", "True", "PodCompleted", ""));
+      conds.push_back(condition(old, "ContainersReady", "False", "PodCompleted", ""));
+      conds.push_back(condition(old, "Ready", "False", "PodCompleted", ""));
+      s.set("conditions", conds);
+      s.set("hostIP", "127.0.0.1");
+      s.set("podIP", pod_ip(meta_str(o, "uid")));
+      s.set("startTime", old ? old->get_string("startTime", now_str()) : now_str());
+      set_status(t, obj, std::move(s));
+      return;
+    }
     s.set("phase", ready ? "Running" : "Pending");
     Value conds = Value::list();
     conds.push_back(condition(old, "PodScheduled", "True", "", ""));
@@ -2667,7 +2696,7 @@ void Api::Impl::run_controllers(const ResourceType& t, const ObjPtr& obj) {
         condition(old, "Ready", ready ? "True" : "False", ready ? "" : "ContainersNotReady", ""));
     s.set("conditions", conds);
     s.set("hostIP", "127.0.0.1");
-    s.set("podIP", "10.244.0.10");
+    s.set("podIP", pod_ip(meta_str(o, "uid")));
     s.set("startTime", old ? old->get_string("startTime", now_str()) : now_str());
   } else if (kind == "PersistentVolumeClaim") {
     if (!done) return;
@@ -2763,6 +2792,195 @@ void Api::Impl::collect_garbage() {
   }
 }
 
+// The dependents of Services and workloads, as kube-controller-manager keeps
+// them (what each controller does is written down in sandbox/dependents.h).
+void Api::Impl::sync_dependents() {
+  auto type_of = [](const std::string& group, const std::string& resource) -> const ResourceType* {
+    for (const auto& t : builtin_types())
+      if (t.group == group && t.resource == resource) return &t;
+    return nullptr;
+  };
+  auto objects_of = [&](const ResourceType* t) {
+    std::vector<ObjPtr> out;
+    if (!t) return out;
+    if (auto it = store.find(t->storage_key()); it != store.end())
+      for (const auto& [k, o] : it->second)
+        out.push_back(o);
+    return out;
+  };
+  std::set<std::string> ending_namespaces;
+  for (const auto& n : objects_of(&ns_type()))
+    if (n->find_path({"metadata", "deletionTimestamp"}))
+      ending_namespaces.insert(meta_str(*n, "name"));
+  // Pods by namespace and dependents by the uid of their controller.
+  std::vector<ObjPtr> all_pods = objects_of(type_of("", "pods"));
+  std::map<std::string, std::vector<const Value*>> pods_by_ns;
+  for (const auto& p : all_pods)
+    pods_by_ns[meta_str(*p, "namespace")].push_back(p.get());
+  std::map<std::string, std::vector<std::pair<const ResourceType*, ObjPtr>>> owned;
+  for (const auto& [g, r] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"apps", "replicasets"},
+           {"", "pods"},
+           {"discovery.k8s.io", "endpointslices"},
+           {"apps", "controllerrevisions"}}) {
+    const ResourceType* t = type_of(g, r);
+    for (const auto& o : objects_of(t))
+      if (const Value* refs = o->find_path({"metadata", "ownerReferences"});
+          refs && refs->is_list())
+        for (const auto& ref : refs->as_list())
+          if (const Value* c = ref.find("controller"); c && c->is_bool() && c->as_bool())
+            owned[ref.get_string("uid")].push_back({t, o});
+  }
+  static const std::vector<std::pair<const char*, const char*>> owners = {
+      {"", "services"},  {"apps", "deployments"},  {"apps", "replicasets"},
+      {"batch", "jobs"}, {"apps", "statefulsets"}, {"apps", "daemonsets"}};
+  const std::vector<std::pair<const ResourceType*, ObjPtr>> none;
+  for (const auto& [g, r] : owners) {
+    const ResourceType* t = type_of(g, r);
+    for (const auto& o : objects_of(t)) {
+      if (o->find_path({"metadata", "deletionTimestamp"}) ||
+          ending_namespaces.count(meta_str(*o, "namespace")))
+        continue;
+      // A finished Job keeps its Pods as they are.
+      if (t->kind == "Job")
+        if (const Value* conds = o->find_path({"status", "conditions"}); conds && conds->size())
+          continue;
+      auto oit = owned.find(meta_str(*o, "uid"));
+      auto pit = pods_by_ns.find(meta_str(*o, "namespace"));
+      static const std::vector<const Value*> no_pods;
+      try {
+        sync_owner(*t, o, oit == owned.end() ? none : oit->second,
+                   pit == pods_by_ns.end() ? no_pods : pit->second);
+      } catch (const Error&) {
+        // An owner of a shape no controller understands gets no dependents.
+      }
+    }
+  }
+  // The endpoints controller deletes the Endpoints of a Service that is gone.
+  const ResourceType* ep = type_of("", "endpoints");
+  const ResourceType* svc = type_of("", "services");
+  for (const auto& e : objects_of(ep)) {
+    bool ours = false;
+    for (const auto& m : read_managed(*e))
+      ours = ours || m.manager == "kube-controller-manager";
+    if (ours && !get(*svc, meta_str(*e, "namespace"), meta_str(*e, "name")) &&
+        !e->find_path({"metadata", "deletionTimestamp"}))
+      delete_object(*ep, e, "Background", false);
+  }
+}
+
+void Api::Impl::sync_owner(const ResourceType& t, const ObjPtr& owner,
+                           const std::vector<std::pair<const ResourceType*, ObjPtr>>& owned,
+                           const std::vector<const Value*>& pods) {
+  std::vector<Dependent> want = dependents_of(*owner, pods);
+  std::string ns = meta_str(*owner, "namespace");
+  std::set<std::string> matched;                 // uids of existing dependents that are wanted
+  std::map<std::string, size_t> generated_seen;  // resource -> existing ones used
+  int64_t revision = 0;                          // a Deployment's newest ReplicaSet revision
+  for (const auto& [dt, d] : owned)
+    if (dt->kind == "ReplicaSet") {
+      std::string r = d->find_path({"metadata", "annotations"})
+                          ? d->find_path({"metadata", "annotations"})
+                                ->get_string("deployment.kubernetes.io/revision", "0")
+                          : "0";
+      revision = std::max<int64_t>(revision, std::atoll(r.c_str()));
+    }
+  for (auto& w : want) {
+    const ResourceType* dt = nullptr;
+    for (const auto& bt : builtin_types())
+      if (bt.group == w.group && bt.resource == w.resource) dt = &bt;
+    if (!dt) continue;
+    ObjPtr cur;
+    if (w.generated) {
+      std::vector<ObjPtr> same;
+      for (const auto& [ot, o] : owned)
+        if (ot == dt && !o->find_path({"metadata", "deletionTimestamp"})) same.push_back(o);
+      size_t& used = generated_seen[w.resource];
+      if (used < same.size()) cur = same[used];
+      ++used;
+    } else {
+      cur = get(*dt, ns, meta_str(w.object, "name"));
+    }
+    if (!cur) {
+      if (dt->kind == "ReplicaSet")
+        w.object["metadata"]["annotations"].set("deployment.kubernetes.io/revision",
+                                                std::to_string(revision + 1));
+      create_dependent(*dt, std::move(w.object));
+      continue;
+    }
+    matched.insert(meta_str(*cur, "uid"));
+    if (w.update_existing) update_dependent(*dt, cur, w.object);
+  }
+  // What the owner no longer wants: old ReplicaSets of a Deployment are scaled
+  // to 0 and kept as its history; old ControllerRevisions are kept; the rest goes.
+  std::vector<ObjPtr> history;
+  for (const auto& [dt, d] : owned) {
+    if (matched.count(meta_str(*d, "uid")) || d->find_path({"metadata", "deletionTimestamp"}))
+      continue;
+    if (dt->kind == "ControllerRevision") continue;
+    if (dt->kind == "ReplicaSet" && t.kind == "Deployment") {
+      history.push_back(d);
+      if (int_at(*d, {"spec", "replicas"}, 1) != 0) {
+        Value zero = *d;
+        zero["spec"].set("replicas", 0);
+        update_dependent(*dt, d, zero);
+      }
+      continue;
+    }
+    delete_object(*dt, d, "Background", false);
+  }
+  int64_t limit = int_at(*owner, {"spec", "revisionHistoryLimit"}, 10);
+  if (static_cast<int64_t>(history.size()) > limit) {
+    auto rev = [](const ObjPtr& o) {
+      const Value* a = o->find_path({"metadata", "annotations"});
+      return std::atoll(a ? a->get_string("deployment.kubernetes.io/revision", "0").c_str() : "0");
+    };
+    std::sort(history.begin(), history.end(),
+              [&](const ObjPtr& a, const ObjPtr& b) { return rev(a) < rev(b); });
+    const ResourceType* rs = nullptr;
+    for (const auto& bt : builtin_types())
+      if (bt.kind == "ReplicaSet") rs = &bt;
+    for (size_t i = 0; i + limit < history.size(); ++i)
+      delete_object(*rs, history[i], "Background", false);
+  }
+}
+
+void Api::Impl::create_dependent(const ResourceType& t, Value obj) {
+  Value& md = meta(obj);
+  if (md.get_string("name").empty())
+    md.set("name", md.get_string("generateName") + random_suffix(5));
+  md.set("uid", new_uid());
+  md.set("creationTimestamp", now_str());
+  if (t.has_generation) md.set("generation", 1);
+  if (t.kind == "Pod") obj.set("status", Value::object({{"phase", "Pending"}}));
+  record_update(nullptr, obj, t, "kube-controller-manager", "", {});
+  put(t, std::move(obj), "ADDED", nullptr);
+}
+
+void Api::Impl::update_dependent(const ResourceType& t, const ObjPtr& cur, const Value& want) {
+  Value next = *cur;
+  Value& md = meta(next);
+  const Value* wmd = want.find("metadata");
+  for (const char* k : {"labels", "ownerReferences"})
+    if (const Value* v = wmd ? wmd->find(k) : nullptr) {
+      md.set(k, *v);
+    } else {
+      md.erase(k);
+    }
+  if (const Value* ann = wmd ? wmd->find("annotations") : nullptr; ann && ann->is_map())
+    for (const auto& m : ann->as_map())
+      md["annotations"].set(m.key, m.value);
+  for (const auto& m : want.as_map())
+    if (m.key != "apiVersion" && m.key != "kind" && m.key != "metadata" && m.key != "status")
+      next.set(m.key, m.value);
+  // Fields the controller stopped setting (an Endpoints whose last Pod went).
+  for (const char* k : {"subsets"})
+    if (!want.find(k)) next.erase(k);
+  if (next.equals(*cur)) return;
+  record_update(cur.get(), next, t, "kube-controller-manager", "", read_managed(*cur));
+  store_update(t, cur, std::move(next), false, "");
+}
+
 void Api::Impl::reconcile() {
   auto types = all_types();
   // Terminating namespaces: delete their content, then the namespace.
@@ -2826,11 +3044,17 @@ void Api::Impl::reconcile() {
       commit(crd_type(), crd, std::move(next));
     }
   }
-  // Garbage collection depends only on stored state: run it when that changed.
+  // Garbage collection and the dependents depend only on stored state: run
+  // them when that changed.
   if (rv != gc_rv) {
     uint64_t before = rv;  // changes made by this pass get another pass (cascades)
     collect_garbage();
     gc_rv = before;
+  }
+  if (rv != dependents_rv) {
+    uint64_t before = rv;
+    sync_dependents();
+    dependents_rv = before;
   }
   for (const auto& t : types) {
     if (t.custom) continue;

@@ -58,6 +58,11 @@ const std::vector<ResourceType>& builtin_types() {
                      false, false));
     v.push_back(make("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding",
                      false, {}, false, false));
+    v.push_back(make("", "v1", "endpoints", "Endpoints", true, {"ep"}, false, false));
+    v.push_back(
+        make("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", true, {}, false, false));
+    v.push_back(
+        make("apps", "v1", "controllerrevisions", "ControllerRevision", true, {}, false, false));
     v.push_back(make("coordination.k8s.io", "v1", "leases", "Lease", true, {}, false, false));
     v.push_back(make("apiextensions.k8s.io", "v1", "customresourcedefinitions",
                      "CustomResourceDefinition", false, {"crd", "crds"}, true, true));

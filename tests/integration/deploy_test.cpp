@@ -6,94 +6,18 @@
 
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 
 #include "core/file.h"
+#include "doc/yaml.h"
+#include "support/deploy_fixture.h"
 #include "support/fixtures.h"
 #include "support/sandbox.h"
 
 namespace gantry::testing {
 namespace {
-
-namespace fs = std::filesystem;
-
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  size_t pos = 0;
-  while ((pos = s.find(from, pos)) != std::string::npos) {
-    s.replace(pos, from.size(), to);
-    pos += to.size();
-  }
-  return s;
-}
-
-size_t count_of(const std::string& s, const std::string& what) {
-  size_t n = 0;
-  for (size_t pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + 1))
-    ++n;
-  return n;
-}
-
-class DeployTest : public ::testing::Test {
- protected:
-  DeployTest() : sandbox_(Sandbox::Options{"300ms", {}, {}}) {}
-
-  // The sandbox's kubeconfig with its context (and cluster and user) renamed.
-  fs::path kubeconfig_named(const std::string& context) const {
-    std::string kc = read_file(sandbox_.kubeconfig());
-    return dir_.write("kc-" + context, replace_all(kc, "gantry-sandbox", context));
-  }
-
-  ProcessResult gantry(std::vector<std::string> args) const {
-    return run_gantry(args, dir_.path(), {"GANTRY_CACHE_DIR=" + (dir_.path() / "cache").string()});
-  }
-
-  // A project with one target "dev" (discriminator "test-dev") and one item
-  // per entry of `items` (directory -> files); `extra` goes into the target.
-  fs::path project(
-      const std::string& name,
-      const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>&
-          items,
-      const std::string& target_extra = "") const {
-    fs::path root = dir_.path() / name;
-    std::string deployment = "deployments:\n";
-    for (const auto& [item, files] : items) {
-      if (item == "---") {
-        deployment += "  - barrier: true\n";
-        continue;
-      }
-      deployment += "  - path: " + item + "\n";
-      fs::create_directories(root / item);
-      for (const auto& [file, text] : files)
-        dir_.write(name + "/" + item + "/" + file, text);
-    }
-    dir_.write(name + "/deployment.yaml", deployment);
-    dir_.write(name + "/.gantry.yaml", "targets:\n  - name: dev\n" + target_extra +
-                                           "discriminator: test-{{ target.name }}\n");
-    return root;
-  }
-
-  std::string kubectl_out(const std::vector<std::string>& args) const {
-    ProcessResult r = sandbox_.kubectl(args);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return r.out;
-  }
-
-  TempDir dir_;
-  Sandbox sandbox_;
-};
-
-const char* kConfigMap = R"(apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: {{NAME}}
-data:
-  key: "{{VALUE}}"
-)";
-
-std::string config_map(const std::string& name, const std::string& value) {
-  return replace_all(replace_all(kConfigMap, "{{NAME}}", name), "{{VALUE}}", value);
-}
 
 // ---------------------------------------------------------------------------
 // The course project: deploy, change, diff, deploy, prune, delete.
@@ -163,6 +87,24 @@ TEST_F(CourseDeployTest, FullLifeCycle) {
                          "-o", "jsonpath={.metadata.name}"}),
             "cnpg-minimal");
 
+  // What kube-controller-manager does on a real cluster, simulated by the
+  // sandbox: the endpoints controller gives each Service with a selector an
+  // Endpoints of the same name carrying the Service's labels (the
+  // discriminator included) and no ownerReferences; the EndpointSlice
+  // controller a slice with the same labels, owned by the Service.
+  for (const std::string kind : {"endpoints", "endpointslices"}) {
+    std::string names =
+        kubectl_out({"get", kind, "-n", "demo-app", "-l", "gantry.dev/discriminator=kluctl-staging",
+                     "-o", "jsonpath={range .items[*]}{.metadata.name} {end}"});
+    for (const std::string svc : {"api-golang", "api-node", "client-react-nginx"})
+      EXPECT_NE(names.find(svc), std::string::npos) << kind << ": " << names;
+  }
+  // None of them is gantry's: prune has nothing to do.
+  r = run("prune", {"--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("0 to prune"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Endpoints"), std::string::npos) << r.out;
+
   // Nothing changed: diff exits 0 and a deploy has nothing to do.
   r = run("diff");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -228,9 +170,33 @@ TEST_F(CourseDeployTest, FullLifeCycle) {
   EXPECT_NE(gone.exit_code, 0);
   EXPECT_NE(gone.err.find("NotFound"), std::string::npos) << gone.err;
 
-  // Delete the target: everything carrying its label goes.
+  // Delete the target: exactly the rendered objects go, not the Endpoints
+  // that carry the label too (the endpoints controller removes those with
+  // their Services).
+  ProcessResult rendered = gantry({"render", "--project", proj_.string(), "-t", "staging",
+                                   "--exclude-deployment-dir", "third-party"});
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.err;
+  std::set<std::string> expected;
+  for (const auto& obj : doc::parse_yaml_stream(rendered.out, "render")) {
+    std::string ns = obj.find_path({"metadata", "namespace"})
+                         ? obj.find_path({"metadata", "namespace"})->as_string()
+                         : "";
+    std::string kind = obj.get_string("kind");
+    if (kind == "Namespace") ns.clear();
+    if (ns.empty() && kind != "Namespace") ns = "default";
+    expected.insert("- " + kind + " " + (ns.empty() ? "" : ns + "/") +
+                    obj.find_path({"metadata", "name"})->as_string());
+  }
+  expected.erase("- Middleware demo-app/strip-api-prefixes-node");  // pruned above
   r = run("delete", {"--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::set<std::string> deleted;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind("- ", 0) == 0) deleted.insert(line);
+  // Hooks that ran (the db-migrator Job and its Secret) are the target's too.
+  EXPECT_EQ(deleted, expected) << r.out;
+  EXPECT_EQ(r.out.find("Endpoints"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("Namespace demo-app"), std::string::npos);
   std::string left = kubectl_out({"get", "deploy,svc,secret,cm,job,ingressroute,middleware", "-A",
                                   "-l", "gantry.dev/discriminator=kluctl-staging", "-o", "name"});

@@ -53,9 +53,6 @@ TEST(Hooks, BadValuesAreErrors) {
   EXPECT_THROW(hook_spec(yaml("metadata:\n  annotations: {gantry.dev/hook: pre-deploy, "
                               "gantry.dev/hook-delete-policy: never}\n")),
                Error);
-  EXPECT_TRUE(skip_delete(yaml("metadata:\n  annotations: {kluctl.io/skip-delete: \"true\"}\n")));
-  EXPECT_FALSE(
-      skip_delete(yaml("metadata:\n  annotations: {gantry.dev/skip-delete: \"false\"}\n")));
 }
 
 const char* kDesired = R"(apiVersion: apps/v1

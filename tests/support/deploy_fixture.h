@@ -1,0 +1,98 @@
+// Test fixture for the commands that deploy a project (diff, deploy, prune,
+// delete): a `gantry sandbox`, a scratch directory, projects written on the
+// fly and the gantry binary run against the sandbox.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/file.h"
+#include "support/fixtures.h"
+#include "support/sandbox.h"
+
+namespace gantry::testing {
+
+namespace fs = std::filesystem;
+
+inline std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  size_t pos = 0;
+  while ((pos = s.find(from, pos)) != std::string::npos) {
+    s.replace(pos, from.size(), to);
+    pos += to.size();
+  }
+  return s;
+}
+
+inline size_t count_of(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + 1))
+    ++n;
+  return n;
+}
+
+class DeployTest : public ::testing::Test {
+ protected:
+  DeployTest() : sandbox_(Sandbox::Options{"300ms", {}, {}}) {}
+
+  // The sandbox's kubeconfig with its context (and cluster and user) renamed.
+  fs::path kubeconfig_named(const std::string& context) const {
+    std::string kc = read_file(sandbox_.kubeconfig());
+    return dir_.write("kc-" + context, replace_all(kc, "gantry-sandbox", context));
+  }
+
+  ProcessResult gantry(std::vector<std::string> args) const {
+    return run_gantry(args, dir_.path(), {"GANTRY_CACHE_DIR=" + (dir_.path() / "cache").string()});
+  }
+
+  // A project with one target "dev" (discriminator "test-dev") and one item
+  // per entry of `items` (directory -> files); `extra` goes into the target.
+  fs::path project(
+      const std::string& name,
+      const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>&
+          items,
+      const std::string& target_extra = "") const {
+    fs::path root = dir_.path() / name;
+    std::string deployment = "deployments:\n";
+    for (const auto& [item, files] : items) {
+      if (item == "---") {
+        deployment += "  - barrier: true\n";
+        continue;
+      }
+      deployment += "  - path: " + item + "\n";
+      fs::create_directories(root / item);
+      for (const auto& [file, text] : files)
+        dir_.write(name + "/" + item + "/" + file, text);
+    }
+    dir_.write(name + "/deployment.yaml", deployment);
+    dir_.write(name + "/.gantry.yaml", "targets:\n  - name: dev\n" + target_extra +
+                                           "discriminator: test-{{ target.name }}\n");
+    return root;
+  }
+
+  std::string kubectl_out(const std::vector<std::string>& args) const {
+    ProcessResult r = sandbox_.kubectl(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  }
+
+  TempDir dir_;
+  Sandbox sandbox_;
+};
+
+inline const char* kConfigMap = R"(apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{NAME}}
+data:
+  key: "{{VALUE}}"
+)";
+
+inline std::string config_map(const std::string& name, const std::string& value) {
+  return replace_all(replace_all(kConfigMap, "{{NAME}}", name), "{{VALUE}}", value);
+}
+
+}  // namespace gantry::testing
