@@ -44,6 +44,11 @@ struct ObjectProblem {
 struct DeployOptions {
   size_t jobs = 16;
   bool force_conflicts = false;
+  // Take back, on a conflict, the fields of objects this field manager has
+  // applied before (its entry is in their managedFields): someone edited
+  // what we own, and undoing that is drift repair. Objects we never applied
+  // still conflict unless force_conflicts.
+  bool reclaim_owned_fields = false;
   bool wait = false;  // wait for the readiness of every item
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // per wait
   std::string field_manager = "gantry";

@@ -44,6 +44,14 @@ bool is_crd(const Value& obj) {
          obj.get_string("apiVersion").rfind("apiextensions.k8s.io/", 0) == 0;
 }
 
+bool has_manager(const Value& obj, std::string_view manager) {
+  const Value* mf = obj.find_path({"metadata", "managedFields"});
+  if (!mf || !mf->is_list()) return false;
+  for (const auto& e : mf->as_list())
+    if (e.get_string("manager") == manager) return true;
+  return false;
+}
+
 const Value* gantry_annotation(const Value& obj, std::string_view name) {
   const Value* ann = obj.find_path({"metadata", "annotations"});
   if (!ann || !ann->is_map()) return nullptr;

@@ -24,6 +24,8 @@ std::string name_of(const doc::Value& object);
 // A core/v1 Namespace; an apiextensions.k8s.io CustomResourceDefinition.
 bool is_namespace(const doc::Value& object);
 bool is_crd(const doc::Value& object);
+// True when metadata.managedFields holds an entry of `manager`.
+bool has_manager(const doc::Value& object, std::string_view manager);
 // The annotation gantry.dev/NAME, else kluctl.io/NAME (kluctl projects use
 // the same annotations under its prefix); null when neither is set.
 const doc::Value* gantry_annotation(const doc::Value& object, std::string_view name);
