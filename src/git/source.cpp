@@ -212,8 +212,9 @@ class Connection {
   [[noreturn]] void fail(const std::string& what, int rc) {
     std::string message = last_message_.empty() ? last_error_message() : last_message_;
     last_message_.clear();
-    bool auth = session_.refused_credentials || rc == GIT_EAUTH || rc == GIT_ECERTIFICATE ||
-                !session_.problem.empty();
+    // A server whose TLS certificate or ssh host key is not trusted was not
+    // reached as far as gantry is concerned: only credentials make it "authentication".
+    bool auth = session_.refused_credentials || rc == GIT_EAUTH;
     std::string why = session_.problem.empty() ? message : session_.problem;
     std::string text = (auth ? "authentication failed for " : "cannot reach ") + shown_ +
                        (what.empty() ? "" : " (" + what + ")") + ": " + why;
