@@ -62,6 +62,20 @@ std::set<std::string> files_of(const fs::path& repo, const std::string& commit) 
   return out;
 }
 
+// `git -C repo ARGS` with `input` on stdin; returns stdout without the final newline.
+std::string git_input(const fs::path& repo, const std::vector<std::string>& args,
+                      const std::string& input) {
+  std::vector<std::string> argv{"git", "-C", repo.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ProcessOptions o;
+  o.input = input;
+  o.extra_env = git_env();
+  ProcessResult r = run_process(argv, o);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+  return r.out;
+}
+
 class GitSource : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -293,6 +307,24 @@ TEST_F(GitSource, SmartHttpWithBasicAuth) {
   EXPECT_EQ(cache.repository_path(in_url), cache.repository_path(url));
 }
 
+TEST_F(GitSource, HttpsWithATokenAndTheServersCa) {
+  GitHttpServer https(t.path() / "srv", "x-access-token", "ghs_tok3n", true);
+  std::string url = https.url("repo.git");
+  git::SourceCache cache(t.path() / "cache");
+  git::FetchOptions o;
+  o.credentials.password = "ghs_tok3n";  // a token: the user name defaults to x-access-token
+  // The system's CAs do not know the test CA: refused before any credential is sent.
+  Failure untrusted = failure_of([&] { cache.fetch(url, {}, o); });
+  EXPECT_EQ(untrusted.code, ExitCode::kExternal);
+  EXPECT_THAT(untrusted.text, HasSubstr("cannot reach " + url));
+  EXPECT_THAT(untrusted.text, HasSubstr("certificate"));
+  EXPECT_EQ(https.served(), 0);
+  o.ca_file = https.ca_file();
+  git::FetchedSource s = cache.fetch(url, {}, o);
+  EXPECT_EQ(s.commit, git(bare, {"rev-parse", "main"}));
+  EXPECT_EQ(cache.resolve(url, {.branch = "dev"}, o), git(bare, {"rev-parse", "dev"}));
+}
+
 TEST_F(GitSource, SshWithKeyAndKnownHosts) {
   if (!SshServer::available()) GTEST_SKIP() << "sshd (openssh-server) is not installed";
   SshServer ssh;
@@ -309,7 +341,7 @@ TEST_F(GitSource, SshWithKeyAndKnownHosts) {
   unknown.credentials.known_hosts = t.write("empty", "");
   Failure f = failure_of([&] { cache.fetch(url, {.branch = "main"}, unknown); });
   EXPECT_EQ(f.code, ExitCode::kExternal);
-  EXPECT_THAT(f.text, HasSubstr(url));
+  EXPECT_THAT(f.text, HasSubstr("cannot reach " + url));
   EXPECT_THAT(f.text, HasSubstr("is not in"));
 
   git::FetchOptions other_key = o;
@@ -416,6 +448,32 @@ TEST_F(GitSource, PruneKeepsTheLastTrees) {
   EXPECT_EQ(again.tree, a.tree);
   EXPECT_EQ(again.objects_received, 0u);
   EXPECT_EQ(read_file(again.tree / "deploy/app.yaml"), "replicas: 1\n");
+}
+
+TEST_F(GitSource, HostileTreeEntriesAreRefused) {
+  // Trees git itself never writes, made by hand on the server: a directory
+  // named ".." (which would land beside the tree) and a file named ".git".
+  std::string blob = git_input(bare, {"hash-object", "-w", "--stdin"}, "pwned\n");
+  std::string inner = git_input(bare, {"mktree"}, "100644 blob " + blob + "\tescaped\n");
+  std::string dotdot = git_input(bare, {"mktree"}, "040000 tree " + inner + "\t..\n");
+  std::string dotgit = git_input(bare, {"mktree"}, "100644 blob " + blob + "\t.git\n");
+  for (const auto& [branch, tree] : {std::pair<std::string, std::string>{"dotdot", dotdot},
+                                     std::pair<std::string, std::string>{"dotgit", dotgit}}) {
+    std::string commit = git(bare, {"commit-tree", "-m", "hostile", tree});
+    git(bare, {"update-ref", "refs/heads/" + branch, commit});
+  }
+  GitDaemon daemon(t.path() / "srv", false);
+  std::string url = daemon.url("repo.git");
+  git::SourceCache cache(t.path() / "cache");
+  for (const std::string branch : {"dotdot", "dotgit"}) {
+    Failure f = failure_of([&] { cache.fetch(url, {.branch = branch}, none); });
+    EXPECT_EQ(f.code, ExitCode::kInvalidInput) << f.text;
+    EXPECT_THAT(f.text, HasSubstr("refuses to write"));
+    EXPECT_THAT(f.text, HasSubstr(url));
+  }
+  EXPECT_FALSE(fs::exists(t.path() / "cache" / "trees" / "escaped"));
+  EXPECT_FALSE(fs::exists(t.path() / "cache" / "escaped"));
+  EXPECT_TRUE(fs::is_empty(t.path() / "cache" / "trees"));  // no half tree, no temporary left
 }
 
 }  // namespace
