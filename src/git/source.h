@@ -87,10 +87,11 @@ class SourceCache {
   // Throws gantry::Error: kExternal "cannot reach <url>: ..." when the server
   // cannot be reached, fails, or is not trusted (TLS certificate, ssh host key
   // not in known_hosts); kExternal "authentication failed for <url>: ..." when
-  // credentials are missing or refused; kNotFound "branch 'x' not found in <url>" (likewise tag,
-  // commit, default branch; offline: "... not in the cache of <url> (offline)"); kInvalidInput for
-  // a malformed ref or a tree gantry refuses to write (an entry named "..", a tag that is not a
-  // commit).
+  // credentials are missing or refused; kNotFound "branch 'x' not found in
+  // <url>" (likewise tag, commit, default branch; offline: "... is not in the
+  // cache of <url> (offline)"); kInvalidInput for a malformed ref or a tree
+  // gantry refuses to write (an entry named ".." or ".git", a tag that is not
+  // a commit).
   FetchedSource fetch(const std::string& url, const SourceRef& ref, const FetchOptions& options);
 
   // The commit `ref` points at on the server (like `git ls-remote`), without
