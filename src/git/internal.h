@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
+#include "git/remote.h"
 #include "git/repository.h"
 
 namespace gantry::git {
@@ -68,5 +70,29 @@ CommitPtr head_commit(git_repository* repo);
 
 // The hex id of an oid.
 std::string hex(const git_oid& oid);
+
+// What the remote callbacks (remote.cpp) learn during one connection.
+struct Session {
+  const Credentials* creds = nullptr;
+  std::string url;  // the remote's URL as configured (may hold user info)
+  int userpass_tries = 0;
+  int ssh_tries = 0;
+  std::string problem;               // why we refused (authentication, host key), shown to the user
+  bool refused_credentials = false;  // problem is about credentials (missing or refused)
+  std::vector<std::string> rejected;  // "refs/heads/x: reason" from the server
+};
+
+// Callbacks for git_remote_* calls with `s` as payload: credentials from
+// s.creds (https basic/token, ssh key; each tried once), ssh host keys checked
+// against known_hosts, TLS left to libgit2, rejected push updates recorded.
+git_remote_callbacks callbacks(Session& s);
+
+// `text` with URL user info removed and every secret of `c` replaced by "***".
+std::string scrub(std::string text, const Credentials& c);
+
+// Trusts the certificate authorities of `ca_file` (PEM) for https instead of
+// the system's, for the whole process; nothing when empty. Throws
+// Error(kNotFound) when the file is missing.
+void use_ca_file(const std::filesystem::path& ca_file);
 
 }  // namespace gantry::git

@@ -75,16 +75,6 @@ fs::path default_known_hosts() {
   return fs::path(home && *home ? home : "/") / ".ssh" / "known_hosts";
 }
 
-// What the callbacks learn during one connection.
-struct Session {
-  const Credentials* creds = nullptr;
-  std::string url;  // the remote's URL as configured (may hold user info)
-  int userpass_tries = 0;
-  int ssh_tries = 0;
-  std::string problem;  // why we refused (authentication, host key), shown to the user
-  std::vector<std::string> rejected;  // "refs/heads/x: reason" from the server
-};
-
 int credentials_cb(git_credential** out, const char* /*url*/, const char* username_from_url,
                    unsigned int allowed, void* payload) {
   auto& s = *static_cast<Session*>(payload);
@@ -97,6 +87,7 @@ int credentials_cb(git_credential** out, const char* /*url*/, const char* userna
     if (allowed & GIT_CREDENTIAL_SSH_KEY) {
       if (c.ssh_key.empty()) {
         s.problem = "the server asks for an ssh key and none was given";
+        s.refused_credentials = true;
         return GIT_EAUTH;
       }
       fs::path pub = c.ssh_key.string() + ".pub";
@@ -110,6 +101,7 @@ int credentials_cb(git_credential** out, const char* /*url*/, const char* userna
           s.problem +=
               " (libssh2 signs RSA keys with SHA-1, which OpenSSH 8.8 and later refuse; use an "
               "ed25519 or ECDSA key)";
+        s.refused_credentials = true;
         return GIT_EAUTH;
       }
       return git_credential_ssh_key_new(out, user.c_str(), have_pub ? pub.c_str() : nullptr,
@@ -125,15 +117,18 @@ int credentials_cb(git_credential** out, const char* /*url*/, const char* userna
       s.problem = redact_url(s.url) != s.url
                       ? "the server refused the credentials in the remote's URL"
                       : "the server asks for credentials and none were given";
+      s.refused_credentials = true;
       return GIT_EAUTH;
     }
     if (s.userpass_tries++ > 0) {
       s.problem = "the server refused the credentials of user " + user;
+      s.refused_credentials = true;
       return GIT_EAUTH;
     }
     return git_credential_userpass_plaintext_new(out, user.c_str(), c.password.c_str());
   }
   s.problem = "the server asks for an authentication method gantry does not support";
+  s.refused_credentials = true;
   return GIT_EAUTH;
 }
 
@@ -182,6 +177,8 @@ int push_update_cb(const char* refname, const char* status, void* payload) {
   return 0;
 }
 
+}  // namespace
+
 git_remote_callbacks callbacks(Session& s) {
   git_remote_callbacks cb;
   git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
@@ -202,6 +199,18 @@ std::string scrub(std::string text, const Credentials& c) {
   }
   return text;
 }
+
+void use_ca_file(const fs::path& ca_file) {
+  if (ca_file.empty()) return;
+  ensure_libgit2();
+  std::error_code ec;
+  if (!fs::is_regular_file(ca_file, ec))
+    throw Error(Location{ca_file.string()}, "CA file not found", ExitCode::kNotFound);
+  check(git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca_file.c_str(), nullptr),
+        "reading the CA file " + ca_file.string(), ExitCode::kInvalidInput);
+}
+
+namespace {
 
 class Pusher {
  public:
@@ -396,13 +405,7 @@ class Pusher {
 
 PushResult push(Repository& repo, const PushOptions& options) {
   ensure_libgit2();
-  if (!options.ca_file.empty()) {
-    std::error_code ec;
-    if (!fs::is_regular_file(options.ca_file, ec))
-      throw Error(Location{options.ca_file.string()}, "CA file not found", ExitCode::kNotFound);
-    check(git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, options.ca_file.c_str(), nullptr),
-          "reading the CA file " + options.ca_file.string(), ExitCode::kInvalidInput);
-  }
+  use_ca_file(options.ca_file);
   Pusher p(repo, options);
   return p.run();
 }
