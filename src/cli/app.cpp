@@ -34,6 +34,9 @@ int run(int argc, char** argv) {
   add_prune_command(app, action);
   add_delete_command(app, action);
   add_version_tag_command(app, action);
+  add_controller_command(app, action);
+  add_get_command(app, action);
+  add_reconcile_commands(app, action);
 
   try {
     app.parse(argc, argv);

@@ -27,5 +27,8 @@ void add_deploy_command(CLI::App& app, Action& action);
 void add_prune_command(CLI::App& app, Action& action);
 void add_delete_command(CLI::App& app, Action& action);
 void add_version_tag_command(CLI::App& app, Action& action);
+void add_controller_command(CLI::App& app, Action& action);
+void add_get_command(CLI::App& app, Action& action);
+void add_reconcile_commands(CLI::App& app, Action& action);  // reconcile, suspend, resume
 
 }  // namespace gantry::cli

@@ -25,7 +25,7 @@ struct SyncOptions {
   bool wait = false;         // wait for the readiness of every item
   bool dry_run = false;      // plan only
   bool force_conflicts = false;
-  bool reclaim_owned_fields = false;  // see kube::DeployOptions
+  bool reclaim_owned_fields = false;                           // see kube::DeployOptions
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // per readiness wait
   std::string field_manager = std::string(kube::kCliFieldManager);
   kube::OwnershipRule ownership;

@@ -69,6 +69,7 @@ struct Transfer {
   uint64_t sent = 0;
   bool sink_used = false;
   bool too_large = false;
+  bool cancelled = false;
   std::exception_ptr error;
   int fd = -1;  // file body
   uint64_t sent_limit = 0;
@@ -124,6 +125,21 @@ size_t on_write(char* data, size_t size, size_t n, void* user) {
     }
   }
   return len;
+}
+
+int on_xferinfo(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  if (!t->req->cancelled) return 0;
+  try {
+    if (t->req->cancelled()) {
+      t->cancelled = true;
+      return 1;
+    }
+  } catch (...) {
+    t->error = std::current_exception();
+    return 1;
+  }
+  return 0;
 }
 
 size_t on_read(char* buf, size_t size, size_t n, void* user) {
@@ -322,9 +338,17 @@ Response Client::send(const Request& req) const {
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     curl_easy_setopt(h, CURLOPT_USERAGENT, o.user_agent.c_str());
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
-    long stall_s = std::max<long>(1, static_cast<long>(o.stall_timeout.count() / 1000));
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall_s);
+    auto stall = req.stall_timeout.count() < 0 ? o.stall_timeout : req.stall_timeout;
+    if (stall.count() > 0) {
+      long stall_s = std::max<long>(1, static_cast<long>(stall.count() / 1000));
+      curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+      curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall_s);
+    }
+    if (req.cancelled) {
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, &on_xferinfo);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+    }
     if (req.timeout.count() > 0)
       curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
@@ -402,6 +426,8 @@ Response Client::send(const Request& req) const {
     resp.url = eff ? eff : req.url;
 
     if (t.error) std::rethrow_exception(t.error);
+    if (t.cancelled)
+      throw Error(req.method + " " + safe_url(req.url) + ": cancelled", ExitCode::kExternal);
     if (t.too_large)
       throw Error(req.method + " " + safe_url(req.url) +
                       ": the response is larger than the limit of " +

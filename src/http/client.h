@@ -113,6 +113,13 @@ struct Request {
   std::function<void(uint64_t bytes)> on_progress;
   // Overall time limit of one attempt; 0 means none.
   std::chrono::milliseconds timeout{0};
+  // How long the transfer may move no byte before it is given up: negative
+  // uses ClientOptions::stall_timeout; 0 never gives up (long-lived streams
+  // such as Kubernetes watches, which may be quiet for minutes).
+  std::chrono::milliseconds stall_timeout{-1};
+  // Polled about once a second (and on every chunk) while the request runs;
+  // returning true aborts it with an Error (kExternal, "cancelled").
+  std::function<bool()> cancelled;
 };
 
 struct Response {

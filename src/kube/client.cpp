@@ -56,6 +56,12 @@ std::string Response::reason() const {
 }
 
 struct Client::Impl {
+  // One request, with a streamed body when `sink` is given (see Client::stream).
+  Response perform(std::string_view method, const std::string& path, std::string_view body,
+                   std::string_view content_type, std::string_view accept,
+                   const std::function<void(std::string_view)>* sink,
+                   const std::function<bool()>* cancelled) const;
+
   ClusterAccess access;
   ClientSettings settings;
   mutable std::mutex mu;
@@ -186,35 +192,55 @@ const ClusterAccess& Client::access() const {
 
 Response Client::send(std::string_view method, const std::string& path, std::string_view body,
                       std::string_view content_type, std::string_view accept) const {
+  return impl_->perform(method, path, body, content_type, accept, nullptr, nullptr);
+}
+
+Response Client::stream(const std::string& path, const std::function<void(std::string_view)>& sink,
+                        const std::function<bool()>& cancelled) const {
+  return impl_->perform("GET", path, {}, "application/json", "application/json", &sink, &cancelled);
+}
+
+Response Client::Impl::perform(std::string_view method, const std::string& path,
+                               std::string_view body, std::string_view content_type,
+                               std::string_view accept,
+                               const std::function<void(std::string_view)>* sink,
+                               const std::function<bool()>* cancelled) const {
   for (int attempt = 0;; ++attempt) {
-    std::shared_ptr<http::Client> http;
+    std::shared_ptr<http::Client> http_client;
     http::Request req;
     {
-      std::lock_guard<std::mutex> lock(impl_->mu);
-      impl_->refresh_locked(false);
-      http = impl_->http;
-      req.headers = impl_->auth_headers_locked();
+      std::lock_guard<std::mutex> lock(mu);
+      refresh_locked(false);
+      http_client = http;
+      req.headers = auth_headers_locked();
     }
     req.method = std::string(method);
-    req.url = impl_->access.server + path;
+    req.url = access.server + path;
     req.headers.push_back({"Accept", std::string(accept)});
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
       req.headers.push_back({"Content-Type", std::string(content_type)});
       req.body = http::Body::memory(body);
     }
-    req.timeout = impl_->settings.request_timeout;
+    req.timeout = settings.request_timeout;
+    if (sink) {
+      req.sink = *sink;
+      req.timeout = std::chrono::milliseconds(0);  // the server ends a watch (timeoutSeconds)
+      req.stall_timeout = std::chrono::milliseconds(0);
+      req.retry = false;
+      req.cancelled = *cancelled;
+    }
     http::Response r;
     try {
-      r = http->send(req);
+      r = http_client->send(req);
     } catch (Error& e) {
-      e.add_context("talking to the Kubernetes API at " + impl_->access.server + " (context " +
-                    impl_->access.context + ")");
+      e.add_context("talking to the Kubernetes API at " + access.server + " (context " +
+                    access.context + ")");
       throw;
     }
-    bool renewable = impl_->access.exec || !impl_->access.token_file.empty();
+    bool renewable = access.exec || !access.token_file.empty();
     if (r.status == 401 && renewable && attempt == 0) {
-      std::lock_guard<std::mutex> lock(impl_->mu);
-      impl_->refresh_locked(true);
+      std::lock_guard<std::mutex> lock(mu);
+      refresh_locked(true);
       continue;
     }
     return Response{r.status, std::move(r.body)};

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +53,13 @@ class Client {
   Response send(std::string_view method, const std::string& path, std::string_view body = {},
                 std::string_view content_type = "application/json",
                 std::string_view accept = "application/json") const;
+
+  // A GET whose 2xx body is passed to `sink` chunk by chunk as it arrives (a
+  // watch), without the usual stall limit or retries; `cancelled` is polled
+  // about once a second and aborts the request (Error) when it returns true.
+  // A failed request's body is in the returned Response.
+  Response stream(const std::string& path, const std::function<void(std::string_view)>& sink,
+                  const std::function<bool()>& cancelled) const;
 
   const ClusterAccess& access() const;
 

@@ -240,6 +240,11 @@ std::optional<ResourceType> RestMapper::find(std::string_view api_version, std::
   return std::nullopt;
 }
 
+void RestMapper::expire() {
+  std::lock_guard<std::mutex> lock(mu_);
+  refreshed_ = false;
+}
+
 std::vector<ResourceType> RestMapper::listable() {
   std::lock_guard<std::mutex> lock(mu_);
   // Always the server's current list: a cache written before a CRD was

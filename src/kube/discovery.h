@@ -60,6 +60,11 @@ class RestMapper {
   // Reads discovery from the server now (and rewrites the cache).
   void refresh();
 
+  // Forgets that discovery was read from the server: the next miss, or the
+  // next listable(), reads it again. Long-running callers (the controller)
+  // call it before each sync so that resource types added since are seen.
+  void expire();
+
  private:
   struct Entry {
     ResourceType type;

@@ -125,7 +125,7 @@ std::optional<Value> get(const Client& client, const ResourceType& type, const s
 }
 
 std::vector<Value> list(const Client& client, const ResourceType& type, const std::string& ns,
-                        const std::string& label_selector) {
+                        const std::string& label_selector, std::string* resource_version) {
   std::vector<Value> out;
   std::string cont;
   for (;;) {
@@ -146,6 +146,8 @@ std::vector<Value> list(const Client& client, const ResourceType& type, const st
         out.push_back(std::move(item));
       }
     const Value* md = v.find("metadata");
+    if (resource_version && md && resource_version->empty())
+      *resource_version = md->get_string("resourceVersion");
     cont = md ? md->get_string("continue") : "";
     if (cont.empty()) break;
   }

@@ -64,8 +64,11 @@ std::optional<doc::Value> get(const Client& client, const ResourceType& type, co
 // Every object of `type` (in `ns`, or all namespaces when "") matching
 // `label_selector`, following `continue` pages of 500. A type the server does
 // not serve (404, e.g. a CRD not established yet) has no objects.
+// `resource_version`, when given, receives the list's resourceVersion (the
+// snapshot a watch resumes from).
 std::vector<doc::Value> list(const Client& client, const ResourceType& type, const std::string& ns,
-                             const std::string& label_selector);
+                             const std::string& label_selector,
+                             std::string* resource_version = nullptr);
 
 // Deletes with propagationPolicy=Background; true if it was deleted (or
 // already being deleted), false on 404. Other failures throw Error.

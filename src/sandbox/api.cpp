@@ -15,6 +15,7 @@
 #include <set>
 
 #include "core/base64.h"
+#include "core/timestamp.h"
 #include "doc/json.h"
 #include "doc/yaml.h"
 #include "sandbox/dependents.h"
@@ -199,17 +200,8 @@ bool valid_qualified_name(const std::string& k) {
 // ---------------------------------------------------------------------------
 // Time and ids
 
-std::string rfc3339(std::chrono::system_clock::time_point tp) {
-  std::time_t t = std::chrono::system_clock::to_time_t(tp);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string now_str() {
-  return rfc3339(std::chrono::system_clock::now());
+  return utc_now();
 }
 
 std::optional<std::time_t> parse_rfc3339(const std::string& s) {

@@ -25,23 +25,7 @@ namespace {
 class CourseDeployTest : public DeployTest {
  protected:
   void SetUp() override {
-    // The CRDs the excluded Helm charts would bring.
-    fs::path charts = course_dir() / "kluctl" / ".helm-charts";
-    fs::path crds = dir_.path() / "crds";
-    fs::create_directories(crds);
-    for (const auto& e :
-         fs::directory_iterator(charts / "https_traefik.github.io/charts/traefik/20.8.0/crds"))
-      fs::copy_file(e.path(), crds / e.path().filename());
-    std::string cnpg = read_file(
-        charts /
-        "https_cloudnative-pg.github.io/charts/cloudnative-pg/0.21.4/templates/crds/crds.yaml");
-    std::string kept;
-    std::istringstream in(cnpg);
-    for (std::string line; std::getline(in, line);)
-      if (line.find("{{") == std::string::npos) kept += line + "\n";
-    dir_.write("crds/cnpg.yaml", kept);
-    ProcessResult r = sandbox_.kubectl({"apply", "--server-side", "-f", crds.string()});
-    ASSERT_EQ(r.exit_code, 0) << r.err;
+    install_course_crds();
 
     // A copy of the project to change; the kubeconfig names the course's context.
     proj_ = dir_.path() / "kluctl";

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,6 +72,27 @@ class DeployTest : public ::testing::Test {
     dir_.write(name + "/.gantry.yaml", "targets:\n  - name: dev\n" + target_extra +
                                            "discriminator: test-{{ target.name }}\n");
     return root;
+  }
+
+  // The CRDs the course's Helm charts (traefik, cloudnative-pg) would bring,
+  // for tests that exclude those items.
+  void install_course_crds() const {
+    fs::path charts = course_dir() / "kluctl" / ".helm-charts";
+    fs::path crds = dir_.path() / "crds";
+    fs::create_directories(crds);
+    for (const auto& e :
+         fs::directory_iterator(charts / "https_traefik.github.io/charts/traefik/20.8.0/crds"))
+      fs::copy_file(e.path(), crds / e.path().filename(), fs::copy_options::overwrite_existing);
+    std::string cnpg = read_file(
+        charts /
+        "https_cloudnative-pg.github.io/charts/cloudnative-pg/0.21.4/templates/crds/crds.yaml");
+    std::string kept;
+    std::istringstream in(cnpg);
+    for (std::string line; std::getline(in, line);)
+      if (line.find("{{") == std::string::npos) kept += line + "\n";
+    dir_.write("crds/cnpg.yaml", kept);
+    ProcessResult r = sandbox_.kubectl({"apply", "--server-side", "-f", crds.string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
   std::string kubectl_out(const std::vector<std::string>& args) const {

@@ -1,0 +1,136 @@
+// gantry controller: runs the GitOps controller in the foreground (logs as
+// text on a terminal, JSON lines otherwise); --crds prints the CRDs to install.
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <mutex>
+
+#include "cli/command.h"
+#include "cli/project_flags.h"
+#include "core/duration.h"
+#include "core/timestamp.h"
+#include "doc/json.h"
+#include "gitops/controller.h"
+#include "gitops/resource.h"
+
+namespace gantry::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_controller_signal(int) {
+  g_stop.store(true);
+}
+
+struct ControllerFlags {
+  ClusterFlags cluster;
+  std::string ns;
+  size_t concurrency = 4;
+  bool crds = false;
+  bool kluctl_crd = false;
+  std::string log_format;  // "", "text", "json"
+  std::string cache_dir;
+  bool leader_elect = false;
+  std::string leader_namespace = "gantry-system";
+  std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
+};
+
+std::function<void(const gitops::LogRecord&)> log_sink(bool json) {
+  static std::mutex mu;
+  return [json](const gitops::LogRecord& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (json) {
+      doc::Value v =
+          doc::Value::object({{"ts", utc_now()}, {"level", r.level}, {"msg", r.message}});
+      for (const auto& [k, val] : r.fields)
+        if (!val.empty()) v.set(k, val);
+      std::cerr << doc::to_json(v) << "\n";
+    } else {
+      std::cerr << utc_now() << " " << r.level << " " << r.message;
+      for (const auto& [k, val] : r.fields)
+        if (!val.empty()) std::cerr << " " << k << "=" << val;
+      std::cerr << "\n";
+    }
+  };
+}
+
+int run_controller(const ControllerFlags& f) {
+  if (f.crds) {
+    std::cout << gitops::crds_yaml(f.kluctl_crd);
+    return 0;
+  }
+  bool json = f.log_format == "json" || (f.log_format.empty() && !::isatty(STDERR_FILENO));
+  Cluster c = connect(f.cluster, project::ResolvedTarget{});
+  gitops::ControllerOptions o;
+  o.watch_namespace = f.ns;
+  o.concurrency = f.concurrency;
+  o.jobs = f.cluster.jobs;
+  o.cache_dir = f.cache_dir.empty() ? kube::default_cache_dir() / "controller"
+                                    : std::filesystem::path(f.cache_dir);
+  o.log = log_sink(json);
+  struct sigaction sa {};
+  sa.sa_handler = on_controller_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  if (f.leader_elect) {
+    o.leader_election = true;
+    o.leader.ns = f.leader_namespace;
+    o.leader.lease_duration = parse_duration(f.lease_duration);
+    o.leader.renew_deadline = parse_duration(f.renew_deadline);
+    o.leader.retry_period = parse_duration(f.retry_period);
+    if (o.leader.renew_deadline >= o.leader.lease_duration)
+      throw Error("--renew-deadline must be shorter than --lease-duration", ExitCode::kUsage);
+  }
+  gitops::Controller controller(*c.client, o);
+  o.log(gitops::LogRecord{"info",
+                          "controller started",
+                          {{"context", c.client->access().context},
+                           {"server", c.client->access().server},
+                           {"namespace", f.ns.empty() ? "*" : f.ns}}});
+  if (!controller.run(g_stop))
+    throw Error("lost the leader election lease; exiting so that a fresh process competes again",
+                ExitCode::kExternal);
+  return 0;
+}
+
+}  // namespace
+
+void add_controller_command(CLI::App& app, Action& action) {
+  auto f = std::make_shared<ControllerFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "controller", "Run the GitOps controller: keep clusters equal to Git, repair drift");
+  cmd->add_option("--kubeconfig", f->cluster.kubeconfig,
+                  "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)");
+  cmd->add_option("--context", f->cluster.context, "kubeconfig context (default: current-context)");
+  cmd->add_option("-n,--namespace", f->ns,
+                  "Reconcile only resources in this namespace (default: all)");
+  cmd->add_option("--concurrency", f->concurrency, "Resources reconciled at once (default 4)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("-j,--jobs", f->cluster.jobs, "Requests in flight within one sync (default 16)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--cache-dir", f->cache_dir,
+                  "Git sources and discovery cache (default: $GANTRY_CACHE_DIR/controller)");
+  cmd->add_option("--log-format", f->log_format, "text or json (default: text on a terminal)")
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_flag("--leader-elect", f->leader_elect,
+                "Only the holder of a Lease reconciles (run several replicas for HA)");
+  cmd->add_option("--leader-election-namespace", f->leader_namespace,
+                  "Namespace of the Lease (default gantry-system)");
+  cmd->add_option("--lease-duration", f->lease_duration, "Lease duration (default 15s)");
+  cmd->add_option("--renew-deadline", f->renew_deadline,
+                  "A leader that cannot renew for this long stops (default 10s)");
+  cmd->add_option("--retry-period", f->retry_period,
+                  "Between acquire and renew attempts (default 2s)");
+  cmd->add_flag("--crds", f->crds, "Print the CustomResourceDefinitions to install, and exit");
+  cmd->add_flag("--kluctl-crd", f->kluctl_crd,
+                "With --crds: also a KluctlDeployment CRD (for clusters without kluctl's)");
+  cmd->callback([f, &action] { action = [f] { return run_controller(*f); }; });
+}
+
+}  // namespace gantry::cli
