@@ -25,6 +25,7 @@ struct SandboxFlags {
   std::string kubeconfig_out;
   std::string ready_delay = "2s";
   std::string context = "gantry-sandbox";
+  size_t max_watch_events = 20000;
 };
 
 int run_sandbox_command(const SandboxFlags& f) {
@@ -33,6 +34,7 @@ int run_sandbox_command(const SandboxFlags& f) {
   o.data_dir = f.data;
   o.kubeconfig_out = f.kubeconfig_out;
   o.context = f.context;
+  o.max_watch_events = f.max_watch_events;
   if (o.context.empty() ||
       o.context.find_first_not_of(
           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") !=
@@ -73,6 +75,10 @@ void add_sandbox_command(CLI::App& app, Action& action) {
   cmd->add_option("--context", flags->context,
                   "Name of the kubeconfig's context (and its cluster and user)")
       ->capture_default_str();
+  cmd->add_option("--max-watch-events", flags->max_watch_events,
+                  "Changes kept for watches to resume from; older resourceVersions get 410 Gone")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
   cmd->callback([flags, &action] { action = [flags] { return run_sandbox_command(*flags); }; });
 }
 

@@ -146,6 +146,7 @@ void run_sandbox(const SandboxOptions& options, const std::atomic<bool>& stop, s
   ApiOptions ao;
   ao.token = token;
   ao.ready_delay = options.ready_delay;
+  ao.max_events = options.max_watch_events;
   ao.server_address = address;
   api = std::make_unique<Api>(ao);
   api_ptr = api.get();

@@ -16,6 +16,9 @@ struct SandboxOptions {
   std::filesystem::path data_dir;        // empty: state in memory only
   std::filesystem::path kubeconfig_out;  // empty: <data>/kubeconfig or a temp file
   std::chrono::milliseconds ready_delay{2000};
+  // Changes kept for watches resuming from a resourceVersion; older ones get
+  // 410 Gone (as kube-apiserver's watch cache does).
+  size_t max_watch_events = 20000;
   // Name of the kubeconfig's context, cluster and user (e.g. the context a
   // project's target is pinned to).
   std::string context = "gantry-sandbox";

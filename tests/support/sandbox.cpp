@@ -32,7 +32,7 @@ std::string value_after(const std::string& text, const std::string& key) {
 Sandbox::Sandbox(Options options) {
   fs::path kc = dir_.path() / "kubeconfig";
   std::vector<std::string> args{GANTRY_BINARY,   "sandbox",          "--listen",
-                                "127.0.0.1:0",   "--kubeconfig-out", kc.string(),
+                                options.listen,  "--kubeconfig-out", kc.string(),
                                 "--ready-delay", options.ready_delay};
   if (!options.data_dir.empty()) {
     args.push_back("--data");

@@ -21,6 +21,7 @@ class Sandbox {
     std::string ready_delay = "300ms";
     std::filesystem::path data_dir;  // empty: in memory
     std::vector<std::string> extra_args;
+    std::string listen = "127.0.0.1:0";  // a fixed port to start again where a server was
   };
   struct Response {
     int status = 0;
