@@ -28,7 +28,7 @@ listing = json.loads(c.getresponse().read())
 names = [i["metadata"]["name"] for i in listing["items"] if i["metadata"]["name"].startswith("config-")]
 rv = listing["metadata"]["resourceVersion"]
 
-restored = {}  # name -> event for the next time it holds "original" again
+restored = {}  # name -> (edit value, event): set when the edit was seen, then "original" again
 lock = threading.Lock()
 def watch():
     w = conn()
@@ -38,6 +38,7 @@ def watch():
     while True:
         chunk = r.read1(65536)
         if not chunk:
+            print("drift.py: the watch ended", file=sys.stderr)
             return
         buf += chunk
         while b"\n" in buf:
@@ -45,23 +46,29 @@ def watch():
             if not line.strip():
                 continue
             ev = json.loads(line)
+            if ev.get("type") == "ERROR":
+                print(f"drift.py: watch error {ev}", file=sys.stderr)
             obj = ev.get("object", {})
             name = obj.get("metadata", {}).get("name")
-            if obj.get("data", {}).get("value") == "original":
-                with lock:
-                    e = restored.get(name)
-                if e:
-                    e.set()
+            value = obj.get("data", {}).get("value")
+            with lock:
+                w = restored.get(name)
+                if not w:
+                    continue
+                if value == w["edit"]:
+                    w["seen_edit"] = True
+                elif value == "original" and w["seen_edit"]:
+                    w["event"].set()
 threading.Thread(target=watch, daemon=True).start()
 time.sleep(0.5)
 
 latencies = []
+p = conn()  # one connection for every edit, as a client would keep
 for i in range(edits):
     name = names[i % len(names)]
     done = threading.Event()
     with lock:
-        restored[name] = done
-    p = conn()
+        restored[name] = {"edit": f"edited-{i}", "seen_edit": False, "event": done}
     p.request("PATCH", f"/api/v1/namespaces/{ns}/configmaps/{name}",
               body=json.dumps({"data": {"value": f"edited-{i}"}}),
               headers={**headers, "Content-Type": "application/merge-patch+json"})

@@ -25,7 +25,7 @@ command -v kubectl >/dev/null || { echo "kubectl is needed" >&2; exit 2; }
 
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; if [[ -n "${KEEP:-}" ]]; then echo "kept $work"; else rm -rf "$work"; fi; }
 trap cleanup EXIT
 
 # --- the project: DEPLOYMENTS targets, OBJECTS objects each --------------------
@@ -92,7 +92,7 @@ git daemon --reuseaddr --listen=127.0.0.1 --port="$port" --base-path="$work/repo
 pids+=($!)
 
 # --- the cluster and the controller -----------------------------------------------
-"$GANTRY" sandbox --data "$work/sandbox" --ready-delay 200ms >"$work/sandbox.log" 2>&1 &
+mkdir -p "$work/sandbox"; "$GANTRY" sandbox --kubeconfig-out "$work/sandbox/kubeconfig" --ready-delay 200ms >"$work/sandbox.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [[ -s "$work/sandbox/kubeconfig" ]] && break; sleep 0.1; done
 export KUBECONFIG=$work/sandbox/kubeconfig

@@ -1,5 +1,6 @@
 #include "gitops/controller.h"
 
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -258,6 +259,9 @@ struct Controller::Impl {
     } catch (const StepError& e) {
       fail(d, *obj, e);
     }
+    // Give the render's and the plan's memory back to the system: the
+    // controller is long-lived, and glibc keeps freed heap otherwise.
+    malloc_trim(0);
   }
 
   void finalize(const DeploymentSpec& d) {

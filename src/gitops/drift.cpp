@@ -95,7 +95,7 @@ void DriftRepairer::set_desired(const std::string& owner, std::vector<DesiredObj
         new_types.push_back(o.type);
       }
       ids.insert(id);
-      objects_[id] = Owned{owner, std::move(o.type), std::move(o.object)};
+      objects_[id] = Owned{owner, std::move(o.type), doc::to_json(o.object)};
     }
   }
   for (const auto& t : new_types) {
@@ -143,7 +143,8 @@ void DriftRepairer::resume(const std::string& owner) {
   for (const auto& [id, o] : check) {
     std::optional<Value> live;
     try {
-      live = kube::get(client_, o.type, kube::namespace_of(o.desired), kube::name_of(o.desired));
+      Value desired = doc::parse_json(o.desired_json);
+      live = kube::get(client_, o.type, kube::namespace_of(desired), kube::name_of(desired));
     } catch (const Error&) {
       continue;  // unreachable now: the next event or interval catches it
     }
@@ -169,6 +170,7 @@ uint64_t DriftRepairer::watch_restarts() const {
 
 void DriftRepairer::on_event(const kube::WatchEvent& ev, const std::string&) {
   std::string id = kube::identity(ev.object);
+
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(id);
   if (it == objects_.end()) return;
@@ -188,8 +190,9 @@ void DriftRepairer::consider(const std::string& id, const Value* live, bool dele
     pending_change_[id] = "deleted";
   } else if (live->find_path({"metadata", "deletionTimestamp"})) {
     return;  // being deleted: repaired when it is gone
-  } else if (!kube::apply_is_noop(it->second.desired, *live, manager_)) {
-    std::string d = first_difference(it->second.desired, *live);
+  } else if (Value desired = doc::parse_json(it->second.desired_json);
+             !kube::apply_is_noop(desired, *live, manager_)) {
+    std::string d = first_difference(desired, *live);
     pending_change_[id] = d.empty() ? "fields owned by gantry changed" : d;
   } else {
     return;
@@ -219,10 +222,11 @@ void DriftRepairer::repair(const std::string& id) {
     change = pending_change_[id];
     pending_change_.erase(id);
   }
+  Value desired = doc::parse_json(o.desired_json);
   std::string before;  // resourceVersion seen, to tell a real repair from a no-op apply
   std::optional<Value> live;
   if (change != "deleted") {
-    live = kube::get(client_, o.type, kube::namespace_of(o.desired), kube::name_of(o.desired));
+    live = kube::get(client_, o.type, kube::namespace_of(desired), kube::name_of(desired));
     if (live)
       before = live->find_path({"metadata", "resourceVersion"})
                    ? live->find_path({"metadata", "resourceVersion"})->as_string()
@@ -231,8 +235,8 @@ void DriftRepairer::repair(const std::string& id) {
   kube::ApplyOptions ao;
   ao.field_manager = manager_;
   ao.force = true;  // take back what was applied; the object is ours (it is desired)
-  kube::ApplyResult r = kube::apply(client_, o.type, o.desired, ao);
-  DriftRepair rep{o.owner, kube::describe(o.desired), change, r.ok(), r.ok() ? "" : r.message};
+  kube::ApplyResult r = kube::apply(client_, o.type, desired, ao);
+  DriftRepair rep{o.owner, kube::describe(desired), change, r.ok(), r.ok() ? "" : r.message};
   if (r.ok()) {
     const Value* rv = r.object.find_path({"metadata", "resourceVersion"});
     if (live && rv && rv->is_string() && rv->as_string() == before) return;  // nothing changed

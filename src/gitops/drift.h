@@ -64,10 +64,12 @@ class DriftRepairer {
   void stop();
 
  private:
+  // What was applied is kept as compact JSON (a parsed document costs ten
+  // times the memory) and parsed only when an event for the object arrives.
   struct Owned {
     std::string owner;
     kube::ResourceType type;
-    doc::Value desired;
+    std::string desired_json;
   };
   void on_event(const kube::WatchEvent& ev, const std::string& type_key);
   void consider(const std::string& id, const doc::Value* live, bool deleted);

@@ -282,7 +282,12 @@ Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
   curl_share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock_cb);
   curl_share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock_cb);
   curl_share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
-  curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  // Connections are not shared through the share object: libcurl does not
+  // support one connection cache used by concurrent threads (a request of
+  // the GitOps controller hung for more than 30 s under load with it). Each
+  // pooled handle keeps its own connections across uses instead
+  // (curl_easy_reset keeps live connections), and TLS sessions stay shared,
+  // so a new connection resumes its session rather than doing a full handshake.
   curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
   curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }

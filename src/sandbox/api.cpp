@@ -13,6 +13,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <unordered_map>
 
 #include "core/base64.h"
 #include "core/timestamp.h"
@@ -476,6 +477,8 @@ struct Api::Impl {
   bool stopping = false;
   std::map<std::string, Clock::time_point> progress;     // uid/generation -> rollout start
   std::map<std::string, Clock::time_point> terminating;  // uid -> first seen terminating
+  // uid -> (resourceVersion, when its simulated status may change next)
+  std::unordered_map<std::string, std::pair<std::string, Clock::time_point>> status_checked;
   uint64_t gc_rv = 0;  // resourceVersion at the last garbage collection
   std::atomic<int> open_watches{0};
 
@@ -1564,15 +1567,28 @@ void Api::Impl::watch(const http::ServerRequest& req, http::ServerResponse& res,
     const std::string skey = t.storage_key();
     while (true) {
       std::vector<Event> batch;
+      uint64_t oldest_kept = 0;
       {
         std::unique_lock<std::mutex> lk(mu);
         auto until = std::min(deadline, Clock::now() + std::chrono::seconds(1));
         cv.wait_until(lk, until,
                       [&] { return stopping || (!events.empty() && events.back().rv > last); });
         if (stopping) return;
-        for (auto it = events.rbegin(); it != events.rend() && it->rv > last; ++it)
+        // Changes this watch has not sent yet fell out of the kept history
+        // (a slow reader): like kube-apiserver, end it with 410 Gone rather
+        // than skip them, so the client lists again.
+        if (!events.empty() && events.front().rv > last + 1) oldest_kept = events.front().rv;
+        for (auto it = events.rbegin(); oldest_kept == 0 && it != events.rend() && it->rv > last;
+             ++it)
           if (it->skey == skey) batch.push_back(*it);
         if (!events.empty() && events.back().rv > last) last = events.back().rv;
+      }
+      if (oldest_kept) {
+        send("ERROR",
+             doc::to_json(status_object(410, "Expired",
+                                        "too old resource version: " + std::to_string(last) + " (" +
+                                            std::to_string(oldest_kept) + ")")));
+        return;
       }
       std::reverse(batch.begin(), batch.end());
       for (const auto& ev : batch) {
@@ -2787,6 +2803,49 @@ void Api::Impl::collect_garbage() {
 // The dependents of Services and workloads, as kube-controller-manager keeps
 // them (what each controller does is written down in sandbox/dependents.h).
 void Api::Impl::sync_dependents() {
+  // Only owners something happened to since the last pass need work: the
+  // owner changed, one of its dependents changed, or (a Service) a Pod of its
+  // namespace changed. A full pass when the change log does not reach back
+  // that far.
+  bool everything = dependents_rv == 0 || events.empty() || events.front().rv > dependents_rv + 1;
+  std::set<std::string> touched;  // uids of changed objects and of their controllers
+  std::map<std::string, std::vector<ObjPtr>> pods_changed;  // namespace -> Pods that changed
+  std::set<std::string> services_gone;                      // "ns/name" of deleted Services
+  if (!everything)
+    for (auto it = events.rbegin(); it != events.rend() && it->rv > dependents_rv; ++it) {
+      for (const ObjPtr* p : {&it->obj, &it->prev}) {
+        if (!*p) continue;
+        touched.insert(meta_str(**p, "uid"));
+        if (const Value* refs = (*p)->find_path({"metadata", "ownerReferences"});
+            refs && refs->is_list())
+          for (const auto& ref : refs->as_list())
+            touched.insert(ref.get_string("uid"));
+      }
+      if (it->skey == "/pods") {
+        auto& v = pods_changed[meta_str(*it->obj, "namespace")];
+        v.push_back(it->obj);
+        if (it->prev) v.push_back(it->prev);
+      }
+      if (it->skey == "/services" && it->type == "DELETED")
+        services_gone.insert(meta_str(*it->obj, "namespace") + "/" + meta_str(*it->obj, "name"));
+    }
+  // A Service's endpoints change only when a Pod its selector matches
+  // (before or after the change) changed.
+  auto pods_concern = [&](const Value& svc) {
+    auto it = pods_changed.find(meta_str(svc, "namespace"));
+    if (it == pods_changed.end()) return false;
+    const Value* sel = svc.find_path({"spec", "selector"});
+    if (!sel) return false;
+    for (const auto& p : it->second) {
+      const Value* labels = p->find_path({"metadata", "labels"});
+      if (labels && selector_matches(*sel, *labels)) return true;
+    }
+    return false;
+  };
+  auto wanted = [&](const ResourceType& t, const Value& o) {
+    return everything || touched.count(meta_str(o, "uid")) ||
+           (t.kind == "Service" && pods_concern(o));
+  };
   auto type_of = [](const std::string& group, const std::string& resource) -> const ResourceType* {
     for (const auto& t : builtin_types())
       if (t.group == group && t.resource == resource) return &t;
@@ -2800,58 +2859,71 @@ void Api::Impl::sync_dependents() {
         out.push_back(o);
     return out;
   };
+  static const std::vector<std::pair<const char*, const char*>> owner_types = {
+      {"", "services"},  {"apps", "deployments"},  {"apps", "replicasets"},
+      {"batch", "jobs"}, {"apps", "statefulsets"}, {"apps", "daemonsets"}};
+  std::vector<std::pair<const ResourceType*, ObjPtr>> todo;
+  std::set<std::string> todo_uids, todo_ns;
+  for (const auto& [g, r] : owner_types) {
+    const ResourceType* t = type_of(g, r);
+    for (const auto& o : objects_of(t))
+      if (wanted(*t, *o) && !o->find_path({"metadata", "deletionTimestamp"})) {
+        todo.emplace_back(t, o);
+        todo_uids.insert(meta_str(*o, "uid"));
+        todo_ns.insert(meta_str(*o, "namespace"));
+      }
+  }
   std::set<std::string> ending_namespaces;
   for (const auto& n : objects_of(&ns_type()))
     if (n->find_path({"metadata", "deletionTimestamp"}))
       ending_namespaces.insert(meta_str(*n, "name"));
-  // Pods by namespace and dependents by the uid of their controller.
-  std::vector<ObjPtr> all_pods = objects_of(type_of("", "pods"));
+  // Pods by namespace and dependents by the uid of their controller, for the owners at hand.
   std::map<std::string, std::vector<const Value*>> pods_by_ns;
+  std::vector<ObjPtr> all_pods =
+      todo.empty() ? std::vector<ObjPtr>{} : objects_of(type_of("", "pods"));
   for (const auto& p : all_pods)
-    pods_by_ns[meta_str(*p, "namespace")].push_back(p.get());
+    if (todo_ns.count(meta_str(*p, "namespace")))
+      pods_by_ns[meta_str(*p, "namespace")].push_back(p.get());
   std::map<std::string, std::vector<std::pair<const ResourceType*, ObjPtr>>> owned;
   for (const auto& [g, r] : std::initializer_list<std::pair<const char*, const char*>>{
            {"apps", "replicasets"},
            {"", "pods"},
            {"discovery.k8s.io", "endpointslices"},
            {"apps", "controllerrevisions"}}) {
+    if (todo.empty()) break;
     const ResourceType* t = type_of(g, r);
     for (const auto& o : objects_of(t))
       if (const Value* refs = o->find_path({"metadata", "ownerReferences"});
           refs && refs->is_list())
         for (const auto& ref : refs->as_list())
           if (const Value* c = ref.find("controller"); c && c->is_bool() && c->as_bool())
-            owned[ref.get_string("uid")].push_back({t, o});
+            if (todo_uids.count(ref.get_string("uid")))
+              owned[ref.get_string("uid")].push_back({t, o});
   }
-  static const std::vector<std::pair<const char*, const char*>> owners = {
-      {"", "services"},  {"apps", "deployments"},  {"apps", "replicasets"},
-      {"batch", "jobs"}, {"apps", "statefulsets"}, {"apps", "daemonsets"}};
   const std::vector<std::pair<const ResourceType*, ObjPtr>> none;
-  for (const auto& [g, r] : owners) {
-    const ResourceType* t = type_of(g, r);
-    for (const auto& o : objects_of(t)) {
-      if (o->find_path({"metadata", "deletionTimestamp"}) ||
-          ending_namespaces.count(meta_str(*o, "namespace")))
+  static const std::vector<const Value*> no_pods;
+  for (const auto& [t, o] : todo) {
+    if (ending_namespaces.count(meta_str(*o, "namespace"))) continue;
+    // A finished Job keeps its Pods as they are.
+    if (t->kind == "Job")
+      if (const Value* conds = o->find_path({"status", "conditions"}); conds && conds->size())
         continue;
-      // A finished Job keeps its Pods as they are.
-      if (t->kind == "Job")
-        if (const Value* conds = o->find_path({"status", "conditions"}); conds && conds->size())
-          continue;
-      auto oit = owned.find(meta_str(*o, "uid"));
-      auto pit = pods_by_ns.find(meta_str(*o, "namespace"));
-      static const std::vector<const Value*> no_pods;
-      try {
-        sync_owner(*t, o, oit == owned.end() ? none : oit->second,
-                   pit == pods_by_ns.end() ? no_pods : pit->second);
-      } catch (const Error&) {
-        // An owner of a shape no controller understands gets no dependents.
-      }
+    auto oit = owned.find(meta_str(*o, "uid"));
+    auto pit = pods_by_ns.find(meta_str(*o, "namespace"));
+    try {
+      sync_owner(*t, o, oit == owned.end() ? none : oit->second,
+                 pit == pods_by_ns.end() ? no_pods : pit->second);
+    } catch (const Error&) {
+      // An owner of a shape no controller understands gets no dependents.
     }
   }
   // The endpoints controller deletes the Endpoints of a Service that is gone.
   const ResourceType* ep = type_of("", "endpoints");
   const ResourceType* svc = type_of("", "services");
+  if (!everything && services_gone.empty()) return;
   for (const auto& e : objects_of(ep)) {
+    std::string key = meta_str(*e, "namespace") + "/" + meta_str(*e, "name");
+    if (!everything && !services_gone.count(key)) continue;
     bool ours = false;
     for (const auto& m : read_managed(*e))
       ours = ours || m.manager == "kube-controller-manager";
@@ -3056,17 +3128,35 @@ void Api::Impl::reconcile() {
           t.kind == "ReplicaSet" || t.kind == "Job" || t.kind == "Pod" ||
           t.kind == "PersistentVolumeClaim"))
       continue;
+    // A status only changes when its object changes or its rollout clock
+    // runs out: skip the others (this pass runs ten times a second).
+    auto now = Clock::now();
     std::vector<ObjPtr> objs;
-    for (const auto& [k, o] : sit->second)
+    for (const auto& [k, o] : sit->second) {
+      auto cit = status_checked.find(meta_str(*o, "uid"));
+      if (cit != status_checked.end() && cit->second.first == meta_str(*o, "resourceVersion") &&
+          now < cit->second.second)
+        continue;
       objs.push_back(o);
+    }
     for (const auto& o : objs) {
       try {
         run_controllers(t, o);
       } catch (const Error&) {
         // An object of a shape no controller understands keeps its status.
       }
+      ObjPtr cur = get(t, meta_str(*o, "namespace"), meta_str(*o, "name"));
+      if (!cur) continue;
+      std::string key =
+          meta_str(*cur, "uid") + "/" + std::to_string(int_at(*cur, {"metadata", "generation"}, 0));
+      auto pit = progress.find(key);
+      Clock::time_point due = Clock::time_point::max();
+      if (pit != progress.end() && now < pit->second + opts.ready_delay)
+        due = pit->second + opts.ready_delay;
+      status_checked[meta_str(*cur, "uid")] = {meta_str(*cur, "resourceVersion"), due};
     }
   }
+  if (status_checked.size() > 200000) status_checked.clear();
   // Forget rollout clocks of objects that are gone or moved on.
   if (progress.size() > 100000) progress.clear();
   if (terminating.size() > 100000) terminating.clear();

@@ -65,15 +65,6 @@ Dependent generated_pod(const Value& owner, const Value& tmpl, const Value& extr
   return Dependent{"", "pods", std::move(pod), true, false};
 }
 
-bool labels_match(const Value& selector, const Value& labels) {
-  if (!selector.is_map() || selector.size() == 0) return false;
-  for (const auto& m : selector.as_map()) {
-    const Value* v = labels.is_map() ? labels.find(m.key) : nullptr;
-    if (!v || !v->equals(m.value)) return false;
-  }
-  return true;
-}
-
 bool pod_ready(const Value& pod) {
   const Value* conds = pod.find_path({"status", "conditions"});
   if (!conds || !conds->is_list()) return false;
@@ -110,7 +101,7 @@ void service_dependents(const Value& svc, const std::vector<const Value*>& pods,
   std::vector<const Value*> members;
   for (const Value* p : pods)
     if (!p->find_path({"metadata", "deletionTimestamp"}) &&
-        labels_match(selector, map_at(*p, {"metadata", "labels"})) &&
+        selector_matches(selector, map_at(*p, {"metadata", "labels"})) &&
         !str(*p, {"status", "podIP"}).empty())
       members.push_back(p);
   const Value* svc_ports = svc.find_path({"spec", "ports"});
@@ -212,6 +203,15 @@ uint32_t fnv32a(std::string_view s) {
 }
 
 }  // namespace
+
+bool selector_matches(const Value& selector, const Value& labels) {
+  if (!selector.is_map() || selector.size() == 0) return false;
+  for (const auto& m : selector.as_map()) {
+    const Value* v = labels.is_map() ? labels.find(m.key) : nullptr;
+    if (!v || !v->equals(m.value)) return false;
+  }
+  return true;
+}
 
 std::string template_hash(const Value& v) {
   uint32_t h = fnv32a(doc::to_json(doc::sorted_keys(v)));

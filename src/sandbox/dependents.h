@@ -58,6 +58,10 @@ struct Dependent {
 std::vector<Dependent> dependents_of(const doc::Value& owner,
                                      const std::vector<const doc::Value*>& pods);
 
+// True when every key of the map `selector` (a Service's spec.selector) is in
+// `labels` with the same value; an empty or missing selector matches nothing.
+bool selector_matches(const doc::Value& selector, const doc::Value& labels);
+
 // The hash Kubernetes names ReplicaSets and ControllerRevisions with: FNV-32a
 // of the object's JSON, in the alphabet of rand.SafeEncodeString.
 std::string template_hash(const doc::Value& v);

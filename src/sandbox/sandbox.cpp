@@ -191,13 +191,20 @@ void run_sandbox(const SandboxOptions& options, const std::atomic<bool>& stop, s
     write_file_atomic(state_file, api->snapshot_json());
     saved_rv = now_rv;
   };
+  auto pause = std::chrono::milliseconds(100);
   while (!stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(pause);
+    auto began = std::chrono::steady_clock::now();
     try {
       api->reconcile();
     } catch (const std::exception& e) {
       std::cerr << "gantry sandbox: controller pass failed: " << e.what() << "\n";
     }
+    // A pass holds the API's lock: after a long one (thousands of simulated
+    // objects changing at once), leave requests twice as long before the next.
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - began);
+    pause = std::max(std::chrono::milliseconds(100), 2 * took);
     if (std::chrono::steady_clock::now() - last_save > std::chrono::milliseconds(500)) {
       save();
       last_save = std::chrono::steady_clock::now();

@@ -3,6 +3,8 @@
 // controller as its own process, every state checked with the real kubectl.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -215,6 +217,12 @@ TEST_F(ControllerTest, DeploysFromGitAndRepairsDriftFromWatches) {
   EXPECT_NE(g.out.find("NAMESPACE"), std::string::npos) << g.out;
   EXPECT_NE(g.out.find("app"), std::string::npos) << g.out;
   EXPECT_NE(g.out.find("True"), std::string::npos) << g.out;
+
+  // SIGTERM: a clean stop, logged as JSON lines.
+  ASSERT_EQ(::kill(controller_->pid(), SIGTERM), 0);
+  EXPECT_TRUE(within(10s, [&] { return log().find("\"msg\":\"stopped\"") != std::string::npos; }))
+      << log();
+  EXPECT_NE(log().find("\"msg\":\"drift repaired\""), std::string::npos);
 }
 
 TEST_F(ControllerTest, NewCommitsManualRequestsAndPrune) {
