@@ -498,8 +498,6 @@ struct Controller::Impl {
       if (p.change != kube::Change::kFailed) desired.push_back(DesiredObject{*p.type, p.desired});
     }
     std::sort(inventory.begin(), inventory.end());
-    if (!d.dry_run) drift->set_desired(d.key(), std::move(desired));
-    drift->resume(d.key());
 
     auto failures_list = report.failures();
     Value fl = Value::list();
@@ -550,6 +548,10 @@ struct Controller::Impl {
       }
     }
     if (!ok) ++failures;
+    // Repairs start only now: a repair's own status write must see this
+    // reconcile's outcome, never the state before it.
+    if (!d.dry_run) drift->set_desired(d.key(), std::move(desired));
+    drift->resume(d.key());
     write_current_status(d, &obj);
     if (report.changed_anything || !ok)
       record_event(client, d, ok ? "Normal" : "Warning",

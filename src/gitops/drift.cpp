@@ -1,5 +1,6 @@
 #include "gitops/drift.h"
 
+#include "core/base64.h"
 #include "doc/json.h"
 #include "kube/noop.h"
 #include "kube/objects.h"
@@ -49,6 +50,22 @@ std::string diff_at(const Value& want, const Value& live, const std::string& pat
 }
 
 }  // namespace
+
+Value as_stored(Value desired) {
+  // The API server stores a Secret's stringData as base64 data.
+  if (desired.get_string("kind") != "Secret" || desired.get_string("apiVersion") != "v1")
+    return desired;
+  const Value* found = desired.find("stringData");
+  if (!found || !found->is_map()) return desired;
+  Value string_data = *found;  // a copy: inserting "data" may move the map's members
+  desired.erase("stringData");
+  Value data = desired.find("data") && desired.find("data")->is_map() ? *desired.find("data")
+                                                                       : Value::map();
+  for (const auto& m : string_data.as_map())
+    if (m.value.is_string()) data.set(m.key, base64_encode(m.value.as_string()));
+  desired.set("data", std::move(data));
+  return desired;
+}
 
 std::string first_difference(const Value& desired, const Value& live) {
   return diff_at(desired, live, "");
@@ -190,7 +207,7 @@ void DriftRepairer::consider(const std::string& id, const Value* live, bool dele
     pending_change_[id] = "deleted";
   } else if (live->find_path({"metadata", "deletionTimestamp"})) {
     return;  // being deleted: repaired when it is gone
-  } else if (Value desired = doc::parse_json(it->second.desired_json);
+  } else if (Value desired = as_stored(doc::parse_json(it->second.desired_json));
              !kube::apply_is_noop(desired, *live, manager_)) {
     std::string d = first_difference(desired, *live);
     pending_change_[id] = d.empty() ? "fields owned by gantry changed" : d;

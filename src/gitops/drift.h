@@ -92,6 +92,10 @@ class DriftRepairer {
   std::atomic<bool> stopped_{false};
 };
 
+// `desired` as the API server stores it (a Secret's stringData becomes
+// base64 data), so that comparing it with live objects finds real drift only.
+doc::Value as_stored(doc::Value desired);
+
 // The first place where `live` does not hold `desired` ("spec.replicas: 1 -> 5"),
 // or "" when it holds all of it.
 std::string first_difference(const doc::Value& desired, const doc::Value& live);

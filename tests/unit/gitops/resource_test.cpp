@@ -147,5 +147,18 @@ spec:
   EXPECT_EQ(first_difference(want, live), "");
 }
 
+TEST(Drift, SecretsAreComparedAsStored) {
+  doc::Value secret =
+      yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {password: hunter2}\n");
+  doc::Value stored = as_stored(secret);
+  EXPECT_EQ(stored.find("stringData"), nullptr);
+  EXPECT_EQ(stored.find_path({"data", "password"})->as_string(), "aHVudGVyMg==");
+  doc::Value live = yaml(
+      "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {password: aHVudGVyMg==}\ntype: "
+      "Opaque\n");
+  EXPECT_EQ(first_difference(stored, live), "");
+  EXPECT_NE(first_difference(secret, live), "");
+}
+
 }  // namespace
 }  // namespace gantry::gitops
