@@ -16,6 +16,7 @@ TEST_PACKAGES=(
   docker-registry skopeo apache2-utils openssl curl   # OCI registry tests and benchmark (htpasswd -B)
   patch                                 # gantry update --dry-run diffs are checked with patch(1)
   openssh-server openssh-client         # git push over ssh is tested against a real sshd
+  python3-prometheus-client             # /metrics is parsed with the reference text-format parser
 )
 
 want=("${BUILD_PACKAGES[@]}")

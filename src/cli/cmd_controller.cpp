@@ -14,6 +14,7 @@
 #include "core/timestamp.h"
 #include "doc/json.h"
 #include "gitops/controller.h"
+#include "gitops/endpoints.h"
 #include "gitops/resource.h"
 
 namespace gantry::cli {
@@ -28,7 +29,9 @@ extern "C" void on_controller_signal(int) {
 
 struct ControllerFlags {
   ClusterFlags cluster;
-  std::string ns;
+  std::vector<std::string> namespaces;
+  std::string listen;
+  std::string webhook_secret;  // NAMESPACE/NAME
   size_t concurrency = 4;
   bool crds = false;
   bool kluctl_crd = false;
@@ -64,9 +67,12 @@ int run_controller(const ControllerFlags& f) {
     return 0;
   }
   bool json = f.log_format == "json" || (f.log_format.empty() && !::isatty(STDERR_FILENO));
-  Cluster c = connect(f.cluster, project::ResolvedTarget{});
+  kube::ClientSettings settings;
+  settings.user_agent = std::string("gantry-controller/") + GANTRY_VERSION;
+  Cluster c = connect(f.cluster, project::ResolvedTarget{}, settings);
   gitops::ControllerOptions o;
-  o.watch_namespace = f.ns;
+  o.watch_namespaces = f.namespaces;
+  o.client_settings = settings;
   o.concurrency = f.concurrency;
   o.jobs = f.cluster.jobs;
   o.cache_dir = f.cache_dir.empty() ? kube::default_cache_dir() / "controller"
@@ -88,11 +94,33 @@ int run_controller(const ControllerFlags& f) {
       throw Error("--renew-deadline must be shorter than --lease-duration", ExitCode::kUsage);
   }
   gitops::Controller controller(*c.client, o);
+  std::string namespaces;
+  for (const auto& ns : f.namespaces)
+    namespaces += (namespaces.empty() ? "" : ",") + ns;
+  std::unique_ptr<gitops::Endpoints> endpoints;
+  if (!f.listen.empty()) {
+    gitops::EndpointOptions eo;
+    eo.listen = f.listen;
+    eo.namespaces = f.namespaces;
+    eo.cache_dir = o.cache_dir;
+    eo.log = o.log;
+    if (!f.webhook_secret.empty()) {
+      size_t slash = f.webhook_secret.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == f.webhook_secret.size())
+        throw Error("--webhook-secret must be NAMESPACE/NAME", ExitCode::kUsage);
+      eo.webhook_secret_namespace = f.webhook_secret.substr(0, slash);
+      eo.webhook_secret_name = f.webhook_secret.substr(slash + 1);
+    }
+    endpoints = std::make_unique<gitops::Endpoints>(controller, *c.client, eo);
+  }
   o.log(gitops::LogRecord{"info",
                           "controller started",
                           {{"context", c.client->access().context},
                            {"server", c.client->access().server},
-                           {"namespace", f.ns.empty() ? "*" : f.ns}}});
+                           {"namespace", namespaces.empty() ? "*" : namespaces},
+                           {"listen", endpoints ? f.listen.substr(0, f.listen.rfind(':') + 1) +
+                                                      std::to_string(endpoints->port())
+                                                : ""}}});
   if (!controller.run(g_stop))
     throw Error("lost the leader election lease; exiting so that a fresh process competes again",
                 ExitCode::kExternal);
@@ -108,8 +136,13 @@ void add_controller_command(CLI::App& app, Action& action) {
   cmd->add_option("--kubeconfig", f->cluster.kubeconfig,
                   "kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)");
   cmd->add_option("--context", f->cluster.context, "kubeconfig context (default: current-context)");
-  cmd->add_option("-n,--namespace", f->ns,
-                  "Reconcile only resources in this namespace (default: all)");
+  cmd->add_option("-n,--namespace,--watch-namespace", f->namespaces,
+                  "Reconcile only resources in this namespace (repeatable; default: all)");
+  cmd->add_option("--listen", f->listen,
+                  "Serve /metrics, /healthz, /readyz and /hooks/git on HOST:PORT (:PORT for "
+                  "every interface; default: off)");
+  cmd->add_option("--webhook-secret", f->webhook_secret,
+                  "NAMESPACE/NAME of a Secret whose key \"token\" authenticates /hooks/git");
   cmd->add_option("--concurrency", f->concurrency, "Resources reconciled at once (default 4)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("-j,--jobs", f->cluster.jobs, "Requests in flight within one sync (default 16)")

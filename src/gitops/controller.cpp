@@ -7,12 +7,13 @@
 #include <mutex>
 #include <thread>
 
-#include "core/base64.h"
+#include "core/digest.h"
 #include "core/file.h"
 #include "core/timestamp.h"
 #include "doc/json.h"
 #include "git/source.h"
 #include "gitops/drift.h"
+#include "gitops/metrics.h"
 #include "gitops/queue.h"
 #include "gitops/resource.h"
 #include "gitops/status.h"
@@ -47,6 +48,21 @@ struct State {
   std::string last_attempted, last_applied;
   std::vector<std::string> unsupported;
   bool suspended = false;
+  GitSource source;         // of the last reconcile (webhooks match against it)
+  std::string cluster_key;  // where its objects are (TargetCluster::key)
+};
+
+// A cluster that resources deploy to, as one user: the controller's own,
+// one named by a kubeconfig Secret, or either while impersonating a
+// ServiceAccount. Each has its own discovery and drift watches.
+struct TargetCluster {
+  std::string key;    // "" for the controller's own, as itself
+  std::string label;  // for logs: "in-cluster", "kubeconfig Secret ns/name (https://...)"
+  std::unique_ptr<kube::Client> own_client;  // null: the controller's own client
+  const kube::Client* client = nullptr;
+  std::unique_ptr<kube::RestMapper> own_mapper;
+  kube::RestMapper* mapper = nullptr;
+  std::unique_ptr<DriftRepairer> drift;
 };
 
 // A failure of one step, with the condition reason to report.
@@ -76,19 +92,151 @@ struct Controller::Impl {
   kube::RestMapper mapper;
   git::SourceCache sources;
   WorkQueue queue;
-  std::unique_ptr<DriftRepairer> drift;
+  Metrics metrics;
+  mutable std::mutex clusters_mu;
+  std::map<std::string, std::shared_ptr<TargetCluster>> clusters;  // by key
+  std::shared_ptr<TargetCluster> home;
   mutable std::mutex mu;
   std::map<std::string, State> states;
   std::vector<std::unique_ptr<kube::Watcher>> watchers;
   std::atomic<uint64_t> reconciles{0}, failures{0};
+  std::atomic<bool> leading{false}, watching{false};
+  std::atomic<int64_t> heartbeat_ms{0};  // the main loop's last turn (steady clock)
 
   Impl(const kube::Client& c, ControllerOptions o)
       : client(c),
         opt(std::move(o)),
         mapper(c, opt.cache_dir / "discovery"),
         sources(opt.cache_dir / "git") {
-    drift = std::make_unique<DriftRepairer>(client, opt.field_manager,
-                                            [this](const DriftRepair& r) { on_repair(r); });
+    home = std::make_shared<TargetCluster>();
+    home->label = client.access().in_cluster ? "in-cluster" : "context " + client.access().context;
+    home->client = &client;
+    home->mapper = &mapper;
+    home->drift = make_drift(client);
+    clusters[""] = home;
+    metrics.watch_restarts = [this] { return watch_restarts(); };
+    metrics.leading = [this] { return !opt.leader_election || leading.load(); };
+    metrics.resources = [this] {
+      std::lock_guard<std::mutex> lock(mu);
+      return states.size();
+    };
+  }
+
+  std::unique_ptr<DriftRepairer> make_drift(const kube::Client& c) {
+    return std::make_unique<DriftRepairer>(c, opt.field_manager,
+                                           [this](const DriftRepair& r) { on_repair(r); });
+  }
+
+  std::vector<std::shared_ptr<TargetCluster>> all_clusters() const {
+    std::lock_guard<std::mutex> lock(clusters_mu);
+    std::vector<std::shared_ptr<TargetCluster>> out;
+    for (const auto& [k, c] : clusters)
+      out.push_back(c);
+    return out;
+  }
+
+  uint64_t watch_restarts() const {
+    uint64_t n = 0;
+    for (const auto& c : all_clusters())
+      n += c->drift->watch_restarts();
+    for (const auto& w : watchers)
+      n += w->restarts();
+    return n;
+  }
+
+  // The cluster a resource's state says its objects are on (its own if unknown).
+  std::shared_ptr<TargetCluster> cluster_of(const std::string& key) {
+    std::string ck;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = states.find(key);
+      if (it != states.end()) ck = it->second.cluster_key;
+    }
+    std::lock_guard<std::mutex> lock(clusters_mu);
+    auto it = clusters.find(ck);
+    return it == clusters.end() ? home : it->second;
+  }
+
+  // The cluster `d` deploys to, as whom: connected on first use.
+  std::shared_ptr<TargetCluster> cluster_for(const DeploymentSpec& d) {
+    if (d.kubeconfig_secret.empty() && !d.context.empty() && d.context != "default")
+      throw StepError{"UnsupportedContext",
+                      "spec.context \"" + d.context +
+                          "\" needs spec.kubeConfig.secretRef: without a kubeconfig only the "
+                          "controller's own cluster (empty or \"default\") is known"};
+    if (d.kubeconfig_secret.empty() && d.service_account.empty()) return home;
+    kube::ClusterAccess access;
+    std::string key, label;
+    if (!d.kubeconfig_secret.empty()) {
+      auto data = kube::get_secret_data(client, d.ns, d.kubeconfig_secret);
+      std::string where = "spec.kubeConfig.secretRef: the Secret \"" + d.kubeconfig_secret + "\"";
+      if (!data) throw StepError{"KubeConfigInvalid", where + " does not exist in " + d.ns};
+      auto it = data->end();
+      if (!d.kubeconfig_key.empty()) {
+        it = data->find(d.kubeconfig_key);
+      } else {
+        it = data->find("value");
+        if (it == data->end()) it = data->find("value.yaml");
+      }
+      if (it == data->end())
+        throw StepError{"KubeConfigInvalid",
+                        where + " has no key \"" +
+                            (d.kubeconfig_key.empty() ? "value" : d.kubeconfig_key) + "\""};
+      try {
+        access = kube::parse_inline_cluster_access(it->second, d.context);
+      } catch (const Error& e) {
+        throw StepError{"KubeConfigInvalid", where + ": " + e.why()};
+      }
+      key = sha256_hex(it->second + "\n" + d.context);
+      label = "kubeconfig Secret " + d.ns + "/" + d.kubeconfig_secret + " (" + access.server + ")";
+    } else {
+      access = client.access();
+      key = "own";
+      label = home->label;
+    }
+    if (!d.service_account.empty()) {
+      // kube-apiserver adds the ServiceAccount's groups itself.
+      access.impersonate_user = "system:serviceaccount:" + d.ns + ":" + d.service_account;
+      access.impersonate_groups.clear();
+      key += "|" + access.impersonate_user;
+      label += " as " + access.impersonate_user;
+    }
+    std::lock_guard<std::mutex> lock(clusters_mu);
+    auto& slot = clusters[key];
+    if (!slot) {
+      auto c = std::make_shared<TargetCluster>();
+      c->key = key;
+      c->label = label;
+      try {
+        c->own_client = std::make_unique<kube::Client>(std::move(access), opt.client_settings);
+      } catch (const Error& e) {
+        clusters.erase(key);
+        throw StepError{"KubeConfigInvalid", label + ": " + e.why()};
+      }
+      c->client = c->own_client.get();
+      c->own_mapper = std::make_unique<kube::RestMapper>(
+          *c->client, opt.cache_dir / "discovery" / sha256_hex(key).substr(0, 16));
+      c->mapper = c->own_mapper.get();
+      c->drift = make_drift(*c->client);
+      slot = c;
+      log("info", "connected a target cluster", {{"cluster", label}});
+    }
+    return slot;
+  }
+
+  // Records where `d`'s objects are; a resource that moved is forgotten by
+  // the drift repair of its previous cluster.
+  void place(const DeploymentSpec& d, const std::shared_ptr<TargetCluster>& c) {
+    std::string before;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      State& st = states[d.key()];
+      before = st.cluster_key;
+      st.cluster_key = c->key;
+    }
+    if (before == c->key) return;
+    std::lock_guard<std::mutex> lock(clusters_mu);
+    if (auto it = clusters.find(before); it != clusters.end()) it->second->drift->forget(d.key());
   }
 
   void log(const std::string& level, const std::string& msg,
@@ -102,12 +250,13 @@ struct Controller::Impl {
     const Value& o = ev.object;
     std::string key = o.get_string("kind") + "/" + kube::namespace_of(o) + "/" + kube::name_of(o);
     if (ev.type == kube::WatchEvent::Type::kDeleted) {
+      cluster_of(key)->drift->forget(key);
       {
         std::lock_guard<std::mutex> lock(mu);
         states.erase(key);
       }
-      drift->forget(key);
       queue.forget(key);
+      metrics.forget(labels_of(key));
       log("info", "resource deleted", {{"resource", key}});
       return;
     }
@@ -130,7 +279,13 @@ struct Controller::Impl {
     queue.add(key);
   }
 
+  static ResourceLabels labels_of(const std::string& key) {
+    auto p = split_key(key);
+    return ResourceLabels{p[0], p[1], p[2]};
+  }
+
   void on_repair(const DriftRepair& r) {
+    metrics.drift_repaired(labels_of(r.owner), r.ok);
     {
       std::lock_guard<std::mutex> lock(mu);
       auto it = states.find(r.owner);
@@ -199,24 +354,34 @@ struct Controller::Impl {
 
   void worker() {
     while (auto key = queue.get()) {
+      auto t0 = std::chrono::steady_clock::now();
+      std::string result;
       try {
-        reconcile(*key);
+        result = reconcile(*key);
       } catch (const std::exception& e) {
+        result = "error";
         log("error", "reconcile failed", {{"resource", *key}, {"error", e.what()}});
         queue.add_after(*key, std::chrono::seconds(10));
       }
+      if (!result.empty())
+        metrics.reconcile_done(
+            labels_of(*key), result,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       queue.done(*key);
     }
   }
 
-  void reconcile(const std::string& key) {
+  // One reconcile; returns its result for the metrics ("success",
+  // "unchanged", "failure", "suspended", "deleted", "invalid"), "" when the
+  // resource is gone.
+  std::string reconcile(const std::string& key) {
     ++reconciles;
     auto parts = split_key(key);
     std::optional<Value> obj = kube::get(client, type_of_kind(parts[0]), parts[1], parts[2]);
     if (!obj) {
       std::lock_guard<std::mutex> lock(mu);
       states.erase(key);
-      return;
+      return "";
     }
     DeploymentSpec d;
     try {
@@ -240,7 +405,7 @@ struct Controller::Impl {
       }
       write_current_status(d, &*obj, nullptr, &stalled);
       record_event(client, d, "Warning", "InvalidSpec", e.why());
-      return;
+      return "invalid";
     }
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -248,25 +413,35 @@ struct Controller::Impl {
       st.seen_generation = d.generation;
       st.seen_request = d.requested_at;
       st.unsupported = d.unsupported;
+      st.source = d.source;
     }
-    if (d.deleting) return finalize(d);
+    if (d.deleting) {
+      finalize(d);
+      return "deleted";
+    }
     ensure_finalizer(d, *obj);
-    if (d.suspend) return suspended(d, *obj);
+    if (d.suspend) {
+      suspended(d, *obj);
+      return "suspended";
+    }
     resume_if_suspended(d);
 
+    std::string result;
     try {
-      sync_resource(d, *obj);
+      result = sync_resource(d, *obj);
     } catch (const StepError& e) {
       fail(d, *obj, e);
+      result = "failure";
     }
     // Give the render's and the plan's memory back to the system: the
     // controller is long-lived, and glibc keeps freed heap otherwise.
     malloc_trim(0);
+    return result;
   }
 
   void finalize(const DeploymentSpec& d) {
     if (!d.has_finalizer) return;
-    drift->forget(d.key());
+    cluster_of(d.key())->drift->forget(d.key());
     std::string disc;
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -286,12 +461,20 @@ struct Controller::Impl {
         }
       }
       if (!disc.empty()) {
-        kube::TargetObjects objs =
-            kube::list_target_objects(client, mapper, disc, kube::OwnershipRule{}, {}, opt.jobs);
+        std::shared_ptr<TargetCluster> c;
+        try {
+          c = cluster_for(d);
+        } catch (const StepError& e) {
+          record_event(client, d, "Warning", "DeleteFailed", e.message);
+          queue.add_after(d.key(), std::chrono::seconds(30));
+          return;
+        }
+        kube::TargetObjects objs = kube::list_target_objects(*c->client, *c->mapper, disc,
+                                                             kube::OwnershipRule{}, {}, opt.jobs);
         kube::DeleteOptions del;
         del.jobs = opt.jobs;
         del.finalizer_timeout = d.timeout;
-        kube::DeleteReport r = kube::delete_objects(client, objs.ours, del);
+        kube::DeleteReport r = kube::delete_objects(*c->client, objs.ours, del);
         log("info", "deleted the target's objects",
             {{"resource", d.key()},
              {"deleted", std::to_string(r.deleted)},
@@ -336,7 +519,7 @@ struct Controller::Impl {
   }
 
   void suspended(const DeploymentSpec& d, const Value& obj) {
-    drift->pause(d.key());
+    cluster_of(d.key())->drift->pause(d.key());
     {
       std::lock_guard<std::mutex> lock(mu);
       State& st = states[d.key()];
@@ -356,26 +539,20 @@ struct Controller::Impl {
       was = st.suspended;
       st.suspended = false;
     }
-    if (was) drift->resume(d.key());
+    if (was) cluster_of(d.key())->drift->resume(d.key());
   }
 
   git::FetchOptions fetch_options(const DeploymentSpec& d) {
     git::FetchOptions fo;
     if (d.source.secret.empty()) return fo;
-    kube::ResourceType secrets;
-    secrets.version = "v1";
-    secrets.kind = "Secret";
-    secrets.resource = "secrets";
-    std::optional<Value> s = kube::get(client, secrets, d.ns, d.source.secret);
+    auto s = kube::get_secret_data(client, d.ns, d.source.secret);
     if (!s)
       throw StepError{"FetchFailed", "the Secret \"" + d.source.secret + "\" named in " +
                                          "spec.source.git.secretRef does not exist in namespace " +
                                          d.ns};
     auto field = [&](const char* k) -> std::string {
-      const Value* v = s->find_path({"data", k});
-      if (!v || !v->is_string()) return {};
-      auto dec = base64_decode(v->as_string());
-      return dec ? *dec : "";
+      auto it = s->find(k);
+      return it == s->end() ? "" : it->second;
     };
     fo.credentials.username = field("username");
     fo.credentials.password = field("password");
@@ -407,11 +584,13 @@ struct Controller::Impl {
   // Fetches the source (the resolved commit in `commit` when given) and renders the target.
   render::RenderResult render_source(const DeploymentSpec& d, std::string* commit) {
     git::FetchedSource src;
+    auto t0 = std::chrono::steady_clock::now();
     try {
       src = sources.fetch(d.source.url, source_ref(d.source), fetch_options(d));
     } catch (const Error& e) {
       throw StepError{"FetchFailed", e.str()};
     }
+    metrics.git_fetch("fetch", seconds_since(t0));
     if (commit) *commit = src.commit;
     std::filesystem::path dir = src.tree / d.source.path;
     if (!std::filesystem::is_directory(dir))
@@ -439,29 +618,33 @@ struct Controller::Impl {
     }
   }
 
-  void sync_resource(const DeploymentSpec& d, const Value& obj) {
-    if (!d.context.empty() && d.context != "default")
-      throw StepError{"UnsupportedContext",
-                      "spec.context \"" + d.context +
-                          "\": only the controller's own cluster (empty or \"default\") is "
-                          "supported"};
+  static double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  std::string sync_resource(const DeploymentSpec& d, const Value& obj) {
+    std::shared_ptr<TargetCluster> cluster = cluster_for(d);
+    place(d, cluster);
+    DriftRepairer& drift = *cluster->drift;
     std::string commit;
+    auto t0 = std::chrono::steady_clock::now();
     try {
       commit = sources.resolve(d.source.url, source_ref(d.source), fetch_options(d));
     } catch (const Error& e) {
       throw StepError{"FetchFailed", e.str()};
     }
+    metrics.git_fetch("resolve", seconds_since(t0));
     {
       std::lock_guard<std::mutex> lock(mu);
       State& st = states[d.key()];
       bool same = commit == st.applied_commit && d.generation == st.applied_generation &&
                   d.requested_at == st.handled_request && st.failures == 0;
-      if (same && drift->synced()) {
+      if (same && drift.synced()) {
         queue.add_after(d.key(), d.interval);
-        return;  // nothing changed in Git; the watches look after the cluster
+        return "unchanged";  // nothing changed in Git; the watches look after the cluster
       }
     }
-    mapper.expire();  // CRDs installed since the last sync are found
+    cluster->mapper->expire();  // CRDs installed since the last sync are found
     std::string rev = revision_text(d.source, commit);
     Condition reconciling{"Reconciling", "True", "Progressing", "deploying " + rev};
     {
@@ -483,11 +666,11 @@ struct Controller::Impl {
     so.timeout = d.timeout;
     so.field_manager = opt.field_manager;
     SyncReport report;
-    drift->pause(d.key());
+    drift.pause(d.key());
     try {
-      report = sync(client, mapper, rendered, so);
+      report = sync(*cluster->client, *cluster->mapper, rendered, so);
     } catch (const Error& e) {
-      drift->resume(d.key());
+      drift.resume(d.key());
       throw StepError{"ApplyFailed", e.str()};
     }
     std::vector<DesiredObject> desired;
@@ -550,8 +733,14 @@ struct Controller::Impl {
     if (!ok) ++failures;
     // Repairs start only now: a repair's own status write must see this
     // reconcile's outcome, never the state before it.
-    if (!d.dry_run) drift->set_desired(d.key(), std::move(desired));
-    drift->resume(d.key());
+    metrics.managed_objects(labels_of(d.key()), inventory.size());
+    if (ok && !d.dry_run)
+      metrics.applied(
+          labels_of(d.key()), rev,
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count());
+    if (!d.dry_run) drift.set_desired(d.key(), std::move(desired));
+    drift.resume(d.key());
     write_current_status(d, &obj);
     if (report.changed_anything || !ok)
       record_event(client, d, ok ? "Normal" : "Warning",
@@ -560,6 +749,7 @@ struct Controller::Impl {
     log(ok ? "info" : "warn", ok ? "reconciled" : "reconcile failed",
         {{"resource", d.key()}, {"revision", rev}, {"result", summary}});
     queue.add_after(d.key(), ok ? d.interval : backoff(d, failures_now));
+    return ok ? "success" : "failure";
   }
 
   milliseconds backoff(const DeploymentSpec& d, int failures_now) const {
@@ -609,17 +799,45 @@ struct Controller::Impl {
     if (opt.kluctl &&
         mapper.find(std::string(kKluctlGroup) + "/" + std::string(kKluctlVersion), kKluctlKind))
       types.push_back(kluctl_deployment_type());
-    for (const auto& t : types) {
-      kube::WatchOptions wo;
-      wo.ns = opt.watch_namespace;
-      auto w = std::make_unique<kube::Watcher>(
-          client, t, wo, [this](const kube::WatchEvent& ev) { on_resource_event(ev); });
-      w->start();
-      watchers.push_back(std::move(w));
-      log("info", "watching",
-          {{"resource", t.resource + "." + t.group},
-           {"namespace", opt.watch_namespace.empty() ? "*" : opt.watch_namespace}});
+    std::vector<std::string> namespaces = opt.watch_namespaces;
+    if (namespaces.empty()) namespaces.push_back("");
+    for (const auto& t : types)
+      for (const auto& ns : namespaces) {
+        kube::WatchOptions wo;
+        wo.ns = ns;
+        auto w = std::make_unique<kube::Watcher>(
+            client, t, wo, [this](const kube::WatchEvent& ev) { on_resource_event(ev); });
+        w->start();
+        watchers.push_back(std::move(w));
+        log("info", "watching",
+            {{"resource", t.resource + "." + t.group}, {"namespace", ns.empty() ? "*" : ns}});
+      }
+    watching = true;
+  }
+
+  void beat() {
+    heartbeat_ms = std::chrono::duration_cast<milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  }
+
+  bool ready(std::string* why) const {
+    if (opt.leader_election && !leading.load()) return true;  // a standby has nothing to sync
+    if (!watching.load()) {
+      if (why) *why = "not watching yet";
+      return false;
     }
+    for (const auto& w : watchers)
+      if (!w->synced()) {
+        if (why) *why = "the resource watches have not listed yet";
+        return false;
+      }
+    for (const auto& c : all_clusters())
+      if (!c->drift->synced()) {
+        if (why) *why = "drift watches of " + c->label + " have not listed yet";
+        return false;
+      }
+    return true;
   }
 
   bool run(const std::atomic<bool>& stop) {
@@ -630,18 +848,29 @@ struct Controller::Impl {
       elector = std::make_unique<LeaderElector>(client, opt.leader);
       log("info", "waiting to lead",
           {{"lease", opt.leader.ns + "/" + opt.leader.name}, {"identity", elector->identity()}});
-      if (!elector->acquire(stop)) return true;
+      std::atomic<bool> acquired{false};
+      std::thread waiter([&] { acquired = elector->acquire(stop); });
+      while (!acquired.load() && !stop.load()) {
+        beat();
+        std::this_thread::sleep_for(milliseconds(100));
+      }
+      waiter.join();
+      if (!acquired.load()) return true;
+      leading = true;
       log("info", "leading", {{"identity", elector->identity()}});
       keeper = std::thread([&] {
         if (!elector->keep(stop)) lost = true;
+        leading = false;
       });
     }
     start_watches();
     std::vector<std::thread> workers;
     for (size_t i = 0; i < std::max<size_t>(1, opt.concurrency); ++i)
       workers.emplace_back([this] { worker(); });
-    while (!stop.load() && !lost.load())
+    while (!stop.load() && !lost.load()) {
+      beat();
       std::this_thread::sleep_for(milliseconds(100));
+    }
     if (lost.load()) log("error", "leadership lost: stopping at once");
     log("info", "stopping: finishing reconciles in flight");
     queue.shutdown();
@@ -649,7 +878,8 @@ struct Controller::Impl {
       w->stop();
     for (auto& t : workers)
       t.join();
-    drift->stop();
+    for (const auto& c : all_clusters())
+      c->drift->stop();
     if (keeper.joinable()) keeper.join();
     if (elector && !lost.load()) elector->release();
     log("info", "stopped");
@@ -670,11 +900,26 @@ ControllerStats Controller::stats() const {
   ControllerStats s;
   s.reconciles = impl_->reconciles.load();
   s.failures = impl_->failures.load();
-  s.drift_repairs = impl_->drift->repairs();
-  s.watch_restarts = impl_->drift->watch_restarts();
-  for (const auto& w : impl_->watchers)
-    s.watch_restarts += w->restarts();
+  for (const auto& c : impl_->all_clusters())
+    s.drift_repairs += c->drift->repairs();
+  s.watch_restarts = impl_->watch_restarts();
   return s;
+}
+
+std::string Controller::metrics_text() const {
+  return impl_->metrics.text();
+}
+
+bool Controller::ready(std::string* why) const {
+  return impl_->ready(why);
+}
+
+bool Controller::alive() const {
+  auto now =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  int64_t last = impl_->heartbeat_ms.load();
+  return last == 0 || now - last < 30'000;
 }
 
 }  // namespace gantry::gitops

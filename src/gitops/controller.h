@@ -35,11 +35,14 @@ struct LogRecord {
 };
 
 struct ControllerOptions {
-  std::string watch_namespace;      // "" watches all namespaces
-  size_t concurrency = 4;           // resources reconciled at once
-  size_t jobs = 16;                 // requests in flight within one sync
-  std::filesystem::path cache_dir;  // Git sources and discovery (required)
+  std::vector<std::string> watch_namespaces;  // empty: all namespaces
+  size_t concurrency = 4;                     // resources reconciled at once
+  size_t jobs = 16;                           // requests in flight within one sync
+  std::filesystem::path cache_dir;            // Git sources and discovery (required)
   std::string field_manager = "gantry-controller";
+  // For the clients the controller makes itself (kubeconfig Secrets,
+  // impersonation): the user agent says who makes the requests.
+  kube::ClientSettings client_settings;
   bool kluctl = true;  // also reconcile KluctlDeployments when their CRD is served
   std::function<void(const LogRecord&)> log;
   // With several replicas: only the holder of the Lease reconciles.
@@ -69,6 +72,14 @@ class Controller {
   bool run(const std::atomic<bool>& stop);
 
   ControllerStats stats() const;
+
+  // The Prometheus text of /metrics (gitops/metrics.h).
+  std::string metrics_text() const;
+  // /readyz: a standby is ready; the leader once its watches have listed
+  // (else false, with the reason in `why`).
+  bool ready(std::string* why = nullptr) const;
+  // /healthz: the main loop turned within the last 30 s.
+  bool alive() const;
 
  private:
   struct Impl;

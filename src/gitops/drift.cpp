@@ -59,8 +59,8 @@ Value as_stored(Value desired) {
   if (!found || !found->is_map()) return desired;
   Value string_data = *found;  // a copy: inserting "data" may move the map's members
   desired.erase("stringData");
-  Value data = desired.find("data") && desired.find("data")->is_map() ? *desired.find("data")
-                                                                       : Value::map();
+  Value data =
+      desired.find("data") && desired.find("data")->is_map() ? *desired.find("data") : Value::map();
   for (const auto& m : string_data.as_map())
     if (m.value.is_string()) data.set(m.key, base64_encode(m.value.as_string()));
   desired.set("data", std::move(data));

@@ -120,7 +120,9 @@ DeploymentSpec parse_deployment(const Value& obj) {
                                                   "includeDeploymentDirs",
                                                   "excludeDeploymentDirs",
                                                   "forceConflicts",
-                                                  "forceApply"};
+                                                  "forceApply",
+                                                  "kubeConfig",
+                                                  "serviceAccountName"};
   for (const auto& m : spec->as_map())
     if (!supported.count(m.key)) {
       if (kluctl) {
@@ -154,6 +156,14 @@ DeploymentSpec parse_deployment(const Value& obj) {
     d.args = *a;
   }
   d.context = text_at(*spec, "context", "context");
+  if (const Value* kc = spec->find("kubeConfig"); kc && !kc->is_null()) {
+    const Value* sr = kc->is_map() ? kc->find("secretRef") : nullptr;
+    if (!sr || !sr->is_map()) bad("kubeConfig", "must hold secretRef.name");
+    d.kubeconfig_secret = text_at(*sr, "name", "kubeConfig.secretRef.name");
+    d.kubeconfig_key = text_at(*sr, "key", "kubeConfig.secretRef.key");
+    if (d.kubeconfig_secret.empty()) bad("kubeConfig.secretRef.name", "is required");
+  }
+  d.service_account = text_at(*spec, "serviceAccountName", "serviceAccountName");
   d.interval = duration_at(*spec, "interval", "interval", d.interval);
   d.retry_interval = duration_at(*spec, "retryInterval", "retryInterval", d.interval);
   d.timeout = duration_at(*spec, "timeout", "timeout", d.timeout);
@@ -257,6 +267,17 @@ spec:
                 type: object
                 x-kubernetes-preserve-unknown-fields: true
               context: {type: string}
+              kubeConfig:
+                type: object
+                required: [secretRef]
+                properties:
+                  secretRef:
+                    type: object
+                    required: [name]
+                    properties:
+                      name: {type: string, minLength: 1}
+                      key: {type: string}
+              serviceAccountName: {type: string}
               interval: {type: string, pattern: '^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$'}
               retryInterval: {type: string, pattern: '^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$'}
               timeout: {type: string, pattern: '^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$'}

@@ -46,7 +46,16 @@ struct DeploymentSpec {
   GitSource source;
   std::string target;
   doc::Value args = doc::Value::map();  // name -> value
-  std::string context;                  // "" or "default": the controller's own cluster
+  // Where: the controller's own cluster, or the one of a kubeconfig in a
+  // Secret of the resource's namespace (spec.kubeConfig.secretRef; key
+  // "value" or "value.yaml" unless named); `context` picks a context of that
+  // kubeconfig ("" its current-context). Without a kubeconfig, `context`
+  // must be "" or "default".
+  std::string context;
+  std::string kubeconfig_secret, kubeconfig_key;
+  // As whom: a ServiceAccount of the resource's namespace to impersonate
+  // (spec.serviceAccountName), so the sync can do only what it may.
+  std::string service_account;
   std::vector<std::string> include_tags, exclude_tags, include_dirs, exclude_dirs;
   // How.
   std::chrono::milliseconds interval{std::chrono::minutes(5)};

@@ -70,6 +70,9 @@ struct Client::Impl {
   mutable std::string bearer;
   mutable std::string cert_pem, key_pem;
   mutable std::optional<std::time_t> expires;
+  // When the token file was last read: it is read again after a minute (a
+  // projected service account token rotates; client-go re-reads it as often).
+  mutable std::chrono::steady_clock::time_point token_read_at{};
 
   void run_exec() const {
     const ExecConfig& e = *access.exec;
@@ -138,7 +141,9 @@ struct Client::Impl {
       bool expired = expires && std::time(nullptr) + 10 >= *expires;
       if (after_401 || expired || (bearer.empty() && cert_pem.empty())) run_exec();
     } else if (!access.token_file.empty()) {
-      if (after_401 || bearer.empty()) {
+      auto now = std::chrono::steady_clock::now();
+      if (after_401 || bearer.empty() || now - token_read_at > std::chrono::minutes(1)) {
+        token_read_at = now;
         std::string t;
         try {
           t = read_file(access.token_file);
@@ -173,6 +178,11 @@ struct Client::Impl {
     else if (!access.username.empty())
       h.push_back(
           {"Authorization", "Basic " + base64_encode(access.username + ":" + access.password)});
+    if (!access.impersonate_user.empty()) {
+      h.push_back({"Impersonate-User", access.impersonate_user});
+      for (const std::string& g : access.impersonate_groups)
+        h.push_back({"Impersonate-Group", g});
+    }
     return h;
   }
 };

@@ -119,6 +119,14 @@ bool truthy(const Value* v) {
   return v->is_string() && v->as_string() == "true";
 }
 
+// True when nothing names a kubeconfig and the default one does not exist.
+bool no_kubeconfig(const KubeconfigSelection& sel) {
+  if (!sel.kubeconfig.empty()) return false;
+  if (const char* env = std::getenv("KUBECONFIG"); env && *env) return false;
+  const char* home = std::getenv("HOME");
+  return !fs::exists(fs::path(home ? home : "/root") / ".kube" / "config");
+}
+
 }  // namespace
 
 std::vector<fs::path> kubeconfig_files(const KubeconfigSelection& sel) {
@@ -145,6 +153,7 @@ std::vector<fs::path> kubeconfig_files(const KubeconfigSelection& sel) {
 
 std::string selected_context(const KubeconfigSelection& sel) {
   if (!sel.context.empty()) return sel.context;
+  if (no_kubeconfig(sel) && std::getenv("KUBERNETES_SERVICE_HOST")) return "";  // in-cluster
   Loaded l;
   load(l, sel);
   return l.merged.current_context;
@@ -199,6 +208,10 @@ ClusterAccess resolve_access(const Loaded& l, const std::string& context_name) {
       a.token = ub.get_string("token");
       if (std::string tf = ub.get_string("tokenFile"); !tf.empty()) a.token_file = resolve(uf, tf);
       a.username = ub.get_string("username");
+      a.impersonate_user = ub.get_string("as");
+      if (const Value* g = ub.find("as-groups"); g && g->is_list())
+        for (const Value& v : g->as_list())
+          if (v.is_string()) a.impersonate_groups.push_back(v.as_string());
       a.password = ub.get_string("password");
       if (const Value* ex = ub.find("exec"); ex && ex->is_map()) {
         ExecConfig e;
@@ -224,10 +237,62 @@ ClusterAccess resolve_access(const Loaded& l, const std::string& context_name) {
 
 }  // namespace
 
+std::optional<ClusterAccess> in_cluster_access() {
+  const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
+  const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
+  if (!host || !*host || !port || !*port) return std::nullopt;
+  const char* dir_env = std::getenv("GANTRY_SERVICE_ACCOUNT_DIR");
+  fs::path dir = dir_env && *dir_env ? fs::path(dir_env)
+                                     : fs::path("/var/run/secrets/kubernetes.io/serviceaccount");
+  ClusterAccess a;
+  a.in_cluster = true;
+  a.context = "in-cluster";
+  a.cluster_name = "in-cluster";
+  std::string h = host;
+  if (h.find(':') != std::string::npos && h.front() != '[') h = "[" + h + "]";  // IPv6
+  a.server = "https://" + h + ":" + port;
+  a.token_file = dir / "token";
+  if (!fs::exists(a.token_file))
+    throw Error("in-cluster configuration: the service account token " + a.token_file.string() +
+                    " does not exist (is automountServiceAccountToken off?)",
+                ExitCode::kNotFound);
+  if (fs::exists(dir / "ca.crt")) a.ca_pem = read_file(dir / "ca.crt");
+  if (fs::exists(dir / "namespace")) {
+    std::string ns = read_file(dir / "namespace");
+    while (!ns.empty() && (ns.back() == '\n' || ns.back() == ' '))
+      ns.pop_back();
+    if (!ns.empty()) a.namespace_name = ns;
+  }
+  a.user_name = "serviceaccount";
+  return a;
+}
+
 ClusterAccess load_cluster_access(const KubeconfigSelection& sel, const std::string& context_name) {
+  if (context_name.empty() && no_kubeconfig(sel))
+    if (auto a = in_cluster_access()) return std::move(*a);
   Loaded l;
   load(l, sel);
   return resolve_access(l, context_name);
+}
+
+ClusterAccess parse_inline_cluster_access(std::string_view text, const std::string& context_name) {
+  Loaded l;
+  const fs::path file = "/nonexistent/inline-kubeconfig";
+  merge_texts(l, {{file, std::string(text)}});
+  static const char* refused[] = {
+      "certificate-authority", "client-certificate", "client-key", "tokenFile", "exec",
+      "auth-provider"};
+  for (const auto* section : {&l.merged.clusters, &l.merged.users})
+    for (const auto& [name, n] : *section)
+      if (n.body && n.body->is_map())
+        for (const char* key : refused)
+          if (const Value* v = n.body->find(key); v && !v->is_null())
+            throw Error(std::string("\"") + key + "\" of \"" + name +
+                            "\" is not allowed in a kubeconfig given as data (use the -data "
+                            "fields and a token; files and plugins of this machine are not used)",
+                        ExitCode::kRefused);
+  std::string ctx = context_name.empty() ? l.merged.current_context : context_name;
+  return resolve_access(l, ctx);
 }
 
 ClusterAccess parse_cluster_access(std::string_view text, const fs::path& file,

@@ -36,10 +36,17 @@ struct ClusterAccess {
   std::string ca_pem;  // certificate-authority(-data)
   bool insecure_skip_tls_verify = false;
   std::string client_cert_pem, client_key_pem;
-  std::string token;                         // a bearer token given inline
-  std::filesystem::path token_file;          // re-read when the server says 401
-  std::string username, password;            // basic auth
-  std::optional<ExecConfig> exec;            // a credential plugin
+  std::string token;                 // a bearer token given inline
+  std::filesystem::path token_file;  // re-read when the server says 401
+  std::string username, password;    // basic auth
+  std::optional<ExecConfig> exec;    // a credential plugin
+  // Impersonation (users[].user.as / as-groups, or set by a caller such as
+  // the controller for a GantryDeployment's serviceAccountName): requests
+  // carry Impersonate-User / Impersonate-Group, so the server authorises
+  // them as that user.
+  std::string impersonate_user;
+  std::vector<std::string> impersonate_groups;
+  bool in_cluster = false;                   // from the pod's service account (in_cluster_access)
   std::vector<std::filesystem::path> files;  // the kubeconfig files read
 };
 
@@ -56,10 +63,31 @@ std::vector<std::filesystem::path> kubeconfig_files(const KubeconfigSelection& s
 // current-context ("" when none is set).
 std::string selected_context(const KubeconfigSelection& sel);
 
+// The pod's own access, as client-go's rest.InClusterConfig builds it:
+// https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT, the CA in
+// <dir>/ca.crt, the token in <dir>/token (a token file: the client reads it
+// again every minute and after a 401, as kubelet rotates it), the namespace
+// in <dir>/namespace. <dir> is /var/run/secrets/kubernetes.io/serviceaccount,
+// or $GANTRY_SERVICE_ACCOUNT_DIR when set (tests). nullopt when the two
+// environment variables are not set; Error when they are but the files are
+// unreadable.
+std::optional<ClusterAccess> in_cluster_access();
+
 // Reads the merged kubeconfig and resolves `context_name` (cluster, user,
 // namespace, files and data fields). Errors (kNotFound for an unknown
 // context/cluster/user, kInvalidInput for malformed files) name the file.
+// With no --kubeconfig, no KUBECONFIG and no ~/.kube/config, but inside a
+// pod (in_cluster_access()), the pod's service account is used, as kubectl
+// and client-go do; `context_name` must then be empty.
 ClusterAccess load_cluster_access(const KubeconfigSelection& sel, const std::string& context_name);
+
+// A kubeconfig given as data by someone other than the machine's owner (a
+// Secret a GitOps resource names): only inline data is accepted. File
+// references (certificate-authority, client-certificate, client-key,
+// tokenFile), exec plugins and auth providers are refused with an Error,
+// since they would read this machine's files or run its programs.
+// `context_name` "" selects the current-context.
+ClusterAccess parse_inline_cluster_access(std::string_view text, const std::string& context_name);
 
 // The same for one kubeconfig's text, as if read from `file` (relative paths
 // resolve against its directory). For tests and fuzzing.

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/base64.h"
 #include "core/error.h"
 #include "doc/json.h"
 #include "http/client.h"
@@ -122,6 +123,27 @@ std::optional<Value> get(const Client& client, const ResourceType& type, const s
   if (r.status == 404) return std::nullopt;
   if (!r.ok()) fail(client, "GET", type.kind + " " + (ns.empty() ? "" : ns + "/") + name, r);
   return r.json();
+}
+
+std::optional<std::map<std::string, std::string>> get_secret_data(const Client& client,
+                                                                  const std::string& ns,
+                                                                  const std::string& name) {
+  ResourceType secrets;
+  secrets.version = "v1";
+  secrets.kind = "Secret";
+  secrets.resource = "secrets";
+  secrets.namespaced = true;
+  std::optional<Value> s = get(client, secrets, ns, name);
+  if (!s) return std::nullopt;
+  std::map<std::string, std::string> out;
+  if (const Value* d = s->find("data"); d && d->is_map())
+    for (const auto& m : d->as_map())
+      if (m.value.is_string())
+        if (auto dec = base64_decode(m.value.as_string())) out[m.key] = *dec;
+  if (const Value* d = s->find("stringData"); d && d->is_map())
+    for (const auto& m : d->as_map())
+      if (m.value.is_string()) out[m.key] = m.value.as_string();
+  return out;
 }
 
 std::vector<Value> list(const Client& client, const ResourceType& type, const std::string& ns,

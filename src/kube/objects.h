@@ -2,6 +2,7 @@
 // get, list (all pages), server-side apply (optionally dry-run) and delete.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -69,6 +70,12 @@ std::optional<doc::Value> get(const Client& client, const ResourceType& type, co
 std::vector<doc::Value> list(const Client& client, const ResourceType& type, const std::string& ns,
                              const std::string& label_selector,
                              std::string* resource_version = nullptr);
+
+// The decoded `data` (and `stringData`) of a Secret, nullopt on 404. Holds
+// secrets: never log it.
+std::optional<std::map<std::string, std::string>> get_secret_data(const Client& client,
+                                                                  const std::string& ns,
+                                                                  const std::string& name);
 
 // Deletes with propagationPolicy=Background; true if it was deleted (or
 // already being deleted), false on 404. Other failures throw Error.

@@ -167,5 +167,80 @@ TEST_F(KubeconfigTest, ErrorsNameWhatIsMissing) {
   }
 }
 
+// Inside a pod: no kubeconfig anywhere, the service account's files and
+// KUBERNETES_SERVICE_HOST/PORT, as client-go's InClusterConfig reads them.
+TEST_F(KubeconfigTest, InClusterServiceAccount) {
+  auto sa = dir_.path() / "sa";
+  dir_.write("sa/token", "tok-1\n");
+  dir_.write("sa/ca.crt", "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n");
+  dir_.write("sa/namespace", "gantry-system");
+  std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+  ::setenv("HOME", (dir_.path() / "home").c_str(), 1);  // no ~/.kube/config
+  ::setenv("GANTRY_SERVICE_ACCOUNT_DIR", sa.c_str(), 1);
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  EXPECT_FALSE(in_cluster_access().has_value());
+  ::setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+  ::setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+  EXPECT_EQ(selected_context({}), "");
+  ClusterAccess a = load_cluster_access({}, "");
+  EXPECT_TRUE(a.in_cluster);
+  EXPECT_EQ(a.server, "https://[fd00::1]:443");
+  EXPECT_EQ(a.token_file, sa / "token");
+  EXPECT_EQ(a.namespace_name, "gantry-system");
+  EXPECT_NE(a.ca_pem.find("BEGIN CERTIFICATE"), std::string::npos);
+  // A kubeconfig, when there is one, wins (as with kubectl).
+  auto kc =
+      dir_.write("home/.kube/config",
+                 "clusters:\n- name: c\n  cluster: {server: https://x}\ncontexts:\n- name: k\n"
+                 "  context: {cluster: c}\ncurrent-context: k\n");
+  EXPECT_EQ(load_cluster_access({}, "k").server, "https://x");
+  std::filesystem::remove(kc);
+  std::filesystem::remove(sa / "token");
+  try {
+    load_cluster_access({}, "");
+    ADD_FAILURE() << "no error without a token";
+  } catch (const Error& e) {
+    EXPECT_NE(e.str().find("token"), std::string::npos) << e.str();
+  }
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  ::unsetenv("KUBERNETES_SERVICE_PORT");
+  ::unsetenv("GANTRY_SERVICE_ACCOUNT_DIR");
+  ::setenv("HOME", home.c_str(), 1);
+}
+
+// A kubeconfig given as data (a Secret) must not read this machine's files
+// or run its programs; impersonation fields are read.
+TEST_F(KubeconfigTest, InlineKubeconfigRefusesFilesAndPlugins) {
+  std::string head =
+      "clusters:\n- name: c\n  cluster: {server: https://x}\ncontexts:\n- name: k\n"
+      "  context: {cluster: c, user: u}\ncurrent-context: k\nusers:\n- name: u\n  user:\n";
+  ClusterAccess ok = parse_inline_cluster_access(
+      head + "    token: t\n    as: alice\n    as-groups: [devs, ops]\n", "");
+  EXPECT_EQ(ok.server, "https://x");
+  EXPECT_EQ(ok.token, "t");
+  EXPECT_EQ(ok.impersonate_user, "alice");
+  EXPECT_EQ(ok.impersonate_groups, (std::vector<std::string>{"devs", "ops"}));
+  for (std::string bad : {"    tokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token\n",
+                          "    client-key: /etc/ssl/private/key.pem\n",
+                          "    exec: {command: /bin/sh, args: [-c, id]}\n"}) {
+    try {
+      parse_inline_cluster_access(head + bad, "");
+      ADD_FAILURE() << "accepted: " << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kRefused) << e.str();
+      EXPECT_NE(e.str().find("not allowed in a kubeconfig given as data"), std::string::npos);
+    }
+  }
+  try {
+    parse_inline_cluster_access(
+        "clusters:\n- name: c\n  cluster: {server: https://x, certificate-authority: /etc/ca}\n"
+        "contexts:\n- name: k\n  context: {cluster: c}\ncurrent-context: k\n",
+        "");
+    ADD_FAILURE() << "accepted a CA file";
+  } catch (const Error& e) {
+    EXPECT_NE(e.str().find("certificate-authority"), std::string::npos) << e.str();
+  }
+}
+
 }  // namespace
 }  // namespace gantry::kube

@@ -1,0 +1,194 @@
+#include "gitops/endpoints.h"
+
+#include <chrono>
+#include <mutex>
+
+#include "core/error.h"
+#include "doc/json.h"
+#include "gitops/requests.h"
+#include "gitops/webhook.h"
+#include "http/server.h"
+#include "kube/discovery.h"
+#include "kube/objects.h"
+
+namespace gantry::gitops {
+
+namespace {
+
+constexpr size_t kMaxHookBody = 1u << 20;  // 1 MiB
+
+// "HOST:PORT", ":PORT", "[::1]:PORT" -> host, port.
+std::pair<std::string, int> split_listen(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos)
+    throw Error("--listen \"" + listen + "\": expected HOST:PORT or :PORT", ExitCode::kUsage);
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535)
+    throw Error("--listen \"" + listen + "\": the port must be a number from 0 to 65535",
+                ExitCode::kUsage);
+  return {host, port};
+}
+
+}  // namespace
+
+struct Endpoints::Impl {
+  const Controller& controller;
+  const kube::Client& client;
+  EndpointOptions opt;
+  kube::RestMapper mapper;
+  std::unique_ptr<http::Server> server;
+  std::mutex secret_mu;
+  std::string secret;
+  std::chrono::steady_clock::time_point secret_read{};
+
+  Impl(const Controller& c, const kube::Client& k, EndpointOptions o)
+      : controller(c), client(k), opt(std::move(o)), mapper(k, opt.cache_dir / "discovery") {}
+
+  void log(const std::string& level, const std::string& msg,
+           std::vector<std::pair<std::string, std::string>> fields) const {
+    if (opt.log) opt.log(LogRecord{level, msg, std::move(fields)});
+  }
+
+  // The webhook secret, read again at most every 10 s (a rotated Secret is
+  // picked up; a flood of requests does not become a flood of GETs).
+  std::string webhook_secret() {
+    if (opt.webhook_secret_name.empty()) return {};
+    std::lock_guard<std::mutex> lock(secret_mu);
+    auto now = std::chrono::steady_clock::now();
+    if (secret_read != std::chrono::steady_clock::time_point{} &&
+        now - secret_read < std::chrono::seconds(10))
+      return secret;
+    try {
+      auto data =
+          kube::get_secret_data(client, opt.webhook_secret_namespace, opt.webhook_secret_name);
+      secret.clear();
+      if (data)
+        if (auto it = data->find("token"); it != data->end()) secret = it->second;
+      if (secret.empty())
+        log("warn", "the webhook Secret has no key \"token\"",
+            {{"secret", opt.webhook_secret_namespace + "/" + opt.webhook_secret_name}});
+      secret_read = now;
+    } catch (const Error& e) {
+      log("warn", "cannot read the webhook Secret", {{"error", e.why()}});
+    }
+    return secret;
+  }
+
+  void handle(const http::ServerRequest& req, http::ServerResponse& res) {
+    res.headers.push_back({"Cache-Control", "no-store"});
+    res.headers.push_back({"X-Content-Type-Options", "nosniff"});
+    if (req.method == "GET" && req.path == "/metrics") {
+      res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      res.body = controller.metrics_text();
+    } else if (req.method == "GET" && req.path == "/healthz") {
+      bool ok = controller.alive();
+      res.status = ok ? 200 : 503;
+      res.body = ok ? "ok\n" : "the main loop has not turned for 30 s\n";
+    } else if (req.method == "GET" && req.path == "/readyz") {
+      std::string why;
+      bool ok = controller.ready(&why);
+      res.status = ok ? 200 : 503;
+      res.body = ok ? "ok\n" : why + "\n";
+    } else if (req.path == "/hooks/git") {
+      if (req.method != "POST") {
+        res.status = 405;
+        res.headers.push_back({"Allow", "POST"});
+        res.body = "POST a push event\n";
+        return;
+      }
+      hook(req, res);
+    } else {
+      res.status = 404;
+      res.body = "not found\n";
+    }
+  }
+
+  void hook(const http::ServerRequest& req, http::ServerResponse& res) {
+    if (req.body.size() > kMaxHookBody) {
+      res.status = 413;
+      res.body = "the body is larger than 1 MiB\n";
+      log("warn", "webhook refused: body too large", {{"from", req.remote_addr}});
+      return;
+    }
+    WebhookVerdict v = read_webhook(req, webhook_secret());
+    res.content_type = "application/json";
+    if (!v.push) {
+      res.status = v.status;
+      res.body = doc::to_json(doc::Value::object({{"message", v.message}})) + "\n";
+      log(v.status == 401 ? "warn" : "info", "webhook: " + v.message, {{"from", req.remote_addr}});
+      return;
+    }
+    doc::Value requested = doc::Value::list();
+    std::vector<std::string> namespaces = opt.namespaces;
+    if (namespaces.empty()) namespaces.push_back("");
+    try {
+      for (const auto& ns : namespaces)
+        for (const DeploymentRow& row : list_deployments(client, mapper, ns)) {
+          DeploymentSpec d;
+          try {
+            d = parse_deployment(row.object);
+          } catch (const Error&) {
+            continue;  // an invalid resource is reported by its own reconcile
+          }
+          bool same = false;
+          for (const auto& url : v.push->urls)
+            same = same || same_repository(url, d.source.url);
+          if (!same || !ref_matches(d.source, *v.push) || d.suspend) continue;
+          request_reconcile(client,
+                            d.is_kluctl() ? kluctl_deployment_type() : gantry_deployment_type(),
+                            d.ns, d.name);
+          requested.push_back(d.key());
+        }
+    } catch (const Error& e) {
+      res.status = 503;
+      res.body = doc::to_json(doc::Value::object({{"message", e.why()}})) + "\n";
+      log("error", "webhook: cannot request reconciles", {{"error", e.why()}});
+      return;
+    }
+    res.status = requested.size() ? 200 : 202;
+    res.body =
+        doc::to_json(doc::Value::object({{"ref", v.push->ref}, {"reconciling", requested}})) + "\n";
+    log("info", "webhook: push",
+        {{"sender", v.push->sender},
+         {"repository", v.push->urls.front()},
+         {"ref", v.push->ref},
+         {"reconciling", std::to_string(requested.size())}});
+  }
+};
+
+Endpoints::Endpoints(const Controller& controller, const kube::Client& client,
+                     EndpointOptions options)
+    : impl_(std::make_unique<Impl>(controller, client, std::move(options))) {
+  auto [host, port] = split_listen(impl_->opt.listen);
+  http::ServerOptions so;
+  so.host = host;
+  so.port = port;
+  so.worker_threads = 8;
+  so.max_body_bytes = kMaxHookBody;  // larger bodies: 413 before they are read
+  Impl* impl = impl_.get();
+  impl_->server = std::make_unique<http::Server>(
+      so, [impl](const http::ServerRequest& req, http::ServerResponse& res) {
+        impl->handle(req, res);
+      });
+  impl_->server->start();
+}
+
+Endpoints::~Endpoints() {
+  if (impl_->server) impl_->server->stop();
+}
+
+int Endpoints::port() const {
+  return impl_->server->port();
+}
+
+}  // namespace gantry::gitops
