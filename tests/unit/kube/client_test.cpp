@@ -36,6 +36,10 @@ class ApiStub {
       {
         std::lock_guard<std::mutex> lock(mu_);
         seen_.push_back(auth);
+        std::string who = req.header("Impersonate-User");
+        for (const auto& [k, v] : req.headers)
+          if (k == "Impersonate-Group") who += "|" + v;
+        impersonated_.push_back(who);
         if (!want_.empty() && auth != want_) {
           res.status = 401;
           res.content_type = "application/json";
@@ -55,6 +59,10 @@ class ApiStub {
     std::lock_guard<std::mutex> lock(mu_);
     return seen_;
   }
+  std::vector<std::string> impersonated() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return impersonated_;
+  }
   void want(std::string w) {
     std::lock_guard<std::mutex> lock(mu_);
     want_ = std::move(w);
@@ -63,7 +71,7 @@ class ApiStub {
  private:
   std::mutex mu_;
   std::string want_;
-  std::vector<std::string> seen_;
+  std::vector<std::string> seen_, impersonated_;
   std::unique_ptr<http::Server> server_;
 };
 
@@ -139,6 +147,28 @@ TEST(KubeClient, TokenFileIsReadAgainAfter401) {
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.message(), "Unauthorized");
   EXPECT_EQ(r.reason(), "Unauthorized");
+}
+
+// Impersonation (kubeconfig `as`/`as-groups`, or a GantryDeployment's
+// serviceAccountName): every request carries the headers, the credentials
+// stay the caller's own.
+TEST(KubeClient, ImpersonationHeaders) {
+  Tls tls;
+  ApiStub api(tls, "", "Bearer controller-token");
+  ClusterAccess a;
+  a.server = api.url();
+  a.ca_pem = tls.ca.cert_pem;
+  a.token = "controller-token";
+  EXPECT_EQ(Client(a).send("GET", "/version").status, 200);
+  a.impersonate_user = "system:serviceaccount:team-a:deployer";
+  EXPECT_EQ(Client(a).send("GET", "/version").status, 200);
+  a.impersonate_groups = {"devs", "ops"};
+  EXPECT_EQ(Client(a).send("GET", "/version").status, 200);
+  auto seen = api.impersonated();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], "");
+  EXPECT_EQ(seen[1], "system:serviceaccount:team-a:deployer");
+  EXPECT_EQ(seen[2], "system:serviceaccount:team-a:deployer|devs|ops");
 }
 
 TEST(KubeClient, BasicAuth) {
