@@ -493,6 +493,46 @@ struct Api::Impl {
       obj.set("status", Value::object({{"phase", "Active"}}));
       put(builtin_types()[0], std::move(obj), "ADDED", nullptr);
     }
+    add_node();
+  }
+
+  // One Ready node, as a one-node cluster has (kubelet registers it and
+  // keeps its Ready condition; the sandbox runs no kubelet, so it never changes).
+  void add_node() {
+    const ResourceType* nodes = nullptr;
+    for (const auto& t : builtin_types())
+      if (t.group.empty() && t.resource == "nodes") nodes = &t;
+    Value obj = Value::object({{"apiVersion", "v1"}, {"kind", "Node"}});
+    meta(obj).set("name", "sandbox");
+    meta(obj).set("uid", new_uid());
+    meta(obj).set("creationTimestamp", now_str());
+    meta(obj).set("labels", Value::object({{"kubernetes.io/hostname", "sandbox"},
+                                           {"kubernetes.io/os", "linux"},
+                                           {"kubernetes.io/arch", "amd64"},
+                                           {"node-role.kubernetes.io/control-plane", ""}}));
+    obj.set("spec", Value::object({{"podCIDR", "10.244.0.0/24"}}));
+    Value capacity = Value::object(
+        {{"cpu", "2"}, {"memory", "8Gi"}, {"pods", "110"}, {"ephemeral-storage", "50Gi"}});
+    Value ready =
+        Value::object({{"type", "Ready"},
+                       {"status", "True"},
+                       {"reason", "KubeletReady"},
+                       {"message", "gantry sandbox: a simulated node (no containers run)"},
+                       {"lastHeartbeatTime", now_str()},
+                       {"lastTransitionTime", now_str()}});
+    obj.set("status",
+            Value::object(
+                {{"capacity", capacity},
+                 {"allocatable", capacity},
+                 {"conditions", Value(List{ready})},
+                 {"addresses",
+                  Value(List{Value::object({{"type", "InternalIP"}, {"address", "127.0.0.1"}}),
+                             Value::object({{"type", "Hostname"}, {"address", "sandbox"}})})},
+                 {"nodeInfo", Value::object({{"kubeletVersion", "v1.31.0"},
+                                             {"operatingSystem", "linux"},
+                                             {"architecture", "amd64"},
+                                             {"containerRuntimeVersion", "none"}})}}));
+    if (nodes) put(*nodes, std::move(obj), "ADDED", nullptr);
   }
 
   using List = doc::List;
@@ -644,6 +684,8 @@ struct Api::Impl {
   Value patch(const http::ServerRequest& req, const ResourceType& t, const Route& r, int& code);
   Value remove(const http::ServerRequest& req, const ResourceType& t, const Route& r);
   Value serve_scale(const http::ServerRequest& req, const ResourceType& t, const Route& r);
+  // A create-only type (ResourceType::review): the answer, nothing stored.
+  Value answer_review(const http::ServerRequest& req, const ResourceType& t, const std::string& ns);
   Value remove_collection(const http::ServerRequest& req, const ResourceType& t,
                           const std::string& ns);
 
@@ -801,9 +843,12 @@ bool has_scale(const ResourceType& t) {
   return !t.custom && (t.kind == "Deployment" || t.kind == "ReplicaSet" || t.kind == "StatefulSet");
 }
 
-Value verbs_value(bool status) {
+Value verbs_value(bool status, const ResourceType* t = nullptr) {
   Value v = Value::list();
-  if (status) {
+  if (t && !status && !t->verbs.empty()) {
+    for (const auto& s : t->verbs)
+      v.push_back(s);
+  } else if (status) {
     for (const char* s : {"get", "patch", "update"})
       v.push_back(s);
   } else {
@@ -860,7 +905,7 @@ void Api::Impl::serve_discovery(const http::ServerRequest& req, http::ServerResp
                                {"singularName", t.singular},
                                {"namespaced", t.namespaced},
                                {"kind", t.kind},
-                               {"verbs", verbs_value(false)}});
+                               {"verbs", verbs_value(false, &t)}});
       if (!t.short_names.empty()) r.set("shortNames", strings_value(t.short_names));
       if (!t.categories.empty()) r.set("categories", strings_value(t.categories));
       rs.push_back(std::move(r));
@@ -893,7 +938,7 @@ void Api::Impl::serve_discovery(const http::ServerRequest& req, http::ServerResp
                                  {"responseKind", kind},
                                  {"scope", t.namespaced ? "Namespaced" : "Cluster"},
                                  {"singularResource", t.singular},
-                                 {"verbs", verbs_value(false)}});
+                                 {"verbs", verbs_value(false, &t)}});
         if (!t.short_names.empty()) r.set("shortNames", strings_value(t.short_names));
         if (!t.categories.empty()) r.set("categories", strings_value(t.categories));
         Value subs = Value::list();
@@ -1093,8 +1138,11 @@ void table_columns(const ResourceType& t, std::vector<std::string>& cols) {
     cols.insert(cols.end(), {"Status", "Completions"});
   } else if (t.kind == "PersistentVolumeClaim") {
     cols.insert(cols.end(), {"Status"});
+  } else if (t.kind == "Node") {
+    cols.insert(cols.end(), {"Status", "Roles"});
   }
   cols.push_back(t.kind == "CustomResourceDefinition" ? "Created At" : "Age");
+  if (t.kind == "Node" && !t.custom) cols.push_back("Version");
 }
 
 Value table_cells(const ResourceType& t, const Value& o) {
@@ -1151,11 +1199,23 @@ Value table_cells(const ResourceType& t, const Value& o) {
                     int_str(o.find_path({"spec", "completions"}), "1"));
   } else if (t.kind == "PersistentVolumeClaim") {
     cells.push_back(st ? st->get_string("phase", "Pending") : "Pending");
+  } else if (t.kind == "Node") {
+    cells.push_back(condition_status(o, "Ready") == "True" ? "Ready" : "NotReady");
+    std::string roles;
+    if (const Value* l = o.find_path({"metadata", "labels"}); l && l->is_map())
+      for (const auto& m : l->as_map())
+        if (m.key.rfind("node-role.kubernetes.io/", 0) == 0)
+          roles += (roles.empty() ? "" : ",") + m.key.substr(24);
+    cells.push_back(roles.empty() ? "<none>" : roles);
   }
   if (t.kind == "CustomResourceDefinition") {
     cells.push_back(meta_str(o, "creationTimestamp"));
   } else {
     cells.push_back(human_age(meta_str(o, "creationTimestamp")));
+  }
+  if (t.kind == "Node" && !t.custom) {
+    const Value* v = o.find_path({"status", "nodeInfo", "kubeletVersion"});
+    cells.push_back(v && v->is_string() ? v->as_string() : "");
   }
   return cells;
 }
@@ -1349,6 +1409,35 @@ void Api::Impl::serve_resource(const http::ServerRequest& req, http::ServerRespo
   if (!found)
     fail(404, "NotFound", "the server could not find the requested resource", Value::map());
   const ResourceType t = *found;
+  if (t.group.empty() && t.resource == "pods" && r.subresource == "log" && req.method == "GET") {
+    // No kubelet, no containers: an empty log at once (kubectl logs must not hang).
+    std::lock_guard<std::mutex> lock(mu);
+    if (!get(t, r.ns, r.name)) not_found(t, r.name);
+    res.status = 200;
+    res.content_type = "text/plain";
+    res.body = "";
+    return;
+  }
+  {
+    bool is_watch_req = r.watch_prefix || truthy(req.param("watch"));
+    std::string verb = req.method == "GET"
+                           ? (r.name.empty() ? (is_watch_req ? "watch" : "list") : "get")
+                       : req.method == "POST"   ? "create"
+                       : req.method == "PUT"    ? "update"
+                       : req.method == "PATCH"  ? "patch"
+                       : req.method == "DELETE" ? (r.name.empty() ? "deletecollection" : "delete")
+                                                : "";
+    if (r.subresource.empty() && !allows(t, verb))
+      fail(405, "MethodNotAllowed",
+           "the server does not allow this method on the requested resource");
+  }
+  if (t.review) {
+    if (!r.name.empty() || (t.namespaced && r.ns.empty()))
+      fail(405, "MethodNotAllowed",
+           "the server does not allow this method on the requested resource");
+    respond(res, 201, answer_review(req, t, r.ns));
+    return;
+  }
   bool scale = r.subresource == "scale" && has_scale(t);
   if (!r.subresource.empty() && !scale && (r.subresource != "status" || !t.status_subresource))
     fail(404, "NotFound", "the server could not find the requested resource", Value::map());
@@ -2008,6 +2097,81 @@ Value Api::Impl::prepare_create(const ResourceType& t, Value obj, const std::str
     obj.set("status", status);
   }
   return obj;
+}
+
+// The sandbox has one identity (its admin token) and enforces no RBAC yet:
+// reviews answer as kube-apiserver would for a member of system:masters.
+Value Api::Impl::answer_review(const http::ServerRequest& req, const ResourceType& t,
+                               const std::string& ns) {
+  Value body = parse_body(req, true);
+  check_type_meta(t, body);
+  Value out = body;
+  out.set("apiVersion", t.api_version());
+  out.set("kind", t.kind);
+  meta(out).set("creationTimestamp", Value());
+  Value user = Value::object(
+      {{"username", "sandbox-admin"},
+       {"groups", Value(List{Value("system:masters"), Value("system:authenticated")})}});
+  const Value* spec = body.find("spec");
+  if (t.kind == "TokenReview") {
+    std::string token = spec && spec->is_map() ? spec->get_string("token") : "";
+    bool ok = !token.empty() && (opts.token.empty() || token == opts.token);
+    Value st = Value::object({{"authenticated", ok}});
+    if (ok) st.set("user", user);
+    if (!ok) st.set("error", "the token is not one the sandbox issued");
+    out.set("status", st);
+  } else if (t.kind == "SelfSubjectReview") {
+    out.set("status", Value::object({{"userInfo", user}}));
+  } else if (t.kind == "SelfSubjectRulesReview") {
+    Value all = Value(List{Value("*")});
+    out.set(
+        "status",
+        Value::object(
+            {{"resourceRules",
+              Value(List{Value::object({{"verbs", all}, {"apiGroups", all}, {"resources", all}})})},
+             {"nonResourceRules",
+              Value(List{Value::object({{"verbs", all}, {"nonResourceURLs", all}})})},
+             {"incomplete", false}}));
+  } else if (t.kind == "Binding") {
+    // The scheduler's write: spec.nodeName of the pod, once.
+    std::string name = meta_str(body, "name");
+    std::string node =
+        body.find_path({"target", "name"}) && body.find_path({"target", "name"})->is_string()
+            ? body.find_path({"target", "name"})->as_string()
+            : "";
+    if (name.empty() || node.empty()) bad_request("a Binding needs metadata.name and target.name");
+    auto pods = find_type("", "v1", "pods");
+    std::lock_guard<std::mutex> lock(mu);
+    ObjPtr pod = get(*pods, ns, name);
+    if (!pod) not_found(*pods, name);
+    const Value* bound = pod->find_path({"spec", "nodeName"});
+    if (bound && bound->is_string() && !bound->as_string().empty())
+      fail(409, "Conflict",
+           "Operation cannot be fulfilled on pods/binding \"" + name + "\": pod " + name +
+               " is already assigned to node \"" + bound->as_string() + "\"",
+           name_details(name, "", "pods"));
+    Value next = *pod;
+    next["spec"].set("nodeName", node);
+    if (!dry_run(req)) put(*pods, std::move(next), "MODIFIED", pod);
+    return Value::object({{"kind", "Status"},
+                          {"apiVersion", "v1"},
+                          {"metadata", Value::map()},
+                          {"status", "Success"},
+                          {"code", int64_t{201}}});
+  } else {
+    // SubjectAccessReview, SelfSubjectAccessReview, LocalSubjectAccessReview.
+    if (t.kind == "LocalSubjectAccessReview") {
+      const Value* attr = spec ? spec->find("resourceAttributes") : nullptr;
+      if (!attr || !attr->is_map() || attr->get_string("namespace") != ns)
+        fail(400, "BadRequest",
+             "spec.resourceAttributes.namespace must match namespace \"" + ns + "\"");
+    }
+    out.set("status", Value::object({{"allowed", true},
+                                     {"reason",
+                                      "gantry sandbox: the admin token may do anything "
+                                      "(RBAC is not enforced)"}}));
+  }
+  return out;
 }
 
 Value Api::Impl::create(const http::ServerRequest& req, const ResourceType& t,

@@ -22,6 +22,12 @@ struct ResourceType {
   bool status_subresource = false;  // writes to the main resource keep status
   bool has_generation = false;      // metadata.generation is maintained
   bool custom = false;              // served from a CRD
+  // The verbs discovery lists and the server allows; empty: all of create,
+  // delete, deletecollection, get, list, patch, update, watch.
+  std::vector<std::string> verbs;
+  // A create-only type that is answered, never stored (TokenReview,
+  // SubjectAccessReview and the like, Binding).
+  bool review = false;
   // The CRD version's openAPIV3Schema (custom resources), null otherwise.
   std::shared_ptr<const doc::Value> schema;
   // The CRD version's additionalPrinterColumns (custom resources), null otherwise.
@@ -34,8 +40,13 @@ struct ResourceType {
   std::string storage_key() const { return group + "/" + resource; }
 };
 
-// The built-in resource types, in discovery order.
+// The built-in resource types of Kubernetes 1.31 (the GA versions a default
+// cluster serves: what `kubectl api-resources` lists there), Namespace first
+// and CustomResourceDefinition last.
 const std::vector<ResourceType>& builtin_types();
+
+// Whether `t` allows `verb` (get, list, watch, create, update, patch, delete, deletecollection).
+bool allows(const ResourceType& t, const std::string& verb);
 
 // The types a CustomResourceDefinition object defines (one per served version).
 // Empty when the CRD is malformed.

@@ -2,9 +2,14 @@
 // people use (apply --server-side, get, diff, wait, delete, api-resources).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <sstream>
 #include <string>
+#include <vector>
 
+#include "core/file.h"
 #include "core/process.h"
+#include "support/fixtures.h"
 #include "support/sandbox.h"
 
 namespace gantry::testing {
@@ -432,6 +437,102 @@ TEST_F(SandboxKubectl, ClientSideCommandsWork) {
   auto proto = s.kubectl({"create", "configmap", "gen", "--from-literal=k=v"});
   EXPECT_NE(proto.exit_code, 0);
   EXPECT_CONTAINS(proto.err, "unknown format");
+}
+
+// Every built-in resource of a 1.31 cluster, as kubectl lists them.
+TEST_F(SandboxKubectl, ApiResourcesEqualAKubernetes131Cluster) {
+  Sandbox s;
+  auto r = s.kubectl({"api-resources", "--no-headers"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto normalise = [](const std::string& text, bool skip_comments) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || (skip_comments && line[0] == '#')) continue;
+      std::istringstream words(line);
+      std::string w, out;
+      while (words >> w)
+        out += (out.empty() ? "" : " ") + w;
+      lines.push_back(out);
+    }
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  auto expected =
+      normalise(read_file(source_dir() / "tests/data/sandbox/api-resources-1.31.txt"), true);
+  auto actual = normalise(r.out, false);
+  EXPECT_EQ(actual, expected);
+  // Verbs as the server registers them: create-only reviews, get/list componentstatuses.
+  r = s.kubectl(
+      {"api-resources", "--no-headers", "-o", "wide", "--api-group=authorization.k8s.io"});
+  EXPECT_CONTAINS(r.out, "create");
+  EXPECT_FALSE(contains(r.out, "list")) << r.out;
+  r = s.kubectl({"api-resources", "--no-headers", "--verbs=list", "--api-group="});
+  EXPECT_FALSE(contains(r.out, "bindings")) << r.out;
+  EXPECT_CONTAINS(r.out, "componentstatuses");
+}
+
+// What people type on a cluster first: nodes, who am I, can I, logs.
+TEST_F(SandboxKubectl, NodesAuthAndLogsAnswerAsOnACluster) {
+  Sandbox s;
+  auto r = s.kubectl({"get", "nodes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "sandbox");
+  EXPECT_CONTAINS(r.out, "Ready");
+  EXPECT_CONTAINS(r.out, "v1.31.0");
+  r = s.kubectl({"wait", "--for=condition=Ready", "node/sandbox", "--timeout=5s"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+
+  // kubectl auth can-i / whoami send protobuf bodies, which the sandbox does
+  // not decode yet; the same reviews as JSON are answered.
+  r = s.kubectl({"create", "-o", "jsonpath={.status.allowed}", "-f", "-"},
+                "apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n"
+                "  resourceAttributes: {verb: create, group: apps, resource: deployments, "
+                "namespace: default}\n");
+  EXPECT_EQ(r.out, "true") << r.err;
+  r = s.kubectl({"create", "-o", "jsonpath={.status.userInfo.username}", "-f", "-"},
+                "apiVersion: authentication.k8s.io/v1\nkind: SelfSubjectReview\n");
+  EXPECT_EQ(r.out, "sandbox-admin") << r.err;
+
+  // A TokenReview: the sandbox's token is valid, another is not.
+  auto review = [&](const std::string& token) {
+    return s.kubectl(
+        {"create", "-o", "jsonpath={.status.authenticated}", "-f", "-"},
+        "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: " + token + "\n");
+  };
+  r = review(s.token());
+  EXPECT_EQ(r.out, "true") << r.err;
+  r = review("not-a-token");
+  EXPECT_EQ(r.out, "false") << r.err;
+  // Reviews are answered, never stored: nothing to list.
+  EXPECT_NE(s.kubectl({"get", "tokenreviews"}).exit_code, 0);
+
+  // kubectl logs answers at once (no kubelet runs containers here).
+  ASSERT_EQ(apply(s,
+                  "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: default\n"
+                  "spec:\n  containers:\n  - name: c\n    image: busybox\n")
+                .exit_code,
+            0);
+  r = s.kubectl({"logs", "p", "-n", "default", "--request-timeout=5s"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(s.kubectl({"logs", "nope", "-n", "default", "--request-timeout=5s"}).exit_code, 0);
+
+  // Kinds without simulated behaviour are stored and served like any other.
+  ASSERT_EQ(apply(s,
+                  "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: "
+                  "traefik\nspec:\n  controller: traefik.io/ingress-controller\n---\n"
+                  "apiVersion: admissionregistration.k8s.io/v1\nkind: "
+                  "ValidatingWebhookConfiguration\nmetadata:\n  name: hook\nwebhooks: []\n---\n"
+                  "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: "
+                  "high\nvalue: 1000\n")
+                .exit_code,
+            0);
+  r = s.kubectl({"get", "ingressclass,validatingwebhookconfiguration,pc", "-o", "name"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_CONTAINS(r.out, "ingressclass.networking.k8s.io/traefik");
+  EXPECT_CONTAINS(r.out, "validatingwebhookconfiguration.admissionregistration.k8s.io/hook");
+  EXPECT_CONTAINS(r.out, "priorityclass.scheduling.k8s.io/high");
 }
 
 }  // namespace
