@@ -22,6 +22,7 @@
 #include "sandbox/dependents.h"
 #include "sandbox/fieldset.h"
 #include "sandbox/patch.h"
+#include "sandbox/protobuf.h"
 #include "sandbox/resources.h"
 #include "sandbox/selector.h"
 
@@ -424,11 +425,25 @@ Value parse_body(const http::ServerRequest& req, bool yaml_ok) {
   std::string base = ct.substr(0, ct.find(';'));
   while (!base.empty() && base.back() == ' ')
     base.pop_back();
+  if (base == "application/vnd.kubernetes.protobuf") {
+    // kubectl's imperative commands: decoded for the types in the schema.
+    ProtobufObject p;
+    try {
+      p = decode_protobuf(req.body);
+    } catch (const Error& e) {
+      bad_request(e.why());
+    }
+    if (!p.supported)
+      fail(415, "UnsupportedMediaType",
+           "the sandbox does not decode protobuf bodies of " + p.type +
+               " - send it as application/json");
+    return std::move(p.object);
+  }
   if (!yaml_ok || base != "application/apply-patch+yaml") {
     if (!base.empty() && base != "application/json" && base != "application/yaml")
       fail(415, "UnsupportedMediaType",
            "the body of the request was in an unknown format - accepted media types include: "
-           "application/json, application/yaml");
+           "application/json, application/yaml, application/vnd.kubernetes.protobuf");
   }
   try {
     bool yaml = base == "application/yaml" || (yaml_ok && base != "application/json");

@@ -433,10 +433,71 @@ TEST_F(SandboxKubectl, ClientSideCommandsWork) {
   EXPECT_CONTAINS(again.err, "configmaps \"plain\" already exists");
   auto missing = s.kubectl({"get", "deploy", "nope"});
   EXPECT_CONTAINS(missing.err, "deployments.apps \"nope\" not found");
-  // Generators send protobuf bodies, which the sandbox does not decode: a clear 415.
-  auto proto = s.kubectl({"create", "configmap", "gen", "--from-literal=k=v"});
-  EXPECT_NE(proto.exit_code, 0);
-  EXPECT_CONTAINS(proto.err, "unknown format");
+}
+
+// kubectl's imperative commands send protobuf bodies; each is decoded and
+// stores the object kubectl built.
+TEST_F(SandboxKubectl, ImperativeCommandsWithProtobufBodies) {
+  Sandbox s;
+  auto ok = [&](std::vector<std::string> args) {
+    auto r = s.kubectl(args);
+    EXPECT_EQ(r.exit_code, 0) << args[1] << " " << args[2] << ": " << r.err;
+    return r;
+  };
+  auto jp = [&](std::vector<std::string> what, const std::string& path) {
+    what.insert(what.begin(), "get");
+    what.push_back("-o");
+    what.push_back("jsonpath=" + path);
+    auto r = s.kubectl(what);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  ok({"create", "configmap", "cm1", "--from-literal=a=1", "--from-literal=b=two"});
+  EXPECT_EQ(jp({"cm", "cm1"}, "{.data.a} {.data.b}"), "1 two");
+  ok({"create", "secret", "generic", "git-creds", "--from-literal=username=alice",
+      "--from-literal=password=hunter2"});
+  EXPECT_EQ(jp({"secret", "git-creds"}, "{.data.password} {.type}"), "aHVudGVyMg== Opaque");
+  ok({"create", "namespace", "team"});
+  ok({"create", "serviceaccount", "deployer", "-n", "team"});
+  EXPECT_EQ(jp({"sa", "deployer", "-n", "team"}, "{.metadata.namespace}"), "team");
+  ok({"create", "deployment", "web", "--image=nginx:1.27", "--replicas=3", "--port=80"});
+  EXPECT_EQ(jp({"deploy", "web"},
+               "{.spec.replicas} {.spec.template.spec.containers[0].image} "
+               "{.spec.template.spec.containers[0].ports[0].containerPort} "
+               "{.spec.selector.matchLabels.app}"),
+            "3 nginx:1.27 80 web");
+  ok({"create", "job", "once", "--image=busybox", "--", "echo", "hi"});
+  EXPECT_EQ(jp({"job", "once"}, "{.spec.template.spec.containers[0].command}"), R"(["echo","hi"])");
+  ok({"create", "cronjob", "often", "--image=busybox", "--schedule=*/5 * * * *", "--", "date"});
+  EXPECT_EQ(jp({"cronjob", "often"}, "{.spec.schedule}"), "*/5 * * * *");
+  ok({"create", "service", "clusterip", "svc1", "--tcp=80:8080"});
+  EXPECT_EQ(jp({"svc", "svc1"}, "{.spec.ports[0].port}:{.spec.ports[0].targetPort}"), "80:8080");
+  ok({"create", "role", "reader", "--verb=get,list", "--resource=pods"});
+  EXPECT_EQ(jp({"role", "reader"}, "{.rules[0].verbs}"), R"(["get","list"])");
+  ok({"create", "rolebinding", "readers", "--role=reader", "--serviceaccount=team:deployer"});
+  EXPECT_EQ(jp({"rolebinding", "readers"}, "{.subjects[0].kind}/{.subjects[0].name}"),
+            "ServiceAccount/deployer");
+  ok({"create", "clusterrole", "node-reader", "--verb=get", "--resource=nodes"});
+  ok({"create", "clusterrolebinding", "alice", "--clusterrole=node-reader", "--user=alice"});
+  ok({"create", "pdb", "web", "--selector=app=web", "--min-available=1"});
+  EXPECT_EQ(jp({"pdb", "web"}, "{.spec.minAvailable}"), "1");
+  ok({"create", "priorityclass", "high", "--value=1000"});
+  EXPECT_EQ(jp({"pc", "high"}, "{.value}"), "1000");
+  ok({"create", "quota", "q", "--hard=pods=10,cpu=2"});
+  EXPECT_EQ(jp({"quota", "q"}, "{.spec.hard.cpu} {.spec.hard.pods}"), "2 10");
+  ok({"create", "ingress", "web", "--rule=example.com/=svc1:80"});
+  EXPECT_EQ(jp({"ingress", "web"}, "{.spec.rules[0].host}"), "example.com");
+  ok({"run", "one", "--image=busybox", "--labels=app=one"});
+  EXPECT_EQ(jp({"pod", "one"}, "{.metadata.labels.app} {.spec.containers[0].image}"),
+            "one busybox");
+  ok({"expose", "deployment", "web", "--port=80", "--target-port=8080", "--name=web-svc"});
+  EXPECT_EQ(jp({"svc", "web-svc"}, "{.spec.selector.app}"), "web");
+  // kubectl auth sends its reviews as protobuf too.
+  EXPECT_EQ(ok({"auth", "can-i", "create", "deployments"}).out, "yes\n");
+  EXPECT_CONTAINS(ok({"auth", "whoami"}).out, "sandbox-admin");
+  // A server-side dry run of an imperative create stores nothing.
+  ok({"create", "configmap", "dry", "--from-literal=k=v", "--dry-run=server"});
+  EXPECT_NE(s.kubectl({"get", "cm", "dry"}).exit_code, 0);
 }
 
 // Every built-in resource of a 1.31 cluster, as kubectl lists them.
@@ -483,8 +544,7 @@ TEST_F(SandboxKubectl, NodesAuthAndLogsAnswerAsOnACluster) {
   r = s.kubectl({"wait", "--for=condition=Ready", "node/sandbox", "--timeout=5s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 
-  // kubectl auth can-i / whoami send protobuf bodies, which the sandbox does
-  // not decode yet; the same reviews as JSON are answered.
+  // The reviews as JSON (kubectl auth sends them as protobuf: see below).
   r = s.kubectl({"create", "-o", "jsonpath={.status.allowed}", "-f", "-"},
                 "apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n"
                 "  resourceAttributes: {verb: create, group: apps, resource: deployments, "
