@@ -19,6 +19,7 @@ render::RenderRequest ProjectFlags::request() const {
   req.selection.exclude_tags = exclude_tags;
   req.selection.include_dirs = include_dirs;
   req.selection.exclude_dirs = exclude_dirs;
+  req.helm_binary = helm_binary;
   return req;
 }
 
@@ -32,6 +33,9 @@ void add_project_flags(CLI::App* cmd, ProjectFlags& f, const std::string& verb) 
                   verb + " only items in this directory (relative to the project)");
   cmd->add_option("--exclude-deployment-dir", f.exclude_dirs,
                   "Leave out items in this directory (relative to the project)");
+  cmd->add_option("--helm-binary", f.helm_binary,
+                  "helm (3.x or 4.x) used for Helm chart items: a path, or a name looked up in "
+                  "PATH (default: helm)");
 }
 
 void add_cluster_flags(CLI::App* cmd, ClusterFlags& f) {

@@ -22,11 +22,12 @@ struct ProjectFlags {
   std::string target;
   std::vector<std::string> args;
   std::vector<std::string> include_tags, exclude_tags, include_dirs, exclude_dirs;
+  std::string helm_binary = "helm";
 
   render::RenderRequest request() const;
 };
 
-// -t/--target, -a/--arg, --project and the four selection flags.
+// -t/--target, -a/--arg, --project, the four selection flags and --helm-binary.
 void add_project_flags(CLI::App* cmd, ProjectFlags& f, const std::string& verb);
 
 struct ClusterFlags {

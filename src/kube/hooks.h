@@ -11,6 +11,15 @@
 //   gantry.dev/hook-wait: "true" (default) | "false"
 // "initial" hooks run only when none of the item's other objects exists yet;
 // "upgrade" hooks only when some do.
+//
+// Helm's annotations (kept on objects rendered from Helm charts) are read as
+// kluctl reads them: helm.sh/hook pre-install / post-install are the
+// pre/post-deploy-initial hooks, pre-upgrade / post-upgrade the
+// pre/post-deploy-upgrade ones (so "pre-install,pre-upgrade" is pre-deploy);
+// pre/post-delete and pre/post-rollback make the object a hook that never
+// runs; other events are ignored. helm.sh/hook-weight is the weight when
+// gantry's (or kluctl's) is not set; helm.sh/hook-delete-policy adds to
+// gantry's delete policies.
 #pragma once
 
 #include <string>
@@ -27,8 +36,12 @@ struct HookSpec {
   bool delete_on_success = false;
   bool delete_on_failure = false;
   bool wait = true;
+  // A Helm hook of delete or rollback events only: never applied.
+  bool never_runs = false;
 
-  bool is_hook() const { return pre_initial || pre_upgrade || post_initial || post_upgrade; }
+  bool is_hook() const {
+    return pre_initial || pre_upgrade || post_initial || post_upgrade || never_runs;
+  }
   bool runs_pre(bool initial) const { return initial ? pre_initial : pre_upgrade; }
   bool runs_post(bool initial) const { return initial ? post_initial : post_upgrade; }
 };

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -41,5 +42,10 @@ std::vector<Resource> build(const std::filesystem::path& dir, const Options& opt
 
 // True when `dir` holds a kustomization file.
 bool is_kustomization_dir(const std::filesystem::path& dir);
+
+// True for the kinds kustomize knows to be cluster-scoped (Namespace, CRDs,
+// ClusterRoles, webhook configurations, ...); every other kind counts as
+// namespaced. `api_version` is "group/version" or "v1".
+bool is_cluster_scoped_kind(std::string_view api_version, std::string_view kind);
 
 }  // namespace gantry::kustomize

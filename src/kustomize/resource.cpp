@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kustomize/internal.h"
+#include "kustomize/kustomize.h"
 
 namespace gantry::kustomize::detail {
 
@@ -64,6 +65,22 @@ bool is_cluster_scoped(const Gvk& gvk) {
     if (g == gvk.group && k == gvk.kind) return true;
   return false;
 }
+
+}  // namespace gantry::kustomize::detail
+
+namespace gantry::kustomize {
+
+bool is_cluster_scoped_kind(std::string_view api_version, std::string_view kind) {
+  auto slash = api_version.find('/');
+  detail::Gvk gvk;
+  gvk.group = slash == std::string_view::npos ? "" : std::string(api_version.substr(0, slash));
+  gvk.kind = std::string(kind);
+  return detail::is_cluster_scoped(gvk);
+}
+
+}  // namespace gantry::kustomize
+
+namespace gantry::kustomize::detail {
 
 bool ResId::cluster_scoped() const {
   return is_cluster_scoped(gvk);

@@ -2,10 +2,35 @@
 
 #include "core/error.h"
 #include "core/process.h"
+#include "doc/merge.h"
+#include "doc/yaml.h"
 
 namespace gantry::render {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// True when the object's helm.sh/hook annotation names a test event
+// (`test`, or helm 2's `test-success`/`test-failure`).
+bool is_test_hook(const doc::Value& obj) {
+  const doc::Value* hook = obj.find_path({"metadata", "annotations", "helm.sh/hook"});
+  if (!hook || !hook->is_string()) return false;
+  const std::string& s = hook->as_string();
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t comma = s.find(',', pos);
+    if (comma == std::string::npos) comma = s.size();
+    std::string event = s.substr(pos, comma - pos);
+    event.erase(0, event.find_first_not_of(" \t"));
+    event.erase(event.find_last_not_of(" \t") + 1);
+    if (event == "test" || event == "test-success" || event == "test-failure") return true;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+}  // namespace
 
 HelmChart parse_helm_chart(const doc::Value& file) {
   const doc::Value* spec = file.find("helmChart");
@@ -22,6 +47,12 @@ HelmChart parse_helm_chart(const doc::Value& file) {
     if (v->is_int()) return std::to_string(v->as_int());
     v->fail("helmChart." + std::string(key) + " must be a string");
   };
+  auto flag = [&](std::string_view key, bool fallback) {
+    const doc::Value* v = spec->find(key);
+    if (!v || v->is_null()) return fallback;
+    if (!v->is_bool()) v->fail("helmChart." + std::string(key) + " must be true or false");
+    return v->as_bool();
+  };
   c.repo = str("repo", true);
   c.chart_name = str("chartName", true);
   c.chart_version = str("chartVersion", true);
@@ -29,7 +60,12 @@ HelmChart parse_helm_chart(const doc::Value& file) {
   c.namespace_ = str("namespace", false);
   c.output = str("output", false);
   if (c.output.empty()) c.output = "helm-rendered.yaml";
-  if (const doc::Value* s = spec->find("skipCRDs"); s && s->is_bool()) c.skip_crds = s->as_bool();
+  c.skip_crds = flag("skipCRDs", false) || !flag("includeCRDs", true);
+  c.skip_prepull = flag("skipPrePull", false);
+  if (const doc::Value* v = spec->find("values"); v && !v->is_null()) {
+    if (!v->is_map()) v->fail("helmChart.values must be a mapping");
+    c.values = *v;
+  }
   return c;
 }
 
@@ -41,13 +77,24 @@ fs::path pulled_chart_dir(const fs::path& project_root, const HelmChart& chart) 
   return project_root / ".helm-charts" / repo / chart.chart_name / chart.chart_version;
 }
 
+doc::Value chart_values(const HelmChart& chart, const doc::Value& file_values) {
+  doc::Value values = chart.values.is_map() ? chart.values : doc::Value::map();
+  if (file_values.is_map()) {
+    doc::deep_merge(values, file_values);
+  } else if (!file_values.is_null()) {
+    file_values.fail("helm values must be a mapping");
+  }
+  return values;
+}
+
 std::string helm_template(const std::string& helm_binary, const fs::path& project_root,
                           const fs::path& item_dir, const std::string& item_name,
-                          const HelmChart& chart) {
+                          const HelmChart& chart, const doc::Value& values) {
+  Location where{(item_dir / "helm-chart.yaml").string()};
   std::string what =
       "helm chart " + chart.chart_name + " " + chart.chart_version + " of item " + item_name;
   if (!find_program(helm_binary))
-    throw Error(Location{(item_dir / "helm-chart.yaml").string()},
+    throw Error(where,
                 what + " needs the `" + helm_binary +
                     "` binary, which is not installed (install helm, or leave the item out with "
                     "--exclude-deployment-dir " +
@@ -55,28 +102,44 @@ std::string helm_template(const std::string& helm_binary, const fs::path& projec
                 ExitCode::kExternal);
   fs::path chart_dir = pulled_chart_dir(project_root, chart);
   if (!fs::exists(chart_dir / "Chart.yaml"))
-    throw Error(Location{(item_dir / "helm-chart.yaml").string()},
-                what + " is not pre-pulled: " + chart_dir.string() + "/Chart.yaml is missing",
+    throw Error(where,
+                what + " is not pre-pulled: " + chart_dir.string() + "/Chart.yaml is missing" +
+                    (chart.skip_prepull
+                         ? " (skipPrePull is set, but gantry renders only pre-pulled charts; "
+                           "pull it into .helm-charts with `kluctl helm-pull`)"
+                         : " (pull it into .helm-charts with `kluctl helm-pull`)"),
                 ExitCode::kNotFound);
-  std::vector<std::string> argv{helm_binary, "template", chart.release_name, chart_dir.string()};
-  if (!chart.namespace_.empty()) {
-    argv.push_back("--namespace");
-    argv.push_back(chart.namespace_);
-  }
-  if (fs::exists(item_dir / "helm-values.yaml")) {
-    argv.push_back("--values");
-    argv.push_back((item_dir / "helm-values.yaml").string());
-  }
-  argv.push_back(chart.skip_crds ? "--skip-crds" : "--include-crds");
+  std::vector<std::string> argv{
+      helm_binary,        "template",    chart.release_name,
+      chart_dir.string(), "--namespace", chart.namespace_.empty() ? "default" : chart.namespace_};
   ProcessOptions opts;
   opts.timeout = std::chrono::minutes(5);
+  if (values.is_map() && !values.as_map().empty()) {
+    argv.push_back("--values");
+    argv.push_back("-");
+    opts.input = doc::to_yaml(values);
+  }
+  argv.push_back(chart.skip_crds ? "--skip-crds" : "--include-crds");
   ProcessResult r = run_process(argv, opts);
   if (r.exit_code != 0)
     throw Error(
-        Location{(item_dir / "helm-chart.yaml").string()},
-        what + ": helm template failed (exit " + std::to_string(r.exit_code) + "): " + r.err,
+        where, what + ": helm template failed (exit " + std::to_string(r.exit_code) + "): " + r.err,
         ExitCode::kExternal);
   return r.out;
+}
+
+std::vector<doc::Value> helm_objects(const std::string& rendered, const std::string& file,
+                                     const HelmChart& chart, KindScopes& scopes) {
+  std::vector<doc::Value> objects;
+  for (auto& obj : doc::parse_yaml_stream(rendered, file)) {
+    if (obj.is_null() || is_test_hook(obj)) continue;
+    scopes.learn(obj);
+    objects.push_back(std::move(obj));
+  }
+  const std::string ns = chart.namespace_.empty() ? "default" : chart.namespace_;
+  for (auto& obj : objects)
+    if (obj.is_map()) scopes.default_namespace(obj, ns);
+  return objects;
 }
 
 }  // namespace gantry::render

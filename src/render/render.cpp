@@ -9,6 +9,7 @@
 #include "doc/yaml.h"
 #include "kustomize/kustomize.h"
 #include "render/helm.h"
+#include "render/kind_scope.h"
 #include "template/engine.h"
 
 namespace gantry::render {
@@ -88,15 +89,7 @@ class ItemRenderer {
 
   std::vector<Object> render(const project::Item& item) {
     std::vector<Object> objects;
-    std::optional<std::pair<std::string, std::string>> helm_output;  // file name, YAML
-    if (has_file(item.dir, {"helm-chart.yaml", "helm-chart.yml"})) {
-      fs::path chart_file = item.dir / "helm-chart.yaml";
-      if (!fs::exists(chart_file)) chart_file = item.dir / "helm-chart.yml";
-      std::string text = engine_.render(read_file(chart_file), chart_file.string(), item.vars);
-      HelmChart chart = parse_helm_chart(doc::parse_yaml(text, chart_file.string()));
-      std::string rendered = helm_template(req_.helm_binary, root_, item.dir, item.rel_dir, chart);
-      helm_output.emplace(chart.output, std::move(rendered));
-    }
+    std::optional<HelmOutput> helm = render_helm(item);
     if (kustomize::is_kustomization_dir(item.dir)) {
       // The kustomization builds the item; the helm output (if any) is one of
       // its resources, provided in memory under the chart's output name.
@@ -105,49 +98,89 @@ class ItemRenderer {
       opts.read_file = [this, &item](const fs::path& path) {
         return engine_.render(read_file(path), path.string(), item.vars);
       };
-      if (helm_output) opts.overlay_files[item.dir / helm_output->first] = helm_output->second;
+      if (helm) opts.overlay_files[helm->file] = doc::to_yaml_stream(helm->objects);
       for (auto& res : kustomize::build(item.dir, opts)) {
         check_object(res.object);
         decorate(res.object, item);
         objects.push_back(Object{std::move(res.object), std::move(res.source)});
       }
+      learn_scopes(objects);
       return objects;
     }
-    if (helm_output)
-      parse_objects(helm_output->second, (item.dir / helm_output->first).string(), item, objects);
+    if (helm)
+      for (auto& obj : helm->objects)
+        add_object(std::move(obj), item, objects);
+    // Without a kustomization every manifest file is an object list, except
+    // the chart's own files (and a stale copy of its output) in a helm item.
+    auto is_chart_file = [&](const fs::path& p) {
+      if (!helm) return false;
+      std::string name = p.filename().string();
+      return name == "helm-chart.yaml" || name == "helm-chart.yml" || name == "helm-values.yaml" ||
+             name == "helm-values.yml" || p.filename() == helm->file.filename();
+    };
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(item.dir))
-      if (e.is_regular_file() && is_manifest_file(e.path())) files.push_back(e.path());
+      if (e.is_regular_file() && is_manifest_file(e.path()) && !is_chart_file(e.path()))
+        files.push_back(e.path());
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
       std::string text = engine_.render(read_file(f), f.string(), item.vars);
-      parse_objects(text, f.string(), item, objects);
+      for (auto& doc : doc::parse_yaml_stream(text, f.string()))
+        if (!doc.is_null()) add_object(std::move(doc), item, objects);
     }
+    learn_scopes(objects);
     return objects;
   }
 
  private:
-  void parse_objects(const std::string& text, const std::string& file, const project::Item& item,
-                     std::vector<Object>& out) {
-    for (auto& doc : doc::parse_yaml_stream(text, file)) {
-      if (doc.is_null()) continue;
-      check_object(doc);
-      decorate(doc, item);
-      Location where = doc.span().location();
-      out.push_back(Object{std::move(doc), std::move(where)});
+  struct HelmOutput {
+    fs::path file;                    // the chart's `output` in the item's directory
+    std::vector<doc::Value> objects;  // kluctl's treatment of `helm template`'s output
+  };
+
+  // Renders the item's Helm chart, when it has a helm-chart.yaml: the chart
+  // file and helm-values.yaml are templates like every other file.
+  std::optional<HelmOutput> render_helm(const project::Item& item) {
+    if (!has_file(item.dir, {"helm-chart.yaml", "helm-chart.yml"})) return std::nullopt;
+    fs::path chart_file = item.dir / "helm-chart.yaml";
+    if (!fs::exists(chart_file)) chart_file = item.dir / "helm-chart.yml";
+    std::string text = engine_.render(read_file(chart_file), chart_file.string(), item.vars);
+    HelmChart chart = parse_helm_chart(doc::parse_yaml(text, chart_file.string()));
+    doc::Value file_values;
+    for (const char* name : {"helm-values.yaml", "helm-values.yml"}) {
+      fs::path values_file = item.dir / name;
+      if (!fs::exists(values_file)) continue;
+      std::string values_text =
+          engine_.render(read_file(values_file), values_file.string(), item.vars);
+      file_values = doc::parse_yaml(values_text, values_file.string());
+      break;
     }
+    std::string rendered = helm_template(req_.helm_binary, root_, item.dir, item.rel_dir, chart,
+                                         chart_values(chart, file_values));
+    HelmOutput out;
+    out.file = item.dir / chart.output;
+    out.objects = helm_objects(rendered, out.file.string(), chart, scopes_);
+    return out;
+  }
+
+  void add_object(doc::Value doc, const project::Item& item, std::vector<Object>& out) {
+    check_object(doc);
+    decorate(doc, item);
+    Location where = doc.span().location();
+    out.push_back(Object{std::move(doc), std::move(where)});
+  }
+
+  // CRDs of an item tell later items (and overrideNamespace) their kinds' scope.
+  void learn_scopes(const std::vector<Object>& objects) {
+    for (const auto& o : objects)
+      scopes_.learn(o.body);
   }
 
   void decorate(doc::Value& obj, const project::Item& item) {
     doc::Value& meta = obj["metadata"];
     merge_into(meta, "labels", item.common_labels);
     merge_into(meta, "annotations", item.common_annotations);
-    if (!item.override_namespace.empty() &&
-        !is_cluster_scoped_kind(obj.get_string("apiVersion"), obj.get_string("kind"))) {
-      const doc::Value* ns = meta.find("namespace");
-      if (!ns || ns->is_null() || (ns->is_string() && ns->as_string().empty()))
-        meta.set("namespace", item.override_namespace);
-    }
+    scopes_.default_namespace(obj, item.override_namespace);
     if (!discriminator_.empty()) {
       doc::Value labels = doc::Value::object({{kDiscriminatorLabel, discriminator_}});
       merge_into(meta, "labels", labels);
@@ -160,6 +193,7 @@ class ItemRenderer {
   fs::path root_;
   const std::string& discriminator_;
   const tmpl::Engine& engine_;
+  KindScopes scopes_;
 };
 
 }  // namespace
@@ -179,32 +213,6 @@ std::string object_key(const doc::Value& object) {
   std::string ns = meta ? meta->get_string("namespace") : "";
   std::string name = meta ? meta->get_string("name") : "";
   return group + "/" + object.get_string("kind") + "/" + ns + "/" + name;
-}
-
-bool is_cluster_scoped_kind(std::string_view api_version, std::string_view kind) {
-  static constexpr std::pair<std::string_view, std::string_view> kClusterScoped[] = {
-      {"", "Namespace"},
-      {"", "Node"},
-      {"", "PersistentVolume"},
-      {"apiextensions.k8s.io", "CustomResourceDefinition"},
-      {"rbac.authorization.k8s.io", "ClusterRole"},
-      {"rbac.authorization.k8s.io", "ClusterRoleBinding"},
-      {"storage.k8s.io", "StorageClass"},
-      {"storage.k8s.io", "CSIDriver"},
-      {"storage.k8s.io", "VolumeAttachment"},
-      {"scheduling.k8s.io", "PriorityClass"},
-      {"admissionregistration.k8s.io", "ValidatingWebhookConfiguration"},
-      {"admissionregistration.k8s.io", "MutatingWebhookConfiguration"},
-      {"apiregistration.k8s.io", "APIService"},
-      {"networking.k8s.io", "IngressClass"},
-      {"node.k8s.io", "RuntimeClass"},
-      {"snapshot.storage.k8s.io", "VolumeSnapshotClass"},
-  };
-  auto slash = api_version.find('/');
-  std::string_view group = slash == std::string_view::npos ? "" : api_version.substr(0, slash);
-  for (const auto& [g, k] : kClusterScoped)
-    if (g == group && k == kind) return true;
-  return false;
 }
 
 RenderResult render_project(const RenderRequest& request) {

@@ -57,7 +57,5 @@ RenderResult render_project(const RenderRequest& request);
 // Helpers exposed for other stages and tests.
 // "group/kind/namespace/name" identity of an object ("" group for core).
 std::string object_key(const doc::Value& object);
-// True for kinds that are cluster-scoped in Kubernetes (Namespace, CRDs, ClusterRoles, ...).
-bool is_cluster_scoped_kind(std::string_view api_version, std::string_view kind);
 
 }  // namespace gantry::render

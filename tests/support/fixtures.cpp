@@ -116,6 +116,12 @@ ProcessResult run_gantry(const std::vector<std::string>& args, const fs::path& c
   return run_process(argv, opts);
 }
 
+std::string helm_binary() {
+  if (::access(GANTRY_TEST_HELM, X_OK) == 0) return GANTRY_TEST_HELM;
+  auto found = find_program("helm");
+  return found ? found->string() : "";
+}
+
 fs::path source_dir() {
   return GANTRY_SOURCE_DIR;
 }

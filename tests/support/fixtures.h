@@ -59,6 +59,11 @@ ProcessResult run_gantry(const std::vector<std::string>& args,
 // The message (Error::str()) of the gantry::Error `f` throws, or "<no error>".
 std::string error_text(const std::function<void()>& f);
 
+// The helm binary tests use as the reference: $GANTRY_TEST_HELM at build
+// time (build/tools/helm/helm, installed by scripts/install-deps.sh), else
+// helm from PATH; "" when there is none.
+std::string helm_binary();
+
 // Paths of the repository and of the course's example configuration.
 std::filesystem::path source_dir();
 std::filesystem::path course_dir();

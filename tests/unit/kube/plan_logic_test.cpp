@@ -44,6 +44,54 @@ TEST(Hooks, KluctlAndGantryAnnotations) {
   EXPECT_FALSE(g.wait);
 }
 
+TEST(Hooks, HelmAnnotationsMapLikeKluctl) {
+  HookSpec pre = hook_spec(
+      yaml("kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install, pre-upgrade\n"
+           "    helm.sh/hook-weight: \"-3\"\n"
+           "    helm.sh/hook-delete-policy: hook-succeeded\n"));
+  EXPECT_TRUE(pre.runs_pre(true));
+  EXPECT_TRUE(pre.runs_pre(false));
+  EXPECT_FALSE(pre.runs_post(true));
+  EXPECT_EQ(pre.weight, -3);
+  EXPECT_FALSE(pre.delete_before_creation);
+  EXPECT_TRUE(pre.delete_on_success);
+
+  HookSpec install =
+      hook_spec(yaml("kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: post-install\n"));
+  EXPECT_TRUE(install.runs_post(true));
+  EXPECT_FALSE(install.runs_post(false));
+  EXPECT_FALSE(install.runs_pre(true));
+  EXPECT_TRUE(install.delete_before_creation);  // the default, as in kluctl
+  HookSpec upgrade =
+      hook_spec(yaml("kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: post-upgrade\n"));
+  EXPECT_TRUE(upgrade.runs_post(false));
+  EXPECT_FALSE(upgrade.runs_post(true));
+
+  // gantry's (or kluctl's) weight wins; delete policies add up.
+  HookSpec both =
+      hook_spec(yaml("kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: post-install\n"
+                     "    helm.sh/hook-weight: \"7\"\n    kluctl.io/hook-weight: \"2\"\n"
+                     "    helm.sh/hook-delete-policy: hook-failed\n"
+                     "    kluctl.io/hook-delete-policy: before-hook-creation\n"));
+  EXPECT_EQ(both.weight, 2);
+  EXPECT_TRUE(both.delete_before_creation);
+  EXPECT_TRUE(both.delete_on_failure);
+  EXPECT_FALSE(both.delete_on_success);
+
+  // Delete and rollback hooks never run: a hook that no phase picks.
+  HookSpec del =
+      hook_spec(yaml("kind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-delete\n"));
+  EXPECT_TRUE(del.is_hook());
+  EXPECT_FALSE(del.runs_pre(true) || del.runs_pre(false) || del.runs_post(true) ||
+               del.runs_post(false));
+  // test and unknown events are ignored (helm items drop test hooks at render).
+  EXPECT_FALSE(
+      hook_spec(yaml("kind: Pod\nmetadata:\n  annotations:\n    helm.sh/hook: test\n")).is_hook());
+  EXPECT_THROW(hook_spec(yaml("metadata:\n  annotations: {helm.sh/hook: post-install, "
+                              "helm.sh/hook-weight: heavy}\n")),
+               Error);
+}
+
 TEST(Hooks, BadValuesAreErrors) {
   EXPECT_THROW(hook_spec(yaml("metadata:\n  annotations: {gantry.dev/hook: pre-install}\n")),
                Error);
