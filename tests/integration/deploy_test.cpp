@@ -187,6 +187,79 @@ TEST_F(CourseDeployTest, FullLifeCycle) {
   EXPECT_EQ(left, "");
 }
 
+// The whole course project, its two Helm items (traefik, cloudnative-pg)
+// included, rendered with the real helm: deploy, no-op, a values change,
+// prune and delete, each state checked with kubectl.
+TEST_F(CourseDeployTest, WholeProjectWithHelmItems) {
+  std::string helm = helm_binary();
+  if (helm.empty()) GTEST_SKIP() << "no helm binary (scripts/install-deps.sh fetches one)";
+  fs::copy(course_dir() / "kluctl" / ".helm-charts", proj_ / ".helm-charts",
+           fs::copy_options::recursive);
+  auto all = [&](const std::string& verb, std::vector<std::string> more = {}) {
+    std::vector<std::string> a{verb,           "--project",  proj_.string(),  "-t", "staging",
+                               "--kubeconfig", kc_.string(), "--helm-binary", helm};
+    a.insert(a.end(), more.begin(), more.end());
+    return gantry(a);
+  };
+  ProcessResult r = all("deploy", {"--yes", "--wait", "--timeout", "60s"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("failed 0"), std::string::npos) << r.out;
+  // The charts' objects are there, in their release namespaces.
+  EXPECT_EQ(kubectl_out({"get", "deploy", "traefik", "-n", "traefik", "-o",
+                         "jsonpath={.status.availableReplicas}"}),
+            "1");
+  EXPECT_EQ(kubectl_out({"get", "deploy", "cnpg-cloudnative-pg", "-n", "cnpg-system", "-o",
+                         "jsonpath={.metadata.labels.gantry\\.dev/discriminator}"}),
+            "kluctl-staging");
+  EXPECT_EQ(kubectl_out({"get", "ingressclass", "traefik", "-o", "jsonpath={.metadata.name}"}),
+            "traefik");
+  EXPECT_EQ(kubectl_out({"get", "mutatingwebhookconfiguration",
+                         "cnpg-mutating-webhook-configuration", "-o", "jsonpath={.metadata.name}"}),
+            "cnpg-mutating-webhook-configuration");
+  EXPECT_EQ(kubectl_out({"get", "crd", "clusters.postgresql.cnpg.io", "-o",
+                         "jsonpath={.status.conditions[?(@.type==\"Established\")].status}"}),
+            "True");
+  // Again: nothing to do, and no diff.
+  r = all("deploy", {"--yes"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("nothing to do"), std::string::npos) << r.out;
+  r = all("diff");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  // A values change reaches exactly the chart's Deployment.
+  write_file_atomic(proj_ / "third-party/traefik/helm-values.yaml", "deployment:\n  replicas: 2\n");
+  r = all("diff");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("+++ rendered/Deployment traefik/traefik\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n-  replicas: 1\n+  replicas: 2\n"), std::string::npos) << r.out;
+  EXPECT_EQ(count_of(r.out, "\n+++ ") + (r.out.rfind("+++ ", 0) == 0), 1u) << r.out;
+  r = all("deploy", {"--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(
+      kubectl_out({"get", "deploy", "traefik", "-n", "traefik", "-o", "jsonpath={.spec.replicas}"}),
+      "2");
+  // Dropping the cloudnative-pg item: prune deletes what it rendered.
+  write_file_atomic(proj_ / "third-party/deployment.yaml", "deployments:\n  - path: traefik\n");
+  r = all("prune", {"--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Deployment cnpg-system/cnpg-cloudnative-pg"), std::string::npos) << r.out;
+  EXPECT_NE(
+      sandbox_.kubectl({"get", "deploy", "cnpg-cloudnative-pg", "-n", "cnpg-system"}).exit_code, 0);
+  EXPECT_NE(
+      sandbox_
+          .kubectl({"get", "mutatingwebhookconfiguration", "cnpg-mutating-webhook-configuration"})
+          .exit_code,
+      0);
+  // Delete: everything of the target goes, traefik's chart included.
+  r = all("delete", {"--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(sandbox_.kubectl({"get", "deploy", "traefik", "-n", "traefik"}).exit_code, 0);
+  EXPECT_NE(sandbox_.kubectl({"get", "ingressclass", "traefik"}).exit_code, 0);
+  EXPECT_EQ(kubectl_out({"get", "deploy", "-A", "-l", "gantry.dev/discriminator=kluctl-staging",
+                         "-o", "name"}),
+            "");
+}
+
 TEST_F(CourseDeployTest, RefusesWithoutYesWhenNoTerminalCanAsk) {
   ProcessResult r = run("deploy");
   EXPECT_EQ(r.exit_code, 7) << r.err;
