@@ -543,7 +543,7 @@ struct Api::Impl {
                  {"addresses",
                   Value(List{Value::object({{"type", "InternalIP"}, {"address", "127.0.0.1"}}),
                              Value::object({{"type", "Hostname"}, {"address", "sandbox"}})})},
-                 {"nodeInfo", Value::object({{"kubeletVersion", "v1.31.0"},
+                 {"nodeInfo", Value::object({{"kubeletVersion", "v1.32.0"},
                                              {"operatingSystem", "linux"},
                                              {"architecture", "amd64"},
                                              {"containerRuntimeVersion", "none"}})}}));
@@ -742,6 +742,11 @@ struct Api::Impl {
                   const std::vector<std::pair<const ResourceType*, ObjPtr>>& owned,
                   const std::vector<const Value*>& pods);
   void create_dependent(const ResourceType& t, Value obj);
+  // A core/v1 Event about `involved`, as the named controller records one
+  // (kube-controller-manager's and the scheduler's events for what the
+  // sandbox simulates). Call with `mu` held.
+  void emit_event(const Value& involved, const std::string& type, const std::string& reason,
+                  const std::string& message, const std::string& component);
   void update_dependent(const ResourceType& t, const ObjPtr& cur, const Value& want);
 };
 
@@ -2730,6 +2735,22 @@ bool same_status(const Value* a, const Value& b) {
 
 void Api::Impl::set_status(const ResourceType& t, const ObjPtr& obj, Value status) {
   if (same_status(obj->find("status"), status)) return;
+  if (t.kind == "Job" && !t.custom) {
+    // The job controller's events when a Job finishes.
+    auto cond = [](const Value* st, const char* type) {
+      const Value* conds = st ? st->find("conditions") : nullptr;
+      if (conds && conds->is_list())
+        for (const auto& c : conds->as_list())
+          if (c.get_string("type") == type && c.get_string("status") == "True") return true;
+      return false;
+    };
+    const Value* before = obj->find("status");
+    if (cond(&status, "Complete") && !cond(before, "Complete"))
+      emit_event(*obj, "Normal", "Completed", "Job completed", "job-controller");
+    if (cond(&status, "Failed") && !cond(before, "Failed"))
+      emit_event(*obj, "Warning", "BackoffLimitExceeded",
+                 "Job has reached the specified backoff limit", "job-controller");
+  }
   Value next = *obj;
   next.set("status", std::move(status));
   record_update(obj.get(), next, t, "kube-controller-manager", "status", read_managed(*obj));
@@ -3188,6 +3209,47 @@ void Api::Impl::sync_owner(const ResourceType& t, const ObjPtr& owner,
   }
 }
 
+void Api::Impl::emit_event(const Value& involved, const std::string& type,
+                           const std::string& reason, const std::string& message,
+                           const std::string& component) {
+  static const ResourceType* events = [] {
+    for (const auto& t : builtin_types())
+      if (t.group.empty() && t.resource == "events") return &t;
+    return static_cast<const ResourceType*>(nullptr);
+  }();
+  if (!events) return;
+  std::string ns = meta_str(involved, "namespace");
+  if (ns.empty()) ns = "default";
+  std::string name = meta_str(involved, "name");
+  std::string now = now_str();
+  Value ev = Value::object({{"apiVersion", "v1"}, {"kind", "Event"}});
+  Value& md = meta(ev);
+  md.set("name", name + "." + random_suffix(16));
+  md.set("namespace", ns);
+  md.set("uid", new_uid());
+  md.set("creationTimestamp", now);
+  Value ref = Value::object({{"apiVersion", involved.get_string("apiVersion")},
+                             {"kind", involved.get_string("kind")},
+                             {"name", name},
+                             {"uid", meta_str(involved, "uid")}});
+  if (!meta_str(involved, "namespace").empty()) ref.set("namespace", ns);
+  if (std::string rv = meta_str(involved, "resourceVersion"); !rv.empty())
+    ref.set("resourceVersion", rv);
+  ev.set("involvedObject", ref);
+  ev.set("reason", reason);
+  ev.set("message", message);
+  ev.set("source", Value::object({{"component", component}}));
+  ev.set("firstTimestamp", now);
+  ev.set("lastTimestamp", now);
+  ev.set("count", 1);
+  ev.set("type", type);
+  ev.set("eventTime", Value());
+  ev.set("reportingComponent", component);
+  ev.set("reportingInstance", "");
+  record_update(nullptr, ev, *events, component, "", {});
+  put(*events, std::move(ev), "ADDED", nullptr);
+}
+
 void Api::Impl::create_dependent(const ResourceType& t, Value obj) {
   Value& md = meta(obj);
   if (md.get_string("name").empty())
@@ -3197,10 +3259,64 @@ void Api::Impl::create_dependent(const ResourceType& t, Value obj) {
   if (t.has_generation) md.set("generation", 1);
   if (t.kind == "Pod") obj.set("status", Value::object({{"phase", "Pending"}}));
   record_update(nullptr, obj, t, "kube-controller-manager", "", {});
-  put(t, std::move(obj), "ADDED", nullptr);
+  // What the owner's controller (and the scheduler, for a Pod) records.
+  Value owner;
+  if (const Value* refs = obj.find_path({"metadata", "ownerReferences"});
+      refs && refs->is_list() && refs->size())
+    owner = refs->as_list()[0];
+  std::string owner_kind = owner.is_map() ? owner.get_string("kind") : "";
+  Value involved = Value::object(
+      {{"apiVersion", owner.is_map() ? owner.get_string("apiVersion") : ""}, {"kind", owner_kind}});
+  meta(involved).set("name", owner.is_map() ? owner.get_string("name") : "");
+  meta(involved).set("namespace", meta_str(obj, "namespace"));
+  meta(involved).set("uid", owner.is_map() ? owner.get_string("uid") : "");
+  std::string name = meta_str(obj, "name");
+  ObjPtr stored = put(t, std::move(obj), "ADDED", nullptr);
+  if (t.kind == "Pod" && !owner_kind.empty()) {
+    std::string component = owner_kind == "ReplicaSet"    ? "replicaset-controller"
+                            : owner_kind == "Job"         ? "job-controller"
+                            : owner_kind == "StatefulSet" ? "statefulset-controller"
+                            : owner_kind == "DaemonSet"   ? "daemonset-controller"
+                                                          : "";
+    if (!component.empty())
+      emit_event(involved, "Normal", "SuccessfulCreate",
+                 owner_kind == "StatefulSet" ? "create Pod " + name + " in StatefulSet " +
+                                                   meta_str(involved, "name") + " successful"
+                                             : "Created pod: " + name,
+                 component);
+    emit_event(
+        *stored, "Normal", "Scheduled",
+        "Successfully assigned " + meta_str(*stored, "namespace") + "/" + name + " to sandbox",
+        "default-scheduler");
+  } else if (t.kind == "ReplicaSet" && owner_kind == "Deployment") {
+    emit_event(involved, "Normal", "ScalingReplicaSet",
+               "Scaled up replica set " + name + " from 0 to " +
+                   std::to_string(int_at(*stored, {"spec", "replicas"}, 1)),
+               "deployment-controller");
+  }
 }
 
 void Api::Impl::update_dependent(const ResourceType& t, const ObjPtr& cur, const Value& want) {
+  if (t.kind == "ReplicaSet") {
+    // The deployment controller scaling its ReplicaSet says so on the Deployment.
+    int64_t from = int_at(*cur, {"spec", "replicas"}, 1),
+            to = int_at(want, {"spec", "replicas"}, 1);
+    const Value* refs = cur->find_path({"metadata", "ownerReferences"});
+    if (from != to && refs && refs->is_list() && refs->size() &&
+        refs->as_list()[0].get_string("kind") == "Deployment") {
+      const Value& o = refs->as_list()[0];
+      Value involved =
+          Value::object({{"apiVersion", o.get_string("apiVersion")}, {"kind", "Deployment"}});
+      meta(involved).set("name", o.get_string("name"));
+      meta(involved).set("namespace", meta_str(*cur, "namespace"));
+      meta(involved).set("uid", o.get_string("uid"));
+      emit_event(involved, "Normal", "ScalingReplicaSet",
+                 std::string(to > from ? "Scaled up" : "Scaled down") + " replica set " +
+                     meta_str(*cur, "name") + " from " + std::to_string(from) + " to " +
+                     std::to_string(to),
+                 "deployment-controller");
+    }
+  }
   Value next = *cur;
   Value& md = meta(next);
   const Value* wmd = want.find("metadata");

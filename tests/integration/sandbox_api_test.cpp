@@ -229,8 +229,16 @@ TEST(SandboxApi, BadInputGetsApiserverCodes) {
   auto media = s.request("PATCH", kCms + "/p", "{}", "text/plain");
   EXPECT_EQ(media.status, 415);
   EXPECT_EQ(str(json(media), {"reason"}), "UnsupportedMediaType");
+  // Protobuf: a malformed body is a 400, a type the sandbox does not decode a 415.
   auto proto = s.request("POST", kCms, "\x6b\x38\x73", "application/vnd.kubernetes.protobuf");
-  EXPECT_EQ(proto.status, 415);
+  EXPECT_EQ(proto.status, 400);
+  std::string widget = std::string("k8s\0", 4) + "\x0a\x1c\x0a\x0e" + "example.com/v1" +
+                       "\x12\x06" + "Widget" + std::string("\x12\x00", 2);
+  widget[5] = static_cast<char>(2 + 14 + 2 + 6);
+  auto widget_res = s.request("POST", kCms, widget, "application/vnd.kubernetes.protobuf");
+  EXPECT_EQ(widget_res.status, 415);
+  EXPECT_NE(str(json(widget_res), {"message"}).find("example.com/v1 Widget"), std::string::npos)
+      << widget_res.body;
   auto ssa_no_manager =
       json(s.request("PATCH", kCms + "/p", cm("p"), "application/apply-patch+yaml"));
   EXPECT_EQ(str(ssa_no_manager, {"code"}), "422");

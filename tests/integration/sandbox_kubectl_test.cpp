@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/file.h"
@@ -540,7 +542,7 @@ TEST_F(SandboxKubectl, NodesAuthAndLogsAnswerAsOnACluster) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_CONTAINS(r.out, "sandbox");
   EXPECT_CONTAINS(r.out, "Ready");
-  EXPECT_CONTAINS(r.out, "v1.31.0");
+  EXPECT_CONTAINS(r.out, "v1.32.0");  // as /version says
   r = s.kubectl({"wait", "--for=condition=Ready", "node/sandbox", "--timeout=5s"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 
@@ -593,6 +595,46 @@ TEST_F(SandboxKubectl, NodesAuthAndLogsAnswerAsOnACluster) {
   EXPECT_CONTAINS(r.out, "ingressclass.networking.k8s.io/traefik");
   EXPECT_CONTAINS(r.out, "validatingwebhookconfiguration.admissionregistration.k8s.io/hook");
   EXPECT_CONTAINS(r.out, "priorityclass.scheduling.k8s.io/high");
+}
+
+// The events kube-controller-manager and the scheduler record for what the
+// sandbox simulates: kubectl get events and describe show them.
+TEST_F(SandboxKubectl, EventsOfSimulatedControllers) {
+  Sandbox s;
+  ASSERT_EQ(apply(s,
+                  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: "
+                  "default\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: web}}\n"
+                  "  template:\n    metadata: {labels: {app: web}}\n    spec:\n      "
+                  "containers: [{name: web, image: nginx}]\n---\napiVersion: batch/v1\nkind: "
+                  "Job\nmetadata:\n  name: once\n  namespace: default\nspec:\n  template:\n"
+                  "    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: "
+                  "busybox}]\n")
+                .exit_code,
+            0);
+  ASSERT_EQ(
+      s.kubectl({"wait", "--for=condition=Available", "deploy/web", "--timeout=10s"}).exit_code, 0);
+  ASSERT_EQ(s.kubectl({"wait", "--for=condition=Complete", "job/once", "--timeout=10s"}).exit_code,
+            0);
+  ASSERT_EQ(s.kubectl({"scale", "deploy/web", "--replicas=3"}).exit_code, 0);
+  std::string events;
+  for (int i = 0; i < 50; ++i) {
+    events = s.kubectl({"get", "events", "-n", "default", "-o",
+                        "jsonpath={range .items[*]}{.involvedObject.kind} {.reason}: "
+                        "{.message}{\"\\n\"}{end}"})
+                 .out;
+    if (contains(events, "from 1 to 3")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_CONTAINS(events, "Deployment ScalingReplicaSet: Scaled up replica set web-");
+  EXPECT_CONTAINS(events, " from 0 to 1");
+  EXPECT_CONTAINS(events, " from 1 to 3");
+  EXPECT_CONTAINS(events, "ReplicaSet SuccessfulCreate: Created pod: web-");
+  EXPECT_CONTAINS(events, "Pod Scheduled: Successfully assigned default/web-");
+  EXPECT_CONTAINS(events, "Job SuccessfulCreate: Created pod: once-");
+  EXPECT_CONTAINS(events, "Job Completed: Job completed");
+  auto d = s.kubectl({"describe", "deploy", "web"});
+  EXPECT_CONTAINS(d.out, "ScalingReplicaSet");
+  EXPECT_CONTAINS(d.out, "deployment-controller");
 }
 
 }  // namespace
