@@ -56,7 +56,8 @@ kube::OwnershipRule ClusterFlags::ownership() const {
   return rule;
 }
 
-Cluster connect(const ClusterFlags& f, const project::ResolvedTarget& target) {
+Cluster connect(const ClusterFlags& f, const project::ResolvedTarget& target,
+                kube::ClientSettings settings) {
   kube::KubeconfigSelection sel{f.kubeconfig, f.context};
   std::string context;
   if (!target.context.empty()) {
@@ -70,7 +71,7 @@ Cluster connect(const ClusterFlags& f, const project::ResolvedTarget& target) {
   }
   kube::ClusterAccess access = kube::load_cluster_access(sel, context);
   Cluster c;
-  c.client = std::make_unique<kube::Client>(std::move(access));
+  c.client = std::make_unique<kube::Client>(std::move(access), std::move(settings));
   c.mapper = std::make_unique<kube::RestMapper>(*c.client, kube::default_cache_dir());
   return c;
 }
