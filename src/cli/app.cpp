@@ -37,6 +37,8 @@ int run(int argc, char** argv) {
   add_controller_command(app, action);
   add_get_command(app, action);
   add_reconcile_commands(app, action);
+  add_install_command(app, action);
+  add_uninstall_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -17,6 +17,10 @@
 #include "gitops/endpoints.h"
 #include "gitops/resource.h"
 
+#ifndef GANTRY_VERSION
+#define GANTRY_VERSION "0.0.0"
+#endif
+
 namespace gantry::cli {
 
 namespace {
@@ -67,6 +71,7 @@ int run_controller(const ControllerFlags& f) {
     return 0;
   }
   bool json = f.log_format == "json" || (f.log_format.empty() && !::isatty(STDERR_FILENO));
+  // Its own User-Agent, so that its requests can be told apart in audit logs.
   kube::ClientSettings settings;
   settings.user_agent = std::string("gantry-controller/") + GANTRY_VERSION;
   Cluster c = connect(f.cluster, project::ResolvedTarget{}, settings);

@@ -43,6 +43,13 @@ int run_remove(const RemoveFlags& f, bool everything) {
         kube::rendered_kinds(rendered), f.cluster.jobs);
     victims = std::move(all.ours);
     kept = std::move(all.kept);
+    if (!all.unlistable.empty()) {
+      std::string names;
+      for (const auto& u : all.unlistable)
+        names += (names.empty() ? "" : ", ") + u;
+      std::cerr << "note: not allowed to list " << names
+                << "; objects of those types were not considered\n";
+    }
   } else {
     kube::PlanOptions po;
     po.jobs = f.cluster.jobs;

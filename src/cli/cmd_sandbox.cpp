@@ -26,6 +26,7 @@ struct SandboxFlags {
   std::string ready_delay = "2s";
   std::string context = "gantry-sandbox";
   size_t max_watch_events = 20000;
+  std::string audit_log;
 };
 
 int run_sandbox_command(const SandboxFlags& f) {
@@ -35,6 +36,7 @@ int run_sandbox_command(const SandboxFlags& f) {
   o.kubeconfig_out = f.kubeconfig_out;
   o.context = f.context;
   o.max_watch_events = f.max_watch_events;
+  o.audit_log = f.audit_log;
   if (o.context.empty() ||
       o.context.find_first_not_of(
           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") !=
@@ -79,6 +81,9 @@ void add_sandbox_command(CLI::App& app, Action& action) {
                   "Changes kept for watches to resume from; older resourceVersions get 410 Gone")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000000));
+  cmd->add_option("--audit-log", flags->audit_log,
+                  "Append one JSON line per request (verb, group, resource, user agent, code) "
+                  "to this file");
   cmd->callback([flags, &action] { action = [flags] { return run_sandbox_command(*flags); }; });
 }
 

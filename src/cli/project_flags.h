@@ -52,8 +52,9 @@ struct Cluster {
 };
 
 // Picks the context (a target pinned to a context uses that one and refuses
-// a different --context), loads the kubeconfig and connects. Refusals are
-// Errors with ExitCode::kRefused.
+// a different --context), loads the kubeconfig and connects with `settings`
+// (the controller sends its own User-Agent). Refusals are Errors with
+// ExitCode::kRefused.
 Cluster connect(const ClusterFlags& f, const project::ResolvedTarget& target,
                 kube::ClientSettings settings = {});
 

@@ -15,6 +15,7 @@
 #include "gitops/drift.h"
 #include "gitops/metrics.h"
 #include "gitops/queue.h"
+#include "gitops/requests.h"
 #include "gitops/resource.h"
 #include "gitops/status.h"
 #include "gitops/sync.h"
@@ -493,24 +494,7 @@ struct Controller::Impl {
   }
 
   void set_finalizer(const DeploymentSpec& d, bool present) {
-    std::optional<Value> obj = kube::get(client, type_of_kind(d.kind), d.ns, d.name);
-    if (!obj) return;
-    Value fins = Value::list();
-    if (const Value* f = obj->find_path({"metadata", "finalizers"}); f && f->is_list())
-      for (const auto& x : f->as_list())
-        if (!(x.is_string() && x.as_string() == kFinalizer)) fins.push_back(x);
-    if (present) fins.push_back(std::string(kFinalizer));
-    Value patch = Value::object(
-        {{"metadata",
-          Value::object({{"finalizers", fins},
-                         {"resourceVersion", obj->find_path({"metadata", "resourceVersion"})
-                                                 ? *obj->find_path({"metadata", "resourceVersion"})
-                                                 : Value()}})}});
-    kube::Response r = client.send("PATCH", type_of_kind(d.kind).object_path(d.ns, d.name),
-                                   doc::to_json(patch), "application/merge-patch+json");
-    if (!r.ok() && r.status != 404)
-      throw Error("updating the finalizers of " + d.key() + ": " + r.message(),
-                  ExitCode::kExternal);
+    set_delete_finalizer(client, type_of_kind(d.kind), d.ns, d.name, present);
   }
 
   void ensure_finalizer(const DeploymentSpec& d, const Value&) {

@@ -144,4 +144,25 @@ void set_suspended(const kube::Client& client, const kube::ResourceType& type,
         ExitCode::kExternal);
 }
 
+void set_delete_finalizer(const kube::Client& client, const kube::ResourceType& type,
+                          const std::string& ns, const std::string& name, bool present) {
+  std::optional<Value> obj = kube::get(client, type, ns, name);
+  if (!obj) return;
+  Value fins = Value::list();
+  if (const Value* f = obj->find_path({"metadata", "finalizers"}); f && f->is_list())
+    for (const auto& x : f->as_list())
+      if (!(x.is_string() && x.as_string() == kFinalizer)) fins.push_back(x);
+  if (present) fins.push_back(std::string(kFinalizer));
+  const Value* rv = obj->find_path({"metadata", "resourceVersion"});
+  Value patch = Value::object(
+      {{"metadata",
+        Value::object({{"finalizers", fins}, {"resourceVersion", rv ? *rv : Value()}})}});
+  kube::Response r = client.send("PATCH", type.object_path(ns, name), doc::to_json(patch),
+                                 "application/merge-patch+json");
+  if (!r.ok() && r.status != 404)
+    throw Error(
+        "updating the finalizers of " + type.kind + " " + ns + "/" + name + ": " + r.message(),
+        ExitCode::kExternal);
+}
+
 }  // namespace gantry::gitops

@@ -1,6 +1,7 @@
 // What people ask of the controller, through the Kubernetes API only (so the
 // CLI, the dashboard and kubectl users make the same requests): list the
-// deployments, ask for a reconcile now, suspend and resume.
+// deployments, ask for a reconcile now, suspend and resume; and the
+// controller's (and uninstall's) edit of its finalizer.
 #pragma once
 
 #include <chrono>
@@ -43,5 +44,12 @@ std::optional<doc::Value> wait_handled(const kube::Client& client, const kube::R
 // spec.suspend = `suspend`.
 void set_suspended(const kube::Client& client, const kube::ResourceType& type,
                    const std::string& ns, const std::string& name, bool suspend);
+
+// Adds or removes the delete-target finalizer (kFinalizer) of one resource,
+// keeping other finalizers (a merge patch guarded by the resourceVersion it
+// read). A resource that does not exist is left alone; other failures throw
+// Error (kExternal).
+void set_delete_finalizer(const kube::Client& client, const kube::ResourceType& type,
+                          const std::string& ns, const std::string& name, bool present);
 
 }  // namespace gantry::gitops

@@ -147,7 +147,8 @@ std::optional<std::map<std::string, std::string>> get_secret_data(const Client& 
 }
 
 std::vector<Value> list(const Client& client, const ResourceType& type, const std::string& ns,
-                        const std::string& label_selector, std::string* resource_version) {
+                        const std::string& label_selector, std::string* resource_version,
+                        bool* forbidden) {
   std::vector<Value> out;
   std::string cont;
   for (;;) {
@@ -156,6 +157,10 @@ std::vector<Value> list(const Client& client, const ResourceType& type, const st
     if (!cont.empty()) path += "&continue=" + http::url_encode(cont);
     Response r = client.send("GET", path);
     if (r.status == 404 && cont.empty()) return out;  // the type is not served (yet)
+    if (r.status == 403 && forbidden) {
+      *forbidden = true;
+      return {};
+    }
     if (!r.ok()) fail(client, "listing", type.resource, r);
     Value v = r.json();
     std::string api = v.get_string("apiVersion", type.api_version());

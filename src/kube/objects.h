@@ -67,9 +67,11 @@ std::optional<doc::Value> get(const Client& client, const ResourceType& type, co
 // not serve (404, e.g. a CRD not established yet) has no objects.
 // `resource_version`, when given, receives the list's resourceVersion (the
 // snapshot a watch resumes from).
+// `forbidden`, when given, turns a 403 into no objects and sets it to true
+// (a type the caller may not list is one it could not have created either).
 std::vector<doc::Value> list(const Client& client, const ResourceType& type, const std::string& ns,
                              const std::string& label_selector,
-                             std::string* resource_version = nullptr);
+                             std::string* resource_version = nullptr, bool* forbidden = nullptr);
 
 // The decoded `data` (and `stringData`) of a Secret, nullopt on 404. Holds
 // secrets: never log it.

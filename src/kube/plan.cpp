@@ -73,9 +73,17 @@ TargetObjects list_target_objects(const Client& client, RestMapper& mapper,
   for (auto& t : mapper.listable())
     if (!never_listed_for_prune(t, kinds)) types.push_back(std::move(t));
   std::vector<std::vector<Value>> found(types.size());
-  parallel_for(types.size(), jobs,
-               [&](size_t i) { found[i] = list(client, types[i], "", selector(discriminator)); });
+  std::vector<char> forbidden(types.size(), 0);
+  parallel_for(types.size(), jobs, [&](size_t i) {
+    bool no = false;
+    found[i] = list(client, types[i], "", selector(discriminator), nullptr, &no);
+    forbidden[i] = no;
+  });
   TargetObjects out;
+  for (size_t i = 0; i < types.size(); ++i)
+    if (forbidden[i])
+      out.unlistable.push_back(types[i].group.empty() ? types[i].resource
+                                                      : types[i].resource + "." + types[i].group);
   for (size_t i = 0; i < types.size(); ++i)
     for (Value& v : found[i]) {
       if (v.find_path({"metadata", "deletionTimestamp"})) continue;  // already going

@@ -64,6 +64,10 @@ struct TargetObjects {
   std::vector<Orphan> ours;  // gantry's: pruned or deleted
   std::vector<Kept> kept;    // labelled, but others' (or annotated to stay)
   size_t owned = 0;          // labelled copies owned by another object (Pods, ReplicaSets...)
+  // Types the caller may not list (403), e.g. a GitOps controller limited to
+  // what it deploys on a cluster with other operators' CRDs: skipped, since
+  // it cannot have created objects of them either ("group/resource").
+  std::vector<std::string> unlistable;
 };
 
 struct Plan {

@@ -19,6 +19,7 @@
 #include "core/timestamp.h"
 #include "doc/json.h"
 #include "doc/yaml.h"
+#include "sandbox/audit.h"
 #include "sandbox/dependents.h"
 #include "sandbox/fieldset.h"
 #include "sandbox/patch.h"
@@ -750,24 +751,8 @@ struct Api::Impl {
   void update_dependent(const ResourceType& t, const ObjPtr& cur, const Value& want);
 };
 
-namespace {
-
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 std::optional<Route> Api::Impl::parse_route(const std::string& path) const {
-  auto seg = split_path(path);
+  auto seg = path_segments(path);
   Route r;
   size_t i = 0;
   if (seg.size() >= 2 && seg[0] == "api") {
@@ -827,7 +812,7 @@ void Api::Impl::handle(const http::ServerRequest& req, http::ServerResponse& res
       return;
     }
     if (p == "/api" || p == "/apis" || p.rfind("/apis/", 0) == 0 || p.rfind("/api/", 0) == 0) {
-      auto seg = split_path(p);
+      auto seg = path_segments(p);
       bool discovery = seg.size() == 1 || (seg[0] == "api" && seg.size() == 2) ||
                        (seg[0] == "apis" && seg.size() <= 3);
       if (discovery) {
@@ -900,7 +885,7 @@ std::string fnv_hash(const std::string& s) {
 }  // namespace
 
 void Api::Impl::serve_discovery(const http::ServerRequest& req, http::ServerResponse& res) {
-  auto seg = split_path(req.path);
+  auto seg = path_segments(req.path);
   std::string accept = req.header("Accept");
   bool aggregated = accept.find("g=apidiscovery.k8s.io") != std::string::npos &&
                     accept.find("v=v2;") != std::string::npos &&
@@ -1047,7 +1032,7 @@ void Api::Impl::serve_discovery(const http::ServerRequest& req, http::ServerResp
 }
 
 bool Api::Impl::serve_openapi(const http::ServerRequest& req, http::ServerResponse& res) {
-  auto seg = split_path(req.path);
+  auto seg = path_segments(req.path);
   if (seg.size() == 2 && seg[1] == "v2") {
     // An empty OpenAPI v2 document (zero protobuf bytes): clients find no
     // schema and skip client-side validation, as they do for unknown kinds.

@@ -13,6 +13,7 @@
 #include "doc/json.h"
 #include "http/server.h"
 #include "sandbox/api.h"
+#include "sandbox/audit.h"
 
 namespace gantry::sandbox {
 
@@ -137,9 +138,14 @@ void run_sandbox(const SandboxOptions& options, const std::atomic<bool>& stop, s
   so.identity = server_id;
   so.max_body_bytes = 16u << 20;  // the API answers 413 itself above 3 MiB
   Api* api_ptr = nullptr;
-  http::Server server(so, [&api_ptr](const http::ServerRequest& req, http::ServerResponse& res) {
-    api_ptr->handle(req, res);
-  });
+  std::unique_ptr<AuditLog> audit;
+  if (!options.audit_log.empty()) audit = std::make_unique<AuditLog>(options.audit_log);
+  AuditLog* audit_ptr = audit.get();
+  http::Server server(
+      so, [&api_ptr, audit_ptr](const http::ServerRequest& req, http::ServerResponse& res) {
+        api_ptr->handle(req, res);
+        if (audit_ptr) audit_ptr->record(req, res.status != 401, res.status);
+      });
   std::string client_host = so.host == "0.0.0.0" ? "127.0.0.1" : so.host;
   std::string address = client_host + ":" + std::to_string(server.port());
   std::string url = "https://" + address;
@@ -205,6 +211,7 @@ void run_sandbox(const SandboxOptions& options, const std::atomic<bool>& stop, s
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - began);
     pause = std::max(std::chrono::milliseconds(100), 2 * took);
+    if (audit) audit->flush();
     if (std::chrono::steady_clock::now() - last_save > std::chrono::milliseconds(500)) {
       save();
       last_save = std::chrono::steady_clock::now();
@@ -214,6 +221,7 @@ void run_sandbox(const SandboxOptions& options, const std::atomic<bool>& stop, s
   save();
   server.stop();
   save();
+  if (audit) audit->flush();
   if (!temp_dir.empty()) {
     std::error_code ec;
     fs::remove_all(temp_dir, ec);

@@ -22,6 +22,9 @@ struct SandboxOptions {
   // Name of the kubeconfig's context, cluster and user (e.g. the context a
   // project's target is pinned to).
   std::string context = "gantry-sandbox";
+  // Empty: no request record. Otherwise one JSON line per request is appended
+  // (sandbox/audit.h), flushed about every 100 ms and on stop.
+  std::filesystem::path audit_log;
 };
 
 // Serves until `stop` becomes true. Prints the URL and kubeconfig path to `out`

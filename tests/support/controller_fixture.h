@@ -129,14 +129,6 @@ class ControllerTest : public DeployTest {
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
-  std::string jsonpath(const std::vector<std::string>& what, const std::string& path) const {
-    std::vector<std::string> a{"get"};
-    a.insert(a.end(), what.begin(), what.end());
-    a.push_back("-o");
-    a.push_back("jsonpath=" + path);
-    ProcessResult r = sandbox_.kubectl(a);
-    return r.exit_code == 0 ? r.out : "<error: " + r.err + ">";
-  }
   std::string ready(const std::string& name) const {
     return jsonpath({"gantrydeployment", name, "-n", "default"},
                     "{.status.conditions[?(@.type==\"Ready\")].status}");

@@ -38,6 +38,7 @@ inline size_t count_of(const std::string& s, const std::string& what) {
 class DeployTest : public ::testing::Test {
  protected:
   DeployTest() : sandbox_(Sandbox::Options{"300ms", {}, {}}) {}
+  explicit DeployTest(Sandbox::Options options) : sandbox_(std::move(options)) {}
 
   // The sandbox's kubeconfig with its context (and cluster and user) renamed.
   fs::path kubeconfig_named(const std::string& context) const {
@@ -93,6 +94,16 @@ class DeployTest : public ::testing::Test {
     dir_.write("crds/cnpg.yaml", kept);
     ProcessResult r = sandbox_.kubectl({"apply", "--server-side", "-f", crds.string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  // `kubectl get WHAT -o jsonpath=PATH`, or "<error: ...>".
+  std::string jsonpath(const std::vector<std::string>& what, const std::string& path) const {
+    std::vector<std::string> a{"get"};
+    a.insert(a.end(), what.begin(), what.end());
+    a.push_back("-o");
+    a.push_back("jsonpath=" + path);
+    ProcessResult r = sandbox_.kubectl(a);
+    return r.exit_code == 0 ? r.out : "<error: " + r.err + ">";
   }
 
   std::string kubectl_out(const std::vector<std::string>& args) const {
