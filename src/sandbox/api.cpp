@@ -15,10 +15,13 @@
 #include <set>
 #include <unordered_map>
 
+#include <strings.h>
+
 #include "core/base64.h"
 #include "core/timestamp.h"
 #include "doc/json.h"
 #include "doc/yaml.h"
+#include "rbac/rules.h"
 #include "sandbox/audit.h"
 #include "sandbox/dependents.h"
 #include "sandbox/fieldset.h"
@@ -475,6 +478,17 @@ struct Event {
   ObjPtr prev;  // MODIFIED: the object before
 };
 
+// Who a request runs as (after impersonation).
+struct Identity {
+  bool valid = false;
+  bool admin = false;
+  rbac::Subject subject;
+};
+
+// The identity of the request being served on this thread, for the reviews
+// that answer about "me".
+thread_local Identity request_identity;
+
 struct Route {
   std::string group, version;
   std::string ns;
@@ -677,12 +691,160 @@ struct Api::Impl {
     res.body = doc::to_json(v);
   }
 
-  bool authorized(const http::ServerRequest& req) const {
+  // ---- authentication and authorization ---------------------------------------
+  // The admin token (the kubeconfig's) may do anything, as a member of
+  // system:masters. ServiceAccount tokens (TokenRequest, or the token of a
+  // kubernetes.io/service-account-token Secret) are that account, and their
+  // requests are authorised with the RBAC objects stored here, as
+  // kube-apiserver's RBAC authorizer does.
+  std::map<std::string, std::pair<std::string, std::string>> sa_tokens;  // token -> (ns, name)
+
+  bool is_admin_token(const std::string& token) const {
     if (opts.token.empty()) return true;
+    // Constant-time comparison: the token is the main credential.
+    return token.size() == opts.token.size() &&
+           CRYPTO_memcmp(token.data(), opts.token.data(), token.size()) == 0;
+  }
+
+  // Who `token` is (call with mu held).
+  Identity identify_token(const std::string& token) const {
+    Identity id;
+    if (is_admin_token(token)) {
+      id.valid = id.admin = true;
+      id.subject = {"sandbox-admin", {"system:masters", "system:authenticated"}};
+      return id;
+    }
+    if (token.empty()) return id;
+    if (auto it = sa_tokens.find(token); it != sa_tokens.end()) {
+      id.valid = true;
+      id.subject = rbac::service_account(it->second.first, it->second.second);
+      return id;
+    }
+    if (auto st = store.find("/secrets"); st != store.end()) {
+      std::string encoded = base64_encode(token);
+      for (const auto& [k, obj] : st->second) {
+        if (obj->get_string("type") != "kubernetes.io/service-account-token") continue;
+        const Value* t = obj->find_path({"data", "token"});
+        if (!t || !t->is_string() || t->as_string() != encoded) continue;
+        const Value* a =
+            obj->find_path({"metadata", "annotations", "kubernetes.io/service-account.name"});
+        if (!a || !a->is_string()) continue;
+        id.valid = true;
+        id.subject = rbac::service_account(meta_str(*obj, "namespace"), a->as_string());
+        return id;
+      }
+    }
+    return id;
+  }
+
+  std::vector<Value> rbac_objects() const {
+    std::vector<Value> out;
+    for (const char* key :
+         {"rbac.authorization.k8s.io/roles", "rbac.authorization.k8s.io/rolebindings",
+          "rbac.authorization.k8s.io/clusterroles",
+          "rbac.authorization.k8s.io/clusterrolebindings"})
+      if (auto it = store.find(key); it != store.end())
+        for (const auto& [k, obj] : it->second)
+          out.push_back(*obj);
+    return out;
+  }
+
+  // What every authenticated user may do on a cluster through the default
+  // bootstrap roles (system:discovery, system:basic-user,
+  // system:public-info-viewer): discovery and the self reviews.
+  static bool always_allowed(const rbac::Request& r) {
+    if (!r.is_resource_request()) return r.verb == "get";
+    return r.verb == "create" &&
+           ((r.api_group == "authorization.k8s.io" && (r.resource == "selfsubjectaccessreviews" ||
+                                                       r.resource == "selfsubjectrulesreviews")) ||
+            (r.api_group == "authentication.k8s.io" && r.resource == "selfsubjectreviews"));
+  }
+
+  bool allowed(const Identity& id, const rbac::Request& r) const {
+    if (id.admin) return true;
+    return always_allowed(r) || rbac::authorized(rbac_objects(), id.subject, r);
+  }
+
+  static rbac::Request rbac_request(const Value& attrs) {
+    rbac::Request r;
+    r.verb = attrs.get_string("verb");
+    r.api_group = attrs.get_string("apiGroup");
+    r.resource = attrs.get_string("resource");
+    r.subresource = attrs.get_string("subresource");
+    r.ns = attrs.get_string("namespace");
+    r.name = attrs.get_string("name");
+    r.non_resource_url = attrs.get_string("nonResourceURL");
+    return r;
+  }
+
+  // kube-apiserver's 403 message.
+  static std::string forbidden_message(const rbac::Subject& who, const rbac::Request& r) {
+    if (!r.is_resource_request())
+      return "forbidden: User \"" + who.user + "\" cannot " + r.verb + " path \"" +
+             r.non_resource_url + "\"";
+    std::string gr = r.api_group.empty() ? r.resource : r.resource + "." + r.api_group;
+    std::string res = r.subresource.empty() ? r.resource : r.resource + "/" + r.subresource;
+    std::string m = gr + (r.name.empty() ? "" : " \"" + r.name + "\"") + " is forbidden: User \"" +
+                    who.user + "\" cannot " + r.verb + " resource \"" + res + "\" in API group \"" +
+                    r.api_group + "\"";
+    return m + (r.ns.empty() ? " at the cluster scope" : " in the namespace \"" + r.ns + "\"");
+  }
+
+  // Authenticates and authorises one request: the identity it runs as, or a
+  // 401/403 written to `res` (nullopt).
+  std::optional<Identity> admit(const http::ServerRequest& req, http::ServerResponse& res) {
     std::string h = req.header("Authorization");
-    std::string want = "Bearer " + opts.token;
-    // Constant-time comparison: the token is the only credential.
-    return h.size() == want.size() && CRYPTO_memcmp(h.data(), want.data(), h.size()) == 0;
+    std::string token = h.rfind("Bearer ", 0) == 0 ? h.substr(7) : "";
+    std::lock_guard<std::mutex> lock(mu);
+    Identity id = identify_token(token);
+    if (!id.valid) {
+      respond(res, 401, status_object(401, "Unauthorized", "Unauthorized"));
+      return std::nullopt;
+    }
+    if (std::string as = req.header("Impersonate-User"); !as.empty()) {
+      // The caller needs `impersonate` on the user (or the service account).
+      rbac::Request imp;
+      imp.verb = "impersonate";
+      std::string sa_prefix = "system:serviceaccount:";
+      Identity as_id;
+      as_id.valid = true;
+      if (as.rfind(sa_prefix, 0) == 0 && as.find(':', sa_prefix.size()) != std::string::npos) {
+        size_t colon = as.find(':', sa_prefix.size());
+        imp.resource = "serviceaccounts";
+        imp.ns = as.substr(sa_prefix.size(), colon - sa_prefix.size());
+        imp.name = as.substr(colon + 1);
+        as_id.subject = rbac::service_account(imp.ns, imp.name);
+      } else {
+        imp.resource = "users";
+        imp.name = as;
+        as_id.subject.user = as;
+        for (const auto& [k, v] : req.headers)
+          if (strcasecmp(k.c_str(), "Impersonate-Group") == 0) as_id.subject.groups.push_back(v);
+        as_id.subject.groups.push_back("system:authenticated");
+        as_id.admin = std::find(as_id.subject.groups.begin(), as_id.subject.groups.end(),
+                                "system:masters") != as_id.subject.groups.end();
+      }
+      if (!allowed(id, imp)) {
+        respond(res, 403, status_object(403, "Forbidden", forbidden_message(id.subject, imp)));
+        return std::nullopt;
+      }
+      id = as_id;
+    }
+    request_identity = id;
+    if (id.admin) return id;
+    rbac::Request r = rbac_request(request_attributes(req));
+    if (!allowed(id, r)) {
+      Value st = status_object(403, "Forbidden", forbidden_message(id.subject, r));
+      if (r.is_resource_request()) {
+        Value details = Value::object({{"kind", r.resource}});
+        if (!r.api_group.empty()) details.set("group", r.api_group);
+        if (!r.name.empty()) details.set("name", r.name);
+        st.set("details", details);
+      }
+      respond(res, 403, st);
+      return std::nullopt;
+    }
+    return id;
   }
 
   std::optional<Route> parse_route(const std::string& path) const;
@@ -700,6 +862,8 @@ struct Api::Impl {
   Value patch(const http::ServerRequest& req, const ResourceType& t, const Route& r, int& code);
   Value remove(const http::ServerRequest& req, const ResourceType& t, const Route& r);
   Value serve_scale(const http::ServerRequest& req, const ResourceType& t, const Route& r);
+  // POST serviceaccounts/NAME/token: a token that authenticates as the account.
+  Value token_request(const http::ServerRequest& req, const ResourceType& t, const Route& r);
   // A create-only type (ResourceType::review): the answer, nothing stored.
   Value answer_review(const http::ServerRequest& req, const ResourceType& t, const std::string& ns);
   Value remove_collection(const http::ServerRequest& req, const ResourceType& t,
@@ -807,10 +971,8 @@ void Api::Impl::handle(const http::ServerRequest& req, http::ServerResponse& res
                              {"platform", "linux/amd64"}}));
       return;
     }
-    if (!authorized(req)) {
-      respond(res, 401, status_object(401, "Unauthorized", "Unauthorized"));
-      return;
-    }
+    std::optional<Identity> who = admit(req, res);
+    if (!who) return;
     if (p == "/api" || p == "/apis" || p.rfind("/apis/", 0) == 0 || p.rfind("/api/", 0) == 0) {
       auto seg = path_segments(p);
       bool discovery = seg.size() == 1 || (seg[0] == "api" && seg.size() == 2) ||
@@ -1435,6 +1597,13 @@ void Api::Impl::serve_resource(const http::ServerRequest& req, http::ServerRespo
     if (r.subresource.empty() && !allows(t, verb))
       fail(405, "MethodNotAllowed",
            "the server does not allow this method on the requested resource");
+  }
+  if (t.group.empty() && t.resource == "serviceaccounts" && r.subresource == "token") {
+    if (req.method != "POST")
+      fail(405, "MethodNotAllowed",
+           "the server does not allow this method on the requested resource");
+    respond(res, 201, token_request(req, t, r));
+    return;
   }
   if (t.review) {
     if (!r.name.empty() || (t.namespaced && r.ns.empty()))
@@ -2104,8 +2273,51 @@ Value Api::Impl::prepare_create(const ResourceType& t, Value obj, const std::str
   return obj;
 }
 
-// The sandbox has one identity (its admin token) and enforces no RBAC yet:
-// reviews answer as kube-apiserver would for a member of system:masters.
+// The token controller: a new kubernetes.io/service-account-token Secret gets
+// a token (and the namespace) of the ServiceAccount its annotation names.
+void fill_service_account_token(const ResourceType& t, Value& obj) {
+  if (t.kind == "Secret" && !t.custom &&
+      obj.get_string("type") == "kubernetes.io/service-account-token") {
+    // The token controller fills in a token for the named ServiceAccount.
+    const Value* sa =
+        obj.find_path({"metadata", "annotations", "kubernetes.io/service-account.name"});
+    if (!sa || !sa->is_string() || sa->as_string().empty())
+      fail(422, "Invalid",
+           "Secret \"" + meta_str(obj, "name") +
+               "\" is invalid: metadata.annotations[kubernetes.io/service-account.name]: Required "
+               "value");
+    Value& data = obj["data"];
+    if (!data.is_map()) data = Value::map();
+    data.set("token", base64_encode("sbx-sa." + random_suffix(40)));
+    data.set("namespace", base64_encode(meta_str(obj, "namespace")));
+  }
+}
+
+Value Api::Impl::token_request(const http::ServerRequest& req, const ResourceType& t,
+                               const Route& r) {
+  Value body = req.body.empty() ? Value::map() : parse_body(req, true);
+  std::lock_guard<std::mutex> lock(mu);
+  if (!get(t, r.ns, r.name)) not_found(t, r.name);
+  int64_t seconds = 3600;
+  if (const Value* e = body.find_path({"spec", "expirationSeconds"}); e && e->is_int())
+    seconds = e->as_int();
+  std::string token = "sbx-sa." + random_suffix(40);
+  if (!dry_run(req)) sa_tokens[token] = {r.ns, r.name};
+  auto expires = std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+  Value out = Value::object({{"kind", "TokenRequest"}, {"apiVersion", "authentication.k8s.io/v1"}});
+  meta(out).set("name", r.name);
+  meta(out).set("namespace", r.ns);
+  meta(out).set("creationTimestamp", Value());
+  Value spec = body.find("spec") && body.find("spec")->is_map() ? *body.find("spec") : Value::map();
+  spec.set("expirationSeconds", seconds);
+  out.set("spec", spec);
+  out.set("status",
+          Value::object({{"token", token}, {"expirationTimestamp", utc_timestamp(expires)}}));
+  return out;
+}
+
+// Reviews answer for the identities the sandbox knows (its admin token, in
+// system:masters, and ServiceAccount tokens) with the stored RBAC objects.
 Value Api::Impl::answer_review(const http::ServerRequest& req, const ResourceType& t,
                                const std::string& ns) {
   Value body = parse_body(req, true);
@@ -2114,30 +2326,40 @@ Value Api::Impl::answer_review(const http::ServerRequest& req, const ResourceTyp
   out.set("apiVersion", t.api_version());
   out.set("kind", t.kind);
   meta(out).set("creationTimestamp", Value());
-  Value user = Value::object(
-      {{"username", "sandbox-admin"},
-       {"groups", Value(List{Value("system:masters"), Value("system:authenticated")})}});
+  auto user_info = [](const rbac::Subject& s) {
+    Value groups = Value::list();
+    for (const auto& g : s.groups)
+      groups.push_back(g);
+    return Value::object({{"username", s.user}, {"groups", groups}});
+  };
+  std::unique_lock<std::mutex> lock(mu);
+  Identity caller = request_identity;
   const Value* spec = body.find("spec");
   if (t.kind == "TokenReview") {
     std::string token = spec && spec->is_map() ? spec->get_string("token") : "";
-    bool ok = !token.empty() && (opts.token.empty() || token == opts.token);
-    Value st = Value::object({{"authenticated", ok}});
-    if (ok) st.set("user", user);
-    if (!ok) st.set("error", "the token is not one the sandbox issued");
+    Identity id = token.empty() ? Identity{} : identify_token(token);
+    Value st = Value::object({{"authenticated", id.valid}});
+    if (id.valid) st.set("user", user_info(id.subject));
+    if (!id.valid) st.set("error", "the token is not one the sandbox issued");
     out.set("status", st);
   } else if (t.kind == "SelfSubjectReview") {
-    out.set("status", Value::object({{"userInfo", user}}));
+    out.set("status", Value::object({{"userInfo", user_info(caller.subject)}}));
   } else if (t.kind == "SelfSubjectRulesReview") {
+    std::string rns = spec && spec->is_map() ? spec->get_string("namespace") : "";
     Value all = Value(List{Value("*")});
-    out.set(
-        "status",
-        Value::object(
-            {{"resourceRules",
-              Value(List{Value::object({{"verbs", all}, {"apiGroups", all}, {"resources", all}})})},
-             {"nonResourceRules",
-              Value(List{Value::object({{"verbs", all}, {"nonResourceURLs", all}})})},
-             {"incomplete", false}}));
+    Value rules =
+        caller.admin
+            ? Value(List{Value::object({{"verbs", all}, {"apiGroups", all}, {"resources", all}}),
+                         Value::object({{"verbs", all}, {"nonResourceURLs", all}})})
+            : rbac::rules_for(rbac_objects(), caller.subject, rns);
+    Value resource_rules = Value::list(), non_resource_rules = Value::list();
+    for (const auto& rule : rules.as_list())
+      (rule.find("nonResourceURLs") ? non_resource_rules : resource_rules).push_back(rule);
+    out.set("status", Value::object({{"resourceRules", resource_rules},
+                                     {"nonResourceRules", non_resource_rules},
+                                     {"incomplete", false}}));
   } else if (t.kind == "Binding") {
+    lock.unlock();
     // The scheduler's write: spec.nodeName of the pod, once.
     std::string name = meta_str(body, "name");
     std::string node =
@@ -2146,7 +2368,7 @@ Value Api::Impl::answer_review(const http::ServerRequest& req, const ResourceTyp
             : "";
     if (name.empty() || node.empty()) bad_request("a Binding needs metadata.name and target.name");
     auto pods = find_type("", "v1", "pods");
-    std::lock_guard<std::mutex> lock(mu);
+    std::lock_guard<std::mutex> plock(mu);
     ObjPtr pod = get(*pods, ns, name);
     if (!pod) not_found(*pods, name);
     const Value* bound = pod->find_path({"spec", "nodeName"});
@@ -2164,17 +2386,41 @@ Value Api::Impl::answer_review(const http::ServerRequest& req, const ResourceTyp
                           {"status", "Success"},
                           {"code", int64_t{201}}});
   } else {
-    // SubjectAccessReview, SelfSubjectAccessReview, LocalSubjectAccessReview.
-    if (t.kind == "LocalSubjectAccessReview") {
-      const Value* attr = spec ? spec->find("resourceAttributes") : nullptr;
-      if (!attr || !attr->is_map() || attr->get_string("namespace") != ns)
-        fail(400, "BadRequest",
-             "spec.resourceAttributes.namespace must match namespace \"" + ns + "\"");
+    // SubjectAccessReview (spec.user/groups), SelfSubjectAccessReview (the
+    // caller), LocalSubjectAccessReview (in the request's namespace).
+    const Value* attr = spec ? spec->find("resourceAttributes") : nullptr;
+    const Value* nonres = spec ? spec->find("nonResourceAttributes") : nullptr;
+    if (t.kind == "LocalSubjectAccessReview" &&
+        (!attr || !attr->is_map() || attr->get_string("namespace") != ns))
+      fail(400, "BadRequest",
+           "spec.resourceAttributes.namespace must match namespace \"" + ns + "\"");
+    Identity who = caller;
+    if (t.kind != "SelfSubjectAccessReview") {
+      who = Identity{};
+      who.valid = true;
+      who.subject.user = spec ? spec->get_string("user") : "";
+      if (const Value* g = spec ? spec->find("groups") : nullptr; g && g->is_list())
+        for (const auto& x : g->as_list())
+          if (x.is_string()) who.subject.groups.push_back(x.as_string());
+      who.admin = std::find(who.subject.groups.begin(), who.subject.groups.end(),
+                            "system:masters") != who.subject.groups.end();
     }
-    out.set("status", Value::object({{"allowed", true},
-                                     {"reason",
-                                      "gantry sandbox: the admin token may do anything "
-                                      "(RBAC is not enforced)"}}));
+    rbac::Request r;
+    if (attr && attr->is_map()) {
+      r.verb = attr->get_string("verb");
+      r.api_group = attr->get_string("group");
+      r.resource = attr->get_string("resource");
+      r.subresource = attr->get_string("subresource");
+      r.ns = attr->get_string("namespace");
+      r.name = attr->get_string("name");
+    } else if (nonres && nonres->is_map()) {
+      r.verb = nonres->get_string("verb");
+      r.non_resource_url = nonres->get_string("path");
+    }
+    bool ok = allowed(who, r);
+    Value st = Value::object({{"allowed", ok}});
+    if (ok && who.admin) st.set("reason", "a member of system:masters");
+    out.set("status", st);
   }
   return out;
 }
@@ -2187,6 +2433,7 @@ Value Api::Impl::create(const http::ServerRequest& req, const ResourceType& t,
   check_crd_active(t);
   check_custom_resource(t, body, req);
   Value obj = prepare_create(t, std::move(body), ns);
+  fill_service_account_token(t, obj);
   std::string name = meta_str(obj, "name");
   check_namespace(t, meta_str(obj, "namespace"), name);
   if (get(t, meta_str(obj, "namespace"), name))
@@ -2452,6 +2699,7 @@ Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, co
     code = 201;
     check_crd_active(t);
     Value obj = prepare_create(t, std::move(merged), r.ns);
+    fill_service_account_token(t, obj);
     check_namespace(t, r.ns, r.name);
     write_managed(obj, entries, t);
     if (dry) return obj;

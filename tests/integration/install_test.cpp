@@ -16,7 +16,7 @@
 #include "core/process.h"
 #include "doc/json.h"
 #include "doc/yaml.h"
-#include "kube/rbac.h"
+#include "rbac/rules.h"
 #include "support/deploy_fixture.h"
 #include "support/git_cli.h"
 #include "support/git_servers.h"
@@ -164,17 +164,17 @@ TEST_F(InstallTest, WatchedNamespacesGetRolesNotClusterRoles) {
   EXPECT_EQ(tail, (std::vector<std::string>{"--watch-namespace", "a", "--watch-namespace", "b",
                                             "--webhook-secret", "gantry-system/hooks"}));
   // The controller may read and write its resources in a and b only.
-  kube::rbac::Subject sa = kube::rbac::service_account("gantry-system", "gantry-controller");
-  kube::rbac::Request r;
+  rbac::Subject sa = rbac::service_account("gantry-system", "gantry-controller");
+  rbac::Request r;
   r.verb = "list";
   r.api_group = "gantry.dev";
   r.resource = "gantrydeployments";
   r.ns = "a";
-  EXPECT_TRUE(kube::rbac::authorized(objects, sa, r));
+  EXPECT_TRUE(rbac::authorized(objects, sa, r));
   r.ns = "c";
-  EXPECT_FALSE(kube::rbac::authorized(objects, sa, r));
+  EXPECT_FALSE(rbac::authorized(objects, sa, r));
   r.ns = "";
-  EXPECT_FALSE(kube::rbac::authorized(objects, sa, r));
+  EXPECT_FALSE(rbac::authorized(objects, sa, r));
 
   // Cluster-admin for deploys is a binding, not rules.
   std::vector<Value> admin = install({"--deploy-cluster-admin"});
@@ -391,8 +391,8 @@ class RbacSufficiencyTest : public InstalledControllerTest {
   fs::path audit_;
 };
 
-kube::rbac::Request request_of(const Value& line) {
-  kube::rbac::Request r;
+rbac::Request request_of(const Value& line) {
+  rbac::Request r;
   r.verb = line.get_string("verb");
   r.api_group = line.get_string("apiGroup");
   r.resource = line.get_string("resource");
@@ -448,7 +448,7 @@ TEST_F(RbacSufficiencyTest, EveryRequestOfTheControllerIsAllowedByTheInstalledRu
   controller_.reset();
   std::this_thread::sleep_for(500ms);  // the sandbox flushes its record every 100 ms
 
-  kube::rbac::Subject sa = kube::rbac::service_account("gantry-system", "gantry-controller");
+  rbac::Subject sa = rbac::service_account("gantry-system", "gantry-controller");
   std::set<std::string> made, denied;
   // Prune lists every served type; a list the rules deny is answered 403 on
   // a cluster and that type skipped (kube::list_target_objects), which is
@@ -467,7 +467,7 @@ TEST_F(RbacSufficiencyTest, EveryRequestOfTheControllerIsAllowedByTheInstalledRu
     Value line = doc::parse_json(text, "<audit>");
     if (line.get_string("userAgent").rfind("gantry-controller/", 0) != 0) continue;
     ++requests;
-    kube::rbac::Request r = request_of(line);
+    rbac::Request r = request_of(line);
     std::string what = r.is_resource_request()
                            ? r.verb + " " + (r.api_group.empty() ? "core" : r.api_group) + " " +
                                  r.resource + (r.subresource.empty() ? "" : "/" + r.subresource)
@@ -475,7 +475,7 @@ TEST_F(RbacSufficiencyTest, EveryRequestOfTheControllerIsAllowedByTheInstalledRu
     made.insert(what);
     std::string gr = r.resource + "." + r.api_group;
     if (r.verb != "list" && r.verb != "watch" && r.verb != "get") written.insert(gr);
-    if (!kube::rbac::authorized(objects, sa, r)) {
+    if (!rbac::authorized(objects, sa, r)) {
       if (r.verb == "list" && r.name.empty() && r.ns.empty() && r.subresource.empty())
         denied_lists.insert(gr);
       else
@@ -510,7 +510,7 @@ TEST_F(RbacSufficiencyTest, EveryRequestOfTheControllerIsAllowedByTheInstalledRu
   // And what the rules do not allow.
   auto req = [](std::string verb, std::string group, std::string resource, std::string ns,
                 std::string name, std::string sub = "") {
-    kube::rbac::Request r;
+    rbac::Request r;
     r.verb = std::move(verb);
     r.api_group = std::move(group);
     r.resource = std::move(resource);
@@ -519,23 +519,23 @@ TEST_F(RbacSufficiencyTest, EveryRequestOfTheControllerIsAllowedByTheInstalledRu
     r.subresource = std::move(sub);
     return r;
   };
-  EXPECT_FALSE(kube::rbac::authorized(objects, sa, req("create", "", "pods", "shop", "p", "exec")));
+  EXPECT_FALSE(rbac::authorized(objects, sa, req("create", "", "pods", "shop", "p", "exec")));
   EXPECT_FALSE(
-      kube::rbac::authorized(objects, sa, req("create", "", "pods", "shop", "p", "attach")));
+      rbac::authorized(objects, sa, req("create", "", "pods", "shop", "p", "attach")));
   EXPECT_FALSE(
-      kube::rbac::authorized(objects, sa, req("create", "", "pods", "shop", "p", "portforward")));
-  EXPECT_FALSE(kube::rbac::authorized(objects, sa, req("delete", "", "nodes", "", "n1")));
-  EXPECT_FALSE(kube::rbac::authorized(objects, sa, req("patch", "", "nodes", "", "n1")));
-  EXPECT_FALSE(kube::rbac::authorized(
+      rbac::authorized(objects, sa, req("create", "", "pods", "shop", "p", "portforward")));
+  EXPECT_FALSE(rbac::authorized(objects, sa, req("delete", "", "nodes", "", "n1")));
+  EXPECT_FALSE(rbac::authorized(objects, sa, req("patch", "", "nodes", "", "n1")));
+  EXPECT_FALSE(rbac::authorized(
       objects, sa,
       req("update", "certificates.k8s.io", "certificatesigningrequests", "", "c", "approval")));
-  EXPECT_FALSE(kube::rbac::authorized(
+  EXPECT_FALSE(rbac::authorized(
       objects, sa, req("create", "authentication.k8s.io", "tokenreviews", "", "")));
   const Value* controller_role = find_object(objects, "ClusterRole", "gantry-controller");
   ASSERT_TRUE(controller_role);
-  EXPECT_FALSE(kube::rbac::rules_allow(*controller_role->find("rules"),
+  EXPECT_FALSE(rbac::rules_allow(*controller_role->find("rules"),
                                        req("list", "", "secrets", "kube-system", "")));
-  EXPECT_TRUE(kube::rbac::rules_allow(*controller_role->find("rules"),
+  EXPECT_TRUE(rbac::rules_allow(*controller_role->find("rules"),
                                       req("get", "", "secrets", "kube-system", "git")));
   for (const auto& o : objects) {
     const Value* rules = o.find("rules");

@@ -637,5 +637,132 @@ TEST_F(SandboxKubectl, EventsOfSimulatedControllers) {
   EXPECT_CONTAINS(d.out, "deployment-controller");
 }
 
+// ServiceAccount tokens are authorised with the stored RBAC objects, as
+// kube-apiserver's RBAC authorizer does: exactly what the bindings grant.
+TEST_F(SandboxKubectl, ServiceAccountTokensGetExactlyWhatRbacGrants) {
+  Sandbox s;
+  const char* rbac = R"(apiVersion: v1
+kind: Namespace
+metadata: {name: team}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: team}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: team}
+rules:
+- {apiGroups: [""], resources: [configmaps], verbs: [get, list, watch, create, update, patch, delete]}
+- {apiGroups: [apps], resources: [deployments/scale], verbs: [get, update, patch]}
+- {apiGroups: [apps], resources: [deployments], verbs: [get]}
+- {apiGroups: [""], resources: [secrets], resourceNames: [app-secret], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: team}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: aggregate-readers}
+aggregationRule:
+  clusterRoleSelectors: [{matchLabels: {team.example/aggregate: "true"}}]
+rules: []
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: node-reader, labels: {team.example/aggregate: "true"}}
+rules: [{apiGroups: [""], resources: [nodes], verbs: [get, list]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: deployer-readers}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: aggregate-readers}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: team}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: app-secret, namespace: team}
+stringData: {k: v}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: other-secret, namespace: team}
+stringData: {k: v}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: team}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
+)";
+  ASSERT_EQ(apply(s, rbac).exit_code, 0);
+  auto token = s.kubectl({"create", "token", "deployer", "-n", "team"});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  std::string t = token.out.substr(0, token.out.find('\n'));
+  auto as = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--token", t});
+    return s.kubectl(args);
+  };
+  // Allowed: the Role's verbs on configmaps, the scale subresource, one Secret by name.
+  EXPECT_EQ(as({"create", "configmap", "c1", "-n", "team", "--from-literal=a=1"}).exit_code, 0);
+  EXPECT_EQ(as({"get", "cm", "-n", "team"}).exit_code, 0);
+  EXPECT_EQ(as({"delete", "cm", "c1", "-n", "team"}).exit_code, 0);
+  EXPECT_EQ(as({"scale", "deploy/web", "-n", "team", "--replicas=2"}).exit_code, 0);
+  EXPECT_EQ(as({"get", "secret", "app-secret", "-n", "team"}).exit_code, 0);
+  // Aggregated: the ClusterRole's rules come from the labelled ClusterRole.
+  EXPECT_EQ(as({"get", "nodes"}).exit_code, 0);
+  // Denied, with kube-apiserver's message.
+  auto denied = as({"get", "secret", "other-secret", "-n", "team"});
+  EXPECT_NE(denied.exit_code, 0);
+  EXPECT_CONTAINS(denied.err,
+                  "secrets \"other-secret\" is forbidden: User "
+                  "\"system:serviceaccount:team:deployer\" cannot get resource \"secrets\" in API "
+                  "group \"\" in the namespace \"team\"");
+  EXPECT_NE(as({"get", "secrets", "-n", "team"}).exit_code, 0);  // list: no resourceNames match
+  EXPECT_NE(as({"get", "cm", "-n", "default"}).exit_code, 0);    // another namespace
+  EXPECT_NE(as({"delete", "deploy", "web", "-n", "team"}).exit_code, 0);
+  auto cluster = as({"get", "namespaces"});
+  EXPECT_CONTAINS(cluster.err,
+                  "cannot list resource \"namespaces\" in API group \"\" at the "
+                  "cluster scope");
+  EXPECT_EQ(as({"auth", "can-i", "patch", "configmaps", "-n", "team"}).out, "yes\n");
+  EXPECT_EQ(as({"auth", "can-i", "patch", "configmaps", "-n", "default"}).out, "no\n");
+  // Impersonation by the admin sees the same.
+  EXPECT_EQ(s.kubectl({"auth", "can-i", "list", "secrets", "-n", "team",
+                       "--as=system:serviceaccount:team:deployer"})
+                .out,
+            "no\n");
+  EXPECT_NE(s.kubectl({"get", "secrets", "-n", "team", "--as=system:serviceaccount:team:deployer"})
+                .exit_code,
+            0);
+  // A service-account-token Secret gets a token of the account.
+  ASSERT_EQ(apply(s,
+                  "apiVersion: v1\nkind: Secret\nmetadata:\n  name: legacy\n  namespace: team\n"
+                  "  annotations: {kubernetes.io/service-account.name: deployer}\n"
+                  "type: kubernetes.io/service-account-token\n")
+                .exit_code,
+            0);
+  auto legacy =
+      s.kubectl({"get", "secret", "legacy", "-n", "team", "-o", "jsonpath={.data.token}"});
+  auto decoded = run_process({"base64", "-d"}, [&] {
+    ProcessOptions o;
+    o.input = legacy.out;
+    return o;
+  }());
+  ASSERT_FALSE(decoded.out.empty());
+  auto who = s.kubectl(
+      {"--token", decoded.out, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"});
+  EXPECT_EQ(who.out, "system:serviceaccount:team:deployer") << who.err;
+  // An unknown token is 401.
+  EXPECT_CONTAINS(s.kubectl({"--token", "nope", "get", "cm"}).err, "Unauthorized");
+}
+
 }  // namespace
 }  // namespace gantry::testing

@@ -1,7 +1,8 @@
 // Evaluating Kubernetes RBAC rules the way kube-apiserver's RBAC authorizer
 // does (plugin/pkg/auth/authorizer/rbac), as pure functions on Role,
-// ClusterRole, RoleBinding and ClusterRoleBinding objects. Used to check that
-// the rules `gantry install` grants cover what the controller does.
+// ClusterRole, RoleBinding and ClusterRoleBinding objects. The sandbox
+// authorises service-account requests with it; tests check that the rules
+// `gantry install` grants cover what the controller does.
 //
 // A rule allows a resource request when its verbs, apiGroups, resources and
 // resourceNames all match: "*" matches any verb, group or resource; a
@@ -17,7 +18,7 @@
 
 #include "doc/value.h"
 
-namespace gantry::kube::rbac {
+namespace gantry::rbac {
 
 struct Request {
   std::string verb;       // get, list, watch, create, update, patch, delete, deletecollection, ...
@@ -50,8 +51,16 @@ Subject service_account(const std::string& ns, const std::string& name);
 // `subject`: a ClusterRoleBinding's ClusterRole anywhere; a RoleBinding's Role
 // or ClusterRole only for namespaced requests in the binding's namespace
 // (never non-resource URLs). A binding to a role that is not among `objects`
-// grants nothing, except "cluster-admin", which grants everything.
+// grants nothing, except "cluster-admin", which grants everything. A
+// ClusterRole with an aggregationRule also has the rules of every ClusterRole
+// whose labels match one of its clusterRoleSelectors (matchLabels and
+// matchExpressions), as the clusterrole-aggregation controller fills them in.
 bool authorized(const std::vector<doc::Value>& objects, const Subject& subject,
                 const Request& request);
 
-}  // namespace gantry::kube::rbac
+// The rules that apply to `subject` in namespace `ns` (its ClusterRoleBindings'
+// and that namespace's RoleBindings'), as SelfSubjectRulesReview lists them.
+doc::Value rules_for(const std::vector<doc::Value>& objects, const Subject& subject,
+                     const std::string& ns);
+
+}  // namespace gantry::rbac

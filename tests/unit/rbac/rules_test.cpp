@@ -1,11 +1,11 @@
-// kube::rbac against the matching rules of kube-apiserver's RBAC authorizer.
-#include "kube/rbac.h"
+// rbac:: against the matching rules of kube-apiserver's RBAC authorizer.
+#include "rbac/rules.h"
 
 #include <gtest/gtest.h>
 
 #include "doc/yaml.h"
 
-namespace gantry::kube::rbac {
+namespace gantry::rbac {
 namespace {
 
 doc::Value rules(const std::string& yaml) {
@@ -121,4 +121,4 @@ subjects: [{kind: Group, name: 'system:serviceaccounts:sys'}]
 }
 
 }  // namespace
-}  // namespace gantry::kube::rbac
+}  // namespace gantry::rbac

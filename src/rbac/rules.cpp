@@ -1,9 +1,10 @@
-#include "kube/rbac.h"
+#include "rbac/rules.h"
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 
-namespace gantry::kube::rbac {
+namespace gantry::rbac {
 
 using doc::Value;
 
@@ -114,21 +115,107 @@ Subject service_account(const std::string& ns, const std::string& name) {
       {"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"}};
 }
 
-bool authorized(const std::vector<Value>& objects, const Subject& who, const Request& r) {
+namespace {
+
+bool labels_match(const Value& selector, const Value* labels) {
+  if (!selector.is_map()) return false;
+  auto label = [&](const std::string& k) -> const Value* {
+    return labels && labels->is_map() ? labels->find(k) : nullptr;
+  };
+  if (const Value* ml = selector.find("matchLabels"); ml && ml->is_map())
+    for (const auto& m : ml->as_map()) {
+      const Value* v = label(m.key);
+      if (!v || !v->is_string() || !m.value.is_string() || v->as_string() != m.value.as_string())
+        return false;
+    }
+  if (const Value* me = selector.find("matchExpressions"); me && me->is_list())
+    for (const auto& e : me->as_list()) {
+      std::string op = e.get_string("operator");
+      const Value* v = label(e.get_string("key"));
+      bool in = false;
+      if (const Value* vals = e.find("values"); vals && vals->is_list() && v && v->is_string())
+        for (const auto& x : vals->as_list())
+          in = in || (x.is_string() && x.as_string() == v->as_string());
+      if ((op == "In" && !in) || (op == "NotIn" && in) || (op == "Exists" && !v) ||
+          (op == "DoesNotExist" && v))
+        return false;
+    }
+  return true;
+}
+
+// A role's rules, with an aggregated ClusterRole's matching roles' rules added.
+Value effective_rules(const std::vector<Value>& objects, const Value& role) {
+  Value rules =
+      role.find("rules") && role.find("rules")->is_list() ? *role.find("rules") : Value::list();
+  const Value* agg = role.find_path({"aggregationRule", "clusterRoleSelectors"});
+  if (role.get_string("kind") != "ClusterRole" || !agg || !agg->is_list()) return rules;
+  std::string self = role.find("metadata") ? role.find("metadata")->get_string("name") : "";
+  for (const auto& o : objects) {
+    if (o.get_string("kind") != "ClusterRole") continue;
+    const Value* md = o.find("metadata");
+    if (!md || md->get_string("name") == self) continue;
+    bool match = false;
+    for (const auto& sel : agg->as_list())
+      match = match || labels_match(sel, md->find("labels"));
+    if (!match) continue;
+    if (const Value* more = o.find("rules"); more && more->is_list())
+      for (const auto& x : more->as_list())
+        rules.push_back(x);
+  }
+  return rules;
+}
+
+// Calls `f` with the rules of every binding of `who` that applies in `ns`
+// (ClusterRoleBindings always; RoleBindings when `ns` is theirs); stops when
+// `f` returns true. cluster-admin's rules are everything.
+bool for_each_binding(const std::vector<Value>& objects, const Subject& who,
+                      const std::optional<std::string>& ns,
+                      const std::function<bool(const Value& rules)>& f) {
+  static const Value admin = [] {
+    Value all = Value::list();
+    all.push_back(std::string("*"));
+    Value rules = Value::list();
+    rules.push_back(Value::object({{"apiGroups", all}, {"resources", all}, {"verbs", all}}));
+    rules.push_back(Value::object({{"nonResourceURLs", all}, {"verbs", all}}));
+    return rules;
+  }();
   for (const auto& b : objects) {
     std::string kind = b.get_string("kind");
     if (kind != "ClusterRoleBinding" && kind != "RoleBinding") continue;
     if (!subject_matches(b, who)) continue;
     const Value* ref = b.find("roleRef");
     if (!ref) continue;
-    std::string ns = b.find("metadata") ? b.find("metadata")->get_string("namespace") : "";
-    if (kind == "RoleBinding" && (!r.is_resource_request() || r.ns != ns)) continue;
+    std::string bns = b.find("metadata") ? b.find("metadata")->get_string("namespace") : "";
+    if (kind == "RoleBinding" && (!ns || *ns != bns)) continue;
     std::string role_kind = ref->get_string("kind"), role_name = ref->get_string("name");
-    if (role_kind == "ClusterRole" && role_name == "cluster-admin") return true;
-    const Value* role = find_role(objects, role_kind, ns, role_name);
-    if (role && rules_allow(role->find("rules") ? *role->find("rules") : Value(), r)) return true;
+    if (role_kind == "ClusterRole" && role_name == "cluster-admin") {
+      if (f(admin)) return true;
+      continue;
+    }
+    const Value* role = find_role(objects, role_kind, bns, role_name);
+    if (role && f(effective_rules(objects, *role))) return true;
   }
   return false;
 }
 
-}  // namespace gantry::kube::rbac
+}  // namespace
+
+bool authorized(const std::vector<Value>& objects, const Subject& who, const Request& r) {
+  std::optional<std::string> ns;
+  if (r.is_resource_request() && !r.ns.empty()) ns = r.ns;
+  return for_each_binding(objects, who, ns,
+                          [&](const Value& rules) { return rules_allow(rules, r); });
+}
+
+Value rules_for(const std::vector<Value>& objects, const Subject& who, const std::string& ns) {
+  Value out = Value::list();
+  for_each_binding(objects, who, ns, [&](const Value& rules) {
+    if (rules.is_list())
+      for (const auto& x : rules.as_list())
+        out.push_back(x);
+    return false;
+  });
+  return out;
+}
+
+}  // namespace gantry::rbac
