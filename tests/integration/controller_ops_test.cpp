@@ -332,5 +332,58 @@ TEST_F(ControllerOpsTest, DeploysToTheClusterOfAKubeconfigSecret) {
   EXPECT_NE(ready_message("evil").find("tokenFile"), std::string::npos) << ready_message("evil");
 }
 
+// spec.serviceAccountName: the sync runs as that ServiceAccount (the
+// sandbox enforces RBAC for it), so a deployment can do only what its
+// account may.
+TEST_F(ControllerOpsTest, ServiceAccountNameLimitsWhatADeploymentMayDo) {
+  const char* rbac = R"(apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: deployer}
+rules:
+- {apiGroups: [""], resources: [namespaces], verbs: [get, list, watch, create, update, patch]}
+- {apiGroups: ["", apps], resources: [deployments, services, configmaps], verbs: [get, list, watch]}
+- {apiGroups: [apps], resources: [deployments], verbs: [create, update, patch, delete]}
+- {apiGroups: [""], resources: [services], verbs: [create, update, patch, delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: deployer}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: deployer}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: default}]
+)";
+  ASSERT_EQ(sandbox_.kubectl({"apply", "--server-side", "-f", "-"}, rbac).exit_code, 0);
+  start_controller();
+  apply_deployment("limited", "  serviceAccountName: deployer\n");
+  // It may create the Deployment and Service but not the ConfigMap.
+  ASSERT_TRUE(within(30s, [&] { return ready("limited") == "False"; })) << log();
+  std::string msg = ready_message("limited");
+  EXPECT_NE(msg.find("configmaps \"settings\" is forbidden: User "
+                     "\"system:serviceaccount:default:deployer\""),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(sandbox_.kubectl({"get", "cm", "settings", "-n", "app"}).exit_code == 0, false);
+  EXPECT_EQ(jsonpath({"deploy", "web", "-n", "app"}, "{.metadata.managedFields[0].manager}"),
+            "gantry-controller");
+  // Granting ConfigMaps: the next attempt succeeds.
+  ASSERT_EQ(sandbox_
+                .kubectl({"apply", "--server-side", "-f", "-"},
+                         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: "
+                         "{name: deployer-cm, labels: {}}\nrules:\n- {apiGroups: [\"\"], "
+                         "resources: [configmaps], verbs: [create, update, patch, delete]}\n---\n"
+                         "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n"
+                         "metadata: {name: deployer-cm}\nroleRef: {apiGroup: "
+                         "rbac.authorization.k8s.io, kind: ClusterRole, name: deployer-cm}\n"
+                         "subjects: [{kind: ServiceAccount, name: deployer, namespace: default}]\n")
+                .exit_code,
+            0);
+  EXPECT_TRUE(within(30s, [&] { return ready("limited") == "True"; }))
+      << ready_message("limited") << log();
+  EXPECT_EQ(jsonpath({"cm", "settings", "-n", "app"}, "{.data.value}"), "1");
+}
+
 }  // namespace
 }  // namespace gantry::testing
