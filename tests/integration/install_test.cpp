@@ -306,7 +306,8 @@ TEST_F(InstalledControllerTest, UninstallWithDeleteWorkloadsRemovesThem) {
 // must all be allowed by the rules `gantry install` prints for its
 // ServiceAccount.
 // The installed Deployment's own command, run here as kubelet would run it
-// in the pod: no kubeconfig, the service account's files, and
+// in the pod: no kubeconfig, the service account's files (with a token of the
+// installed ServiceAccount, whose RBAC the sandbox enforces), and
 // KUBERNETES_SERVICE_HOST/PORT. Only what a pod provides differently is
 // replaced: the binary's path, the listen port (a free one) and the cache
 // folder (an emptyDir there, a temporary folder here).
@@ -340,7 +341,12 @@ TEST_F(InstalledControllerTest, ThePrintedDeploymentRunsInClusterWithItsServiceA
   // The service account's files, as kubelet mounts them.
   fs::path sa = dir_.path() / "serviceaccount";
   fs::create_directories(sa);
-  write_file_atomic(sa / "token", sandbox_.token() + "\n");
+  // The token kubelet would mount: the installed ServiceAccount's own, so the
+  // sandbox authorises every request with the RBAC that install printed.
+  ProcessResult token =
+      sandbox_.kubectl({"create", "token", "gantry-controller", "-n", "gantry-system"});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  write_file_atomic(sa / "token", token.out);
   write_file_atomic(sa / "ca.crt", read_file(sandbox_.ca_file()));
   write_file_atomic(sa / "namespace", "gantry-system");
   std::string url = sandbox_.url();
@@ -520,8 +526,7 @@ TEST_F(RbacSufficiencyTest, EveryRequestOfTheControllerIsAllowedByTheInstalledRu
     return r;
   };
   EXPECT_FALSE(rbac::authorized(objects, sa, req("create", "", "pods", "shop", "p", "exec")));
-  EXPECT_FALSE(
-      rbac::authorized(objects, sa, req("create", "", "pods", "shop", "p", "attach")));
+  EXPECT_FALSE(rbac::authorized(objects, sa, req("create", "", "pods", "shop", "p", "attach")));
   EXPECT_FALSE(
       rbac::authorized(objects, sa, req("create", "", "pods", "shop", "p", "portforward")));
   EXPECT_FALSE(rbac::authorized(objects, sa, req("delete", "", "nodes", "", "n1")));
@@ -529,14 +534,14 @@ TEST_F(RbacSufficiencyTest, EveryRequestOfTheControllerIsAllowedByTheInstalledRu
   EXPECT_FALSE(rbac::authorized(
       objects, sa,
       req("update", "certificates.k8s.io", "certificatesigningrequests", "", "c", "approval")));
-  EXPECT_FALSE(rbac::authorized(
-      objects, sa, req("create", "authentication.k8s.io", "tokenreviews", "", "")));
+  EXPECT_FALSE(rbac::authorized(objects, sa,
+                                req("create", "authentication.k8s.io", "tokenreviews", "", "")));
   const Value* controller_role = find_object(objects, "ClusterRole", "gantry-controller");
   ASSERT_TRUE(controller_role);
   EXPECT_FALSE(rbac::rules_allow(*controller_role->find("rules"),
-                                       req("list", "", "secrets", "kube-system", "")));
+                                 req("list", "", "secrets", "kube-system", "")));
   EXPECT_TRUE(rbac::rules_allow(*controller_role->find("rules"),
-                                      req("get", "", "secrets", "kube-system", "git")));
+                                req("get", "", "secrets", "kube-system", "git")));
   for (const auto& o : objects) {
     const Value* rules = o.find("rules");
     if (!rules) continue;
