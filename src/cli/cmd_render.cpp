@@ -39,6 +39,8 @@ std::string object_file_name(const doc::Value& obj) {
 int run_render(const RenderFlags& f) {
   auto start = std::chrono::steady_clock::now();
   render::RenderResult result = render::render_project(f.project.request());
+  if (!f.project.git.lock_file.empty())
+    project::write_git_lock(f.project.git.lock_file, result.git_sources);
 
   if (f.output_dir.empty()) {
     std::string out;
@@ -81,7 +83,7 @@ int run_render(const RenderFlags& f) {
 void add_render_command(CLI::App& app, Action& action) {
   auto flags = std::make_shared<RenderFlags>();
   CLI::App* cmd = app.add_subcommand("render", "Render a deployment project for one target");
-  add_project_flags(cmd, flags->project, "Render");
+  add_project_flags(cmd, flags->project, "Render", /*writes_git_lock=*/true);
   cmd->add_option("-o,--output-dir", flags->output_dir,
                   "Write one file per object under this directory instead of printing");
   cmd->callback([flags, &action] { action = [flags] { return run_render(*flags); }; });

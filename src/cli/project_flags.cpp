@@ -20,10 +20,12 @@ render::RenderRequest ProjectFlags::request() const {
   req.selection.include_dirs = include_dirs;
   req.selection.exclude_dirs = exclude_dirs;
   req.helm_binary = helm_binary;
+  req.git = git.options();
   return req;
 }
 
-void add_project_flags(CLI::App* cmd, ProjectFlags& f, const std::string& verb) {
+void add_project_flags(CLI::App* cmd, ProjectFlags& f, const std::string& verb,
+                       bool writes_git_lock) {
   cmd->add_option("-t,--target", f.target, "Target from .gantry.yaml / .kluctl.yaml");
   cmd->add_option("-a,--arg", f.args, "Set a target argument: name=value (repeatable)");
   cmd->add_option("--project", f.project, "Project directory (default: .)");
@@ -36,6 +38,12 @@ void add_project_flags(CLI::App* cmd, ProjectFlags& f, const std::string& verb) 
   cmd->add_option("--helm-binary", f.helm_binary,
                   "helm (3.x or 4.x) used for Helm chart items: a path, or a name looked up in "
                   "PATH (default: helm)");
+  add_git_source_flags(cmd, f.git,
+                       writes_git_lock
+                           ? "Lock file of git: items' commits: items listed in it are fetched at "
+                             "their locked commit; written afterwards with every item's commit"
+                           : "Lock file of git: items' commits (from render --git-lock): items "
+                             "listed in it are fetched at their locked commit");
 }
 
 void add_cluster_flags(CLI::App* cmd, ClusterFlags& f) {

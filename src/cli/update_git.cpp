@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "cli/git_flags.h"
 #include "core/error.h"
 #include "git/remote.h"
 #include "git/repository.h"
@@ -57,23 +58,6 @@ void add_update_git_flags(CLI::App* cmd, UpdateGitFlags& f) {
 
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-// Credentials from flags and the environment (secrets only from the environment).
-git::Credentials credentials(const UpdateGitFlags& f) {
-  git::Credentials c;
-  c.username = env("GANTRY_GIT_USERNAME");
-  c.password = env("GANTRY_GIT_TOKEN");
-  if (c.password.empty()) c.password = env("GANTRY_GIT_PASSWORD");
-  c.ssh_key = f.ssh_key.empty() ? env("GANTRY_GIT_SSH_KEY") : f.ssh_key;
-  c.ssh_passphrase = env("GANTRY_GIT_SSH_PASSPHRASE");
-  c.known_hosts = f.known_hosts.empty() ? env("GANTRY_GIT_KNOWN_HOSTS") : f.known_hosts;
-  return c;
-}
-
 class GitPublisher : public UpdatePublisher {
  public:
   GitPublisher(const UpdateGitFlags& f, git::Repository repo, const automation::UpdatePlan& plan)
@@ -102,8 +86,8 @@ class GitPublisher : public UpdatePublisher {
     git::PushOptions o;
     o.remote = f_.remote;
     o.branch = c.branch;
-    o.credentials = credentials(f_);
-    o.ca_file = f_.ca_file.empty() ? env("GANTRY_GIT_CA_FILE") : f_.ca_file;
+    o.credentials = git_credentials(f_.ssh_key, f_.known_hosts);
+    o.ca_file = git_ca_file(f_.ca_file);
     git::PushResult p = git::push(repo_, o);
     std::cout << "pushed " << p.branch << " to " << p.url << " (" << p.commit.substr(0, 12) << ")"
               << (p.rebased ? ", re-applied onto the remote's newer commits" : "") << "\n";

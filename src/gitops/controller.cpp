@@ -590,6 +590,10 @@ struct Controller::Impl {
     req.selection.exclude_tags = d.exclude_tags;
     req.selection.include_dirs = d.include_dirs;
     req.selection.exclude_dirs = d.exclude_dirs;
+    // git: items of the project share the controller's cache; they are
+    // fetched without the deployment's credentials (those are for its own
+    // source, not for every server a project may name).
+    req.git.cache_dir = opt.cache_dir / "git";
     try {
       return render::render_project(req);
     } catch (const Error& e) {

@@ -1,6 +1,9 @@
 #include "project/deployment.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <utility>
 
 #include "core/file.h"
 #include "doc/merge.h"
@@ -56,8 +59,9 @@ bool truthy_when(const doc::Value& entry, const doc::Value& vars, const tmpl::En
 
 class Loader {
  public:
-  Loader(const fs::path& root, const tmpl::Engine& engine, const LoadLimits& limits)
-      : root_(root), engine_(engine), limits_(limits) {}
+  Loader(const fs::path& root, const tmpl::Engine& engine, const LoadLimits& limits,
+         GitSources* git)
+      : root_(root), engine_(&engine), limits_(limits), git_(git) {}
 
   void load(const fs::path& dir, Scope scope, std::vector<Item>& out) {
     fs::path canonical = fs::weakly_canonical(dir);
@@ -80,7 +84,7 @@ class Loader {
     if (!fs::exists(file) && fs::exists(dir / "deployment.yml")) file = dir / "deployment.yml";
     if (!fs::exists(file))
       throw Error(Location{file.string()}, "deployment.yaml not found", ExitCode::kNotFound);
-    std::string text = engine_.render(read_file(file), file.string(), scope.vars);
+    std::string text = engine_->render(read_file(file), file.string(), scope.vars);
     doc::Value d = doc::parse_yaml(text, file.string());
     if (d.is_null()) d = doc::Value::map();
     if (!d.is_map()) d.fail("a deployment.yaml must be a mapping");
@@ -130,7 +134,7 @@ class Loader {
       if (!entry.is_map()) entry.fail("a vars entry must be a mapping with file: or values:");
       check_fields(entry, {"file", "values", "ignoreMissing", "when", "noOverride"},
                    "a vars entry");
-      if (!truthy_when(entry, ctx, engine_)) continue;
+      if (!truthy_when(entry, ctx, *engine_)) continue;
       doc::Value loaded;
       if (const doc::Value* f = entry.find("file")) {
         if (!f->is_string()) f->fail("vars file must be a path");
@@ -143,7 +147,7 @@ class Loader {
               "vars file \"" + f->as_string() + "\" not found (looked for " + path.string() + ")",
               ExitCode::kNotFound);
         }
-        std::string text = engine_.render(read_file(path), path.string(), ctx);
+        std::string text = engine_->render(read_file(path), path.string(), ctx);
         loaded = doc::parse_yaml(text, path.string());
         if (loaded.is_null()) continue;
         if (!loaded.is_map()) loaded.fail("a vars file must hold a mapping");
@@ -186,7 +190,7 @@ class Loader {
         "a deployment item",
         // kluctl fields that do not change what gets rendered
         {"alwaysDeploy", "skipDeleteIfTags", "onlyRender", "deleteObjects"});
-    if (!truthy_when(entry, scope.vars, engine_)) return;
+    if (!truthy_when(entry, scope.vars, *engine_)) return;
 
     if (const doc::Value* b = entry.find("barrier")) {
       if (!b->is_bool()) b->fail("barrier must be true or false");
@@ -199,13 +203,16 @@ class Loader {
       out.push_back(std::move(item));
       return;
     }
-    if (const doc::Value* g = entry.find("git"))
-      g->fail("git includes are not supported yet; clone the repository and use include: or path:");
-
     const doc::Value* path = entry.find("path");
     const doc::Value* include = entry.find("include");
+    if (const doc::Value* g = entry.find("git")) {
+      if (path || include)
+        entry.fail("a deployment item needs exactly one of path:, include:, git: or barrier:");
+      load_git_item(entry, *g, dir, scope, out);
+      return;
+    }
     if ((path != nullptr) == (include != nullptr))
-      entry.fail("a deployment item needs exactly one of path:, include: or barrier:");
+      entry.fail("a deployment item needs exactly one of path:, include:, git: or barrier:");
     const doc::Value& target = path ? *path : *include;
     if (!target.is_string() || target.as_string().empty())
       target.fail(std::string(path ? "path" : "include") + " must be a directory name");
@@ -254,12 +261,58 @@ class Loader {
     item.common_annotations = std::move(child.common_annotations);
     item.override_namespace = std::move(child.override_namespace);
     item.where = entry.span().location();
+    item.source_root = root_;
+    item.source = source_;
     out.push_back(std::move(item));
   }
 
-  fs::path root_;
-  const tmpl::Engine& engine_;
+  // A git: item: the project at subDir of the fetched commit, loaded like an
+  // include with the commit's tree as root (and template search path).
+  void load_git_item(const doc::Value& entry, const doc::Value& g, const fs::path& dir,
+                     const Scope& scope, std::vector<Item>& out) {
+    GitItem git_item = parse_git_item(g);
+    git_item.where = entry.span().location();  // the "- git:" line
+    if (!git_)
+      throw Error(git_item.where, "git items cannot be fetched here (no Git sources configured)",
+                  ExitCode::kUsage);
+    ResolvedGitItem resolved = git_->fetch(git_item);
+
+    Scope child = scope;
+    add_tags(child.tags, string_list(entry.find("tags"), "tags"));
+    load_vars(entry.find("vars"), dir, child.vars);
+
+    auto& engine = engines_[resolved.root];
+    if (!engine) engine = std::make_unique<tmpl::Engine>(std::vector<fs::path>{resolved.root});
+    fs::path saved_root = std::exchange(root_, resolved.root);
+    const tmpl::Engine* saved_engine = std::exchange(engine_, engine.get());
+    std::string saved_source = std::exchange(source_, resolved.description);
+    try {
+      load(resolved.dir, std::move(child), out);
+    } catch (Error& e) {
+      root_ = saved_root;
+      engine_ = saved_engine;
+      source_ = saved_source;
+      e.add_context("including " + resolved.description);
+      if (e.where().line == 0) {
+        Error located(git_item.where, e.why(), e.code());
+        const auto& ctx = e.context();
+        for (auto c = ctx.rbegin(); c != ctx.rend(); ++c)
+          located.add_context(*c);
+        throw located;
+      }
+      throw;
+    }
+    root_ = saved_root;
+    engine_ = saved_engine;
+    source_ = saved_source;
+  }
+
+  fs::path root_;  // the current source's root: the project, or a git item's tree
+  const tmpl::Engine* engine_;
   LoadLimits limits_;
+  GitSources* git_;
+  std::string source_;                                         // Item::source of the current source
+  std::map<fs::path, std::unique_ptr<tmpl::Engine>> engines_;  // by git tree
   std::vector<fs::path> chain_;
 };
 
@@ -283,12 +336,12 @@ bool has_any(const std::vector<std::string>& tags, const std::vector<std::string
 }  // namespace
 
 Deployment load_deployment(const fs::path& root, const doc::Value& base_context,
-                           const tmpl::Engine& engine, const LoadLimits& limits) {
+                           const tmpl::Engine& engine, const LoadLimits& limits, GitSources* git) {
   Deployment d;
   d.root = fs::absolute(root).lexically_normal();
   Scope scope;
   scope.vars = base_context;
-  Loader loader(d.root, engine, limits);
+  Loader loader(d.root, engine, limits, git);
   loader.load(d.root, std::move(scope), d.items);
   return d;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "core/file.h"
@@ -89,14 +90,15 @@ class ItemRenderer {
 
   std::vector<Object> render(const project::Item& item) {
     std::vector<Object> objects;
-    std::optional<HelmOutput> helm = render_helm(item);
+    const tmpl::Engine& engine = engine_for(item);
+    std::optional<HelmOutput> helm = render_helm(item, engine);
     if (kustomize::is_kustomization_dir(item.dir)) {
       // The kustomization builds the item; the helm output (if any) is one of
       // its resources, provided in memory under the chart's output name.
       kustomize::Options opts;
-      opts.root = root_;
-      opts.read_file = [this, &item](const fs::path& path) {
-        return engine_.render(read_file(path), path.string(), item.vars);
+      opts.root = source_root(item);
+      opts.read_file = [&engine, &item](const fs::path& path) {
+        return engine.render(read_file(path), path.string(), item.vars);
       };
       if (helm) opts.overlay_files[helm->file] = doc::to_yaml_stream(helm->objects);
       for (auto& res : kustomize::build(item.dir, opts)) {
@@ -124,7 +126,7 @@ class ItemRenderer {
         files.push_back(e.path());
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
-      std::string text = engine_.render(read_file(f), f.string(), item.vars);
+      std::string text = engine.render(read_file(f), f.string(), item.vars);
       for (auto& doc : doc::parse_yaml_stream(text, f.string()))
         if (!doc.is_null()) add_object(std::move(doc), item, objects);
     }
@@ -138,25 +140,39 @@ class ItemRenderer {
     std::vector<doc::Value> objects;  // kluctl's treatment of `helm template`'s output
   };
 
+  // The project's root, or the tree of the git: include the item comes from.
+  const fs::path& source_root(const project::Item& item) const {
+    return item.source_root.empty() ? root_ : item.source_root;
+  }
+
+  // Templates of a git: include's items search its own tree only.
+  const tmpl::Engine& engine_for(const project::Item& item) {
+    const fs::path& root = source_root(item);
+    if (root == root_) return engine_;
+    auto& engine = engines_[root];
+    if (!engine) engine = std::make_unique<tmpl::Engine>(std::vector<fs::path>{root});
+    return *engine;
+  }
+
   // Renders the item's Helm chart, when it has a helm-chart.yaml: the chart
   // file and helm-values.yaml are templates like every other file.
-  std::optional<HelmOutput> render_helm(const project::Item& item) {
+  std::optional<HelmOutput> render_helm(const project::Item& item, const tmpl::Engine& engine) {
     if (!has_file(item.dir, {"helm-chart.yaml", "helm-chart.yml"})) return std::nullopt;
     fs::path chart_file = item.dir / "helm-chart.yaml";
     if (!fs::exists(chart_file)) chart_file = item.dir / "helm-chart.yml";
-    std::string text = engine_.render(read_file(chart_file), chart_file.string(), item.vars);
+    std::string text = engine.render(read_file(chart_file), chart_file.string(), item.vars);
     HelmChart chart = parse_helm_chart(doc::parse_yaml(text, chart_file.string()));
     doc::Value file_values;
     for (const char* name : {"helm-values.yaml", "helm-values.yml"}) {
       fs::path values_file = item.dir / name;
       if (!fs::exists(values_file)) continue;
       std::string values_text =
-          engine_.render(read_file(values_file), values_file.string(), item.vars);
+          engine.render(read_file(values_file), values_file.string(), item.vars);
       file_values = doc::parse_yaml(values_text, values_file.string());
       break;
     }
-    std::string rendered = helm_template(req_.helm_binary, root_, item.dir, item.rel_dir, chart,
-                                         chart_values(chart, file_values));
+    std::string rendered = helm_template(req_.helm_binary, source_root(item), item.dir,
+                                         item.rel_dir, chart, chart_values(chart, file_values));
     HelmOutput out;
     out.file = item.dir / chart.output;
     out.objects = helm_objects(rendered, out.file.string(), chart, scopes_);
@@ -193,6 +209,7 @@ class ItemRenderer {
   fs::path root_;
   const std::string& discriminator_;
   const tmpl::Engine& engine_;
+  std::map<fs::path, std::unique_ptr<tmpl::Engine>> engines_;  // by git tree
   KindScopes scopes_;
 };
 
@@ -225,8 +242,10 @@ RenderResult render_project(const RenderRequest& request) {
                 "discriminator \"" + result.target.discriminator +
                     "\" is not a valid label value (at most 63 characters: "
                     "letters, digits, '-', '_', '.', alphanumeric at both ends)");
+  project::GitSources git(request.git);
   project::Deployment deployment =
-      project::load_deployment(pf.root, result.target.base_context(), engine);
+      project::load_deployment(pf.root, result.target.base_context(), engine, {}, &git);
+  result.git_sources = git.lock();
 
   ItemRenderer renderer(request, pf.root, result.target.discriminator, engine);
   std::map<std::string, Location> seen;
@@ -237,7 +256,8 @@ RenderResult render_project(const RenderRequest& request) {
       try {
         rendered.objects = renderer.render(item);
       } catch (Error& e) {
-        e.add_context("rendering item " + item.rel_dir);
+        e.add_context("rendering item " + item.rel_dir +
+                      (item.source.empty() ? "" : " from " + item.source));
         throw;
       }
       for (const auto& o : rendered.objects) {

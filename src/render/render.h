@@ -37,6 +37,8 @@ struct RenderedItem {
 struct RenderResult {
   project::ResolvedTarget target;
   std::vector<RenderedItem> items;  // selected items in project order (barriers included)
+  // The commit each git: item's url and ref resolved to (for --git-lock).
+  std::vector<project::GitLockEntry> git_sources;
   size_t object_count() const;
 };
 
@@ -46,6 +48,7 @@ struct RenderRequest {
   std::vector<project::CliArg> args;  // -a name=value
   project::Selection selection;
   std::string helm_binary = "helm";  // looked up in PATH
+  project::GitOptions git;           // how git: items are fetched (cache, credentials, rewrites)
 };
 
 // Loads the project, resolves the target, loads the deployment and renders
