@@ -96,6 +96,16 @@ TagPolicy tag_policy(const Value& holder, const std::string& what, bool strict) 
                       " (use semver, numerical or alphabetical)");
 }
 
+// digestReflectionPolicy: whether digests are pinned (anything but Never).
+bool reflects_digest(const Value& holder, const std::string& what) {
+  std::string v = opt_string(holder, "digestReflectionPolicy", what);
+  if (v.empty() || v == "Never") return false;
+  if (v == "IfNotPresent" || v == "Always") return true;
+  holder.find("digestReflectionPolicy")
+      ->fail("digestReflectionPolicy of " + what + " must be Never, IfNotPresent or Always, not '" +
+             v + "'");
+}
+
 struct FluxRepository {
   std::string image;
   Location where;
@@ -130,12 +140,15 @@ std::vector<ImagePolicy> policies_of(const std::vector<Value>& docs, const std::
         std::string what = "policy";
         if (const Value* n = item.find("name"); n && n->is_string())
           what = "policy '" + n->as_string() + "'";
-        only_keys(item, {"name", "namespace", "image", "policy", "filterTags"}, what);
+        only_keys(item,
+                  {"name", "namespace", "image", "policy", "filterTags", "digestReflectionPolicy"},
+                  what);
         std::string name = need_string(item, "name", what);
         std::string ns = opt_string(item, "namespace", what);
         std::string image = need_string(item, "image", what);
         out.push_back(ImagePolicy{ns.empty() ? "default" : ns, name, image,
-                                  tag_policy(item, what, true), where_of(item, filename)});
+                                  tag_policy(item, what, true), where_of(item, filename),
+                                  reflects_digest(item, what)});
       }
       continue;
     }
@@ -170,7 +183,7 @@ std::vector<ImagePolicy> policies_of(const std::vector<Value>& docs, const std::
     if (it == repos.end())
       ref.fail(what + " refers to ImageRepository " + rkey + ", which the file does not define");
     out.push_back(ImagePolicy{ns, name, it->second.image, tag_policy(spec, what, false),
-                              where_of(*d, filename)});
+                              where_of(*d, filename), reflects_digest(spec, what)});
   }
   std::map<std::string, Location> seen;
   for (const auto& p : out)
@@ -218,14 +231,18 @@ std::vector<ImagePolicy> load_policies(const std::vector<std::filesystem::path>&
 }
 
 std::map<std::string, PolicyImage> resolve_policies(const std::vector<ImagePolicy>& policies,
-                                                    const TagLister& list) {
+                                                    const TagLister& list,
+                                                    const DigestLookup& digest_of) {
   std::map<std::string, std::vector<std::string>> tags_of;  // per repository, asked once
   std::map<std::string, PolicyImage> out;
   for (const auto& p : policies) {
     try {
       auto it = tags_of.find(p.image);
       if (it == tags_of.end()) it = tags_of.emplace(p.image, list(p.image)).first;
-      out[p.key()] = PolicyImage{p.image, p.policy.select_or_throw(it->second, p.image)};
+      PolicyImage img{p.image, p.policy.select_or_throw(it->second, p.image)};
+      if (digest_of) img.digest = digest_of(img.image, img.tag);
+      img.pin = p.reflect_digest;
+      out[p.key()] = std::move(img);
     } catch (Error& e) {
       e.add_context("policy " + p.key());
       e.set_location_if_unknown(p.where);

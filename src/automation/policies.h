@@ -8,10 +8,12 @@
 //     image: ghcr.io/acme/api
 //     policy: {semver: {range: ">=1.0.0"}}   # or numerical/alphabetical: {order: asc|desc}
 //     filterTags: {pattern: '^v(?P<v>.*)', extract: '$v'}   # optional
+//     digestReflectionPolicy: IfNotPresent   # optional: Never (default), IfNotPresent, Always
 //
 // and Flux's own objects (apiVersion image.toolkit.fluxcd.io/*): ImageRepository
 // (metadata.name/namespace, spec.image) and ImagePolicy (metadata.name/namespace,
-// spec.imageRepositoryRef.{name,namespace}, spec.policy, spec.filterTags).
+// spec.imageRepositoryRef.{name,namespace}, spec.policy, spec.filterTags,
+// spec.digestReflectionPolicy).
 // Other Kubernetes kinds in the file are skipped.
 //
 // Resolving a policy (listing tags) is the caller's job: this file has no
@@ -36,7 +38,10 @@ struct ImagePolicy {
   std::string name;
   std::string image;  // the repository, as written: "ghcr.io/acme/api"
   TagPolicy policy;
-  Location where;  // file:line of the policy's definition
+  Location where;
+  // Flux's digestReflectionPolicy other than Never: whole-image setters pin
+  // the digest (`REPO:TAG@DIGEST`).
+  bool reflect_digest = false;  // file:line of the policy's definition
 
   // "NAMESPACE:NAME", what setter markers refer to.
   std::string key() const { return namespace_name + ":" + name; }
@@ -57,10 +62,15 @@ std::vector<ImagePolicy> load_policies(const std::vector<std::filesystem::path>&
 // Lists the tags of an image repository ("ghcr.io/acme/api"); throws Error.
 using TagLister = std::function<std::vector<std::string>(const std::string& image)>;
 
+// The manifest digest (`sha256:…`) of IMAGE:TAG; throws Error.
+using DigestLookup = std::function<std::string(const std::string& image, const std::string& tag)>;
+
 // Picks each policy's tag from the tags `list` returns (asked once per
-// repository). Errors from `list` and "no tag matches" are rethrown with the
-// policy's name and location as context.
+// repository), and, when `digest_of` is given, the digest of the picked tag
+// (for `:digest` setters and digest reflection). Errors from either and "no
+// tag matches" are rethrown with the policy's name and location as context.
 std::map<std::string, PolicyImage> resolve_policies(const std::vector<ImagePolicy>& policies,
-                                                    const TagLister& list);
+                                                    const TagLister& list,
+                                                    const DigestLookup& digest_of = {});
 
 }  // namespace gantry::automation

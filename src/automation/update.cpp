@@ -280,7 +280,7 @@ struct Planner {
     }
   }
 
-  // Flux setters: `# {"$imagepolicy": "NS:NAME[:tag|:name]"}` ending a line.
+  // Flux setters: `# {"$imagepolicy": "NS:NAME[:tag|:name|:digest]"}` ending a line.
   void do_setters() {
     static constexpr std::string_view kKey = "\"$imagepolicy\"";
     for (size_t pos = text.find(kKey); pos != std::string_view::npos;
@@ -311,11 +311,11 @@ struct Planner {
       std::string key = policy.substr(0, c2);
       std::string field = c2 == std::string::npos ? "" : policy.substr(c2 + 1);
       if (c1 == std::string::npos || c1 == 0 || c1 + 1 == key.size())
-        throw Error(at(l), what + ": expected NAMESPACE:NAME, NAMESPACE:NAME:tag or " +
-                               "NAMESPACE:NAME:name");
-      if (!field.empty() && field != "tag" && field != "name")
-        throw Error(at(l), what + ": unknown field '" + field + "' (gantry sets the whole " +
-                               "image, :tag or :name)");
+        throw Error(at(l), what + ": expected NAMESPACE:NAME, NAMESPACE:NAME:tag, " +
+                               "NAMESPACE:NAME:name or NAMESPACE:NAME:digest");
+      if (!field.empty() && field != "tag" && field != "name" && field != "digest")
+        throw Error(at(l), what + ": unknown field '" + field + "' (Flux setters set the " +
+                               "whole image, :tag, :name or :digest)");
       auto it = opts.setters.find(key);
       if (it == opts.setters.end()) {
         notes.push_back(at(l).str() + ": no policy " + key + " was given; " + what +
@@ -325,7 +325,16 @@ struct Planner {
       const Value* target = marker_target(l, *hash, what);
       if (!target) continue;
       const PolicyImage& img = it->second;
-      set_scalar(*target, field == "tag" ? img.tag : field == "name" ? img.image : img.str(), true);
+      if (field == "digest" && img.digest.empty())
+        throw Error(at(l), what + ": no digest is known for policy " + key + " (give --setter " +
+                               key + "=IMAGE:TAG@sha256:…, or a policy " +
+                               "file so gantry asks the registry)");
+      set_scalar(*target,
+                 field == "tag"      ? img.tag
+                 : field == "name"   ? img.image
+                 : field == "digest" ? img.digest
+                                     : img.str(),
+                 true);
     }
   }
 

@@ -7,7 +7,9 @@
 //  - markers: a scalar whose line ends in the comment `# NAME` gets VALUE;
 //  - setters (Flux's image-automation markers): a scalar whose line ends in
 //    `# {"$imagepolicy": "NS:NAME"}` gets the image the policy NS:NAME picked
-//    (`REPO:TAG`); with `NS:NAME:tag` only TAG, with `NS:NAME:name` only REPO;
+//    (`REPO:TAG`, or `REPO:TAG@DIGEST` when the policy reflects digests); with
+//    `NS:NAME:tag` only TAG, with `NS:NAME:name` only REPO, with
+//    `NS:NAME:digest` only the digest (`sha256:…`);
 //  - images: every `image:` field whose image name (without tag/digest)
 //    equals NAME gets its tag (and/or digest) replaced (registry and name kept);
 //  - kustomization files: `images:` entries whose `name` equals NAME get
@@ -30,11 +32,17 @@
 namespace gantry::automation {
 
 // The image a tag policy picked: `image` is the repository as the policy
-// names it (`ghcr.io/acme/api`), `tag` the winning tag.
+// names it (`ghcr.io/acme/api`), `tag` the winning tag, `digest` the digest of
+// its manifest (`sha256:…`) when known. `pin` is Flux's digest reflection:
+// whole-image setters then write `REPO:TAG@DIGEST`.
 struct PolicyImage {
   std::string image;
   std::string tag;
-  std::string str() const { return image + ":" + tag; }
+  std::string digest = {};
+  bool pin = false;
+  std::string str() const {
+    return image + ":" + tag + (pin && !digest.empty() ? "@" + digest : "");
+  }
 };
 
 struct UpdateOptions {

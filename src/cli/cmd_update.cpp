@@ -65,30 +65,52 @@ void add_image_flag(const std::string& text, automation::UpdateOptions& opts) {
   opts.images.push_back(split_assignment("--image", text));
 }
 
-// --setter NS:NAME=IMAGE:TAG: the result of policy NS:NAME given by hand.
+// --setter NS:NAME=IMAGE:TAG[@DIGEST]: the result of policy NS:NAME given by hand.
 void add_setter_flag(const std::string& text, automation::UpdateOptions& opts) {
   if (text.find('=') == std::string::npos)
-    throw Error("--setter expects NAMESPACE:NAME=IMAGE:TAG, got '" + text + "'", ExitCode::kUsage);
+    throw Error("--setter expects NAMESPACE:NAME=IMAGE:TAG[@DIGEST], got '" + text + "'",
+                ExitCode::kUsage);
   auto [key, ref] = split_assignment("--setter", text);
+  std::string digest;
+  if (size_t at = ref.find('@'); at != std::string::npos) {
+    digest = ref.substr(at + 1);
+    ref.resize(at);
+    if (!is_digest(digest))
+      throw Error("--setter " + text + ": '" + digest + "' is not a digest (sha256:<64 hex>)",
+                  ExitCode::kUsage);
+  }
   size_t slash = ref.rfind('/');
   size_t colon = ref.rfind(':');
   if (key.find(':') == std::string::npos || colon == std::string::npos ||
       (slash != std::string::npos && colon < slash) || colon + 1 == ref.size())
-    throw Error("--setter expects NAMESPACE:NAME=IMAGE:TAG, got '" + text + "'", ExitCode::kUsage);
-  opts.setters[key] = automation::PolicyImage{ref.substr(0, colon), ref.substr(colon + 1)};
+    throw Error("--setter expects NAMESPACE:NAME=IMAGE:TAG[@DIGEST], got '" + text + "'",
+                ExitCode::kUsage);
+  // A digest given by hand is pinned in whole-image setters too, like --image NAME=TAG@DIGEST.
+  opts.setters[key] =
+      automation::PolicyImage{ref.substr(0, colon), ref.substr(colon + 1), digest, !digest.empty()};
 }
 
-// Lists the tags of each policy's repository and picks its tag.
+// Lists the tags of each policy's repository, picks its tag and asks for the
+// digest of the pick (one HEAD request; `:digest` setters and digest
+// reflection use it).
 void resolve_policy_file(const UpdateFlags& f, automation::UpdateOptions& opts) {
   std::vector<automation::ImagePolicy> policies =
       automation::load_policies({f.policies.begin(), f.policies.end()});
   oci::Session session = make_session(f.registry);
-  auto resolved = automation::resolve_policies(policies, [&](const std::string& image) {
+  auto list = [&](const std::string& image) {
     oci::Reference repo = oci::parse_repository(image);
     return session.registry(repo.api_host()).list_tags(repo.repository);
-  });
+  };
+  auto digest_of = [&](const std::string& image, const std::string& tag) {
+    oci::Reference repo = oci::parse_repository(image);
+    auto d = session.registry(repo.api_host()).head_manifest(repo.repository, tag);
+    if (!d) throw Error("manifest " + image + ":" + tag + " not found", ExitCode::kNotFound);
+    return d->digest.str();
+  };
+  auto resolved = automation::resolve_policies(policies, list, digest_of);
   for (auto& [key, img] : resolved) {
-    std::cerr << "gantry: policy " << key << ": " << img.str() << "\n";
+    std::cerr << "gantry: policy " << key << ": " << img.str()
+              << (img.pin || img.digest.empty() ? "" : " (" + img.digest + ")") << "\n";
     opts.setters.emplace(key, std::move(img));  // --setter wins over the file
   }
 }
@@ -106,7 +128,7 @@ int run_update(const UpdateFlags& f) {
       f.policies.empty())
     throw Error(
         "nothing to update: give --marker NAME=VALUE, --image NAME=TAG, --policies FILE or "
-        "--setter NS:NAME=IMAGE:TAG",
+        "--setter NS:NAME=IMAGE:TAG[@DIGEST]",
         ExitCode::kUsage);
   // Every file is read and checked before any is written.
   automation::UpdatePlan plan = automation::plan_update(f.dir, opts);
@@ -148,8 +170,8 @@ void add_update_command(CLI::App& app, Action& action) {
                   "repeatable): pick each policy's tag from its registry and set the "
                   "# {\"$imagepolicy\": \"NS:NAME\"} markers");
   cmd->add_option("--setter", f->setters,
-                  "NS:NAME=IMAGE:TAG: set the $imagepolicy markers of policy NS:NAME to this "
-                  "image without asking a registry (repeatable)");
+                  "NS:NAME=IMAGE:TAG[@DIGEST]: set the $imagepolicy markers of policy NS:NAME "
+                  "to this image without asking a registry (repeatable)");
   cmd->add_flag("--insecure", f->registry.insecure,
                 "Policies: allow plain HTTP and unverified TLS for every registry");
   cmd->add_option("--insecure-registry", f->registry.insecure_registries,

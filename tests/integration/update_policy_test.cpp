@@ -279,6 +279,68 @@ TEST_F(UpdatePolicy, FluxObjectsSpreadOverADirectory) {
             "image: " + host + "/acme/api:2.0.0-rc.2 # {\"$imagepolicy\": \"flux-system:api\"}\n");
 }
 
+// Flux's `:digest` field and digestReflectionPolicy: the digest is the one the
+// registry serves for the picked tag, asked with a HEAD request.
+TEST_F(UpdatePolicy, DigestSettersAndDigestReflection) {
+  std::string host = reg_->host();
+  oci::Session session(oci::Session::Options{});
+  auto head = session.registry(host).head_manifest("acme/api", "v1.11.0");
+  ASSERT_TRUE(head);
+  const std::string digest = head->digest.str();
+  TempDir flux;
+  flux.write("api.yaml",
+             "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\n"
+             "metadata: {name: api, namespace: flux-system}\nspec: {image: " +
+                 host +
+                 "/acme/api}\n---\n"
+                 "apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\n"
+                 "metadata: {name: api, namespace: flux-system}\nspec:\n"
+                 "  imageRepositoryRef: {name: api}\n"
+                 "  policy: {semver: {range: '>=1.0.0 <2.0.0'}}\n");
+  TempDir repo;
+  const std::string values =
+      "image:\n  repository: x # {\"$imagepolicy\": \"flux-system:api:name\"}\n"
+      "  tag: '1' # {\"$imagepolicy\": \"flux-system:api:tag\"}\n"
+      "  digest: '' # {\"$imagepolicy\": \"flux-system:api:digest\"}\n"
+      "full: x:1 # {\"$imagepolicy\": \"flux-system:api\"}\n";
+  repo.write("values.yaml", values);
+  ProcessResult r = gantry({"update", repo.path().string(), "--policies", flux.path().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(repo.path() / "values.yaml"),
+            "image:\n  repository: " + host +
+                "/acme/api # {\"$imagepolicy\": \"flux-system:api:name\"}\n" +
+                "  tag: 'v1.11.0' # {\"$imagepolicy\": \"flux-system:api:tag\"}\n" + "  digest: '" +
+                digest + "' # {\"$imagepolicy\": \"flux-system:api:digest\"}\n" + "full: " + host +
+                "/acme/api:v1.11.0 # {\"$imagepolicy\": \"flux-system:api\"}\n");
+  EXPECT_THAT(r.err,
+              HasSubstr("policy flux-system:api: " + host + "/acme/api:v1.11.0 (" + digest + ")"));
+  // With digest reflection the whole image is pinned too.
+  std::string text = read_file(flux.path() / "api.yaml");
+  flux.write("api.yaml", text + "  digestReflectionPolicy: IfNotPresent\n");
+  ProcessResult pinned =
+      gantry({"update", repo.path().string(), "--policies", flux.path().string()});
+  ASSERT_EQ(pinned.exit_code, 0) << pinned.err;
+  EXPECT_THAT(read_file(repo.path() / "values.yaml"),
+              HasSubstr("full: " + host + "/acme/api:v1.11.0@" + digest + " # {"));
+  // By hand: --setter with a digest fills :digest markers and pins whole images.
+  repo.write("values.yaml", values);
+  const std::string other = "sha256:" + std::string(64, 'c');
+  ProcessResult hand = gantry({"update", repo.path().string(), "--setter",
+                               "flux-system:api=" + host + "/acme/api:9.9.9@" + other});
+  ASSERT_EQ(hand.exit_code, 0) << hand.err;
+  EXPECT_THAT(read_file(repo.path() / "values.yaml"), HasSubstr("digest: '" + other + "' # {"));
+  EXPECT_THAT(read_file(repo.path() / "values.yaml"),
+              HasSubstr("full: " + host + "/acme/api:9.9.9@" + other + " # {"));
+  // Without a digest a :digest marker is an error and nothing is written.
+  repo.write("values.yaml", values);
+  ProcessResult none = gantry(
+      {"update", repo.path().string(), "--setter", "flux-system:api=" + host + "/acme/api:9.9.9"});
+  EXPECT_NE(none.exit_code, 0);
+  EXPECT_THAT(none.err, HasSubstr("values.yaml:4: setter {\"$imagepolicy\": "
+                                  "\"flux-system:api:digest\"}: no digest is known"));
+  EXPECT_EQ(read_file(repo.path() / "values.yaml"), values);
+}
+
 TEST_F(UpdatePolicy, BadInputWritesNothing) {
   std::string host = reg_->host();
   Repo r(host);

@@ -239,6 +239,65 @@ TEST(Setters, WholeImageTagAndName) {
   EXPECT_EQ(f.changes[0].str(), "t.yaml:2: x:1 -> ghcr.io/acme/app:1.2.3");
 }
 
+TEST(Setters, DigestFieldAndDigestReflection) {
+  const std::string d = "sha256:" + std::string(64, 'a');
+  UpdateOptions o;
+  o.setters["ns:app"] = PolicyImage{"ghcr.io/acme/app", "1.2.3", d, false};
+  // Flux's `:digest` field gets the digest; the whole image stays IMAGE:TAG without reflection.
+  EXPECT_EQ(update("image:\n  digest: sha256:old # {\"$imagepolicy\": \"ns:app:digest\"}\n"
+                   "  full: x:1 # {\"$imagepolicy\": \"ns:app\"}\n",
+                   o)
+                .updated,
+            "image:\n  digest: " + d + " # {\"$imagepolicy\": \"ns:app:digest\"}\n" +
+                "  full: ghcr.io/acme/app:1.2.3 # {\"$imagepolicy\": \"ns:app\"}\n");
+  // With digest reflection (pin), the whole image is IMAGE:TAG@DIGEST.
+  o.setters["ns:app"].pin = true;
+  EXPECT_EQ(update("full: x:1 # {\"$imagepolicy\": \"ns:app\"}\n", o).updated,
+            "full: ghcr.io/acme/app:1.2.3@" + d + " # {\"$imagepolicy\": \"ns:app\"}\n");
+}
+
+TEST(PolicyFile, DigestReflectionPolicyAndDigestLookup) {
+  auto policies = parse_policies(R"(policies:
+- {name: a, image: ghcr.io/acme/api, policy: {semver: {range: '1.x'}}, digestReflectionPolicy: IfNotPresent}
+- {name: w, image: ghcr.io/acme/worker, policy: {numerical: {}}, filterTags: {pattern: '^main-[a-z]+-(?P<n>[0-9]+)$', extract: '$n'}}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageRepository
+metadata: {name: docs}
+spec: {image: ghcr.io/acme/docs}
+---
+apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImagePolicy
+metadata: {name: docs}
+spec: {imageRepositoryRef: {name: docs}, policy: {alphabetical: {}}, digestReflectionPolicy: Always}
+)",
+                                 "p.yaml");
+  ASSERT_EQ(policies.size(), 3u);
+  std::vector<std::string> asked;
+  auto got = resolve_policies(
+      policies, [&](const std::string& image) { return kTags.at(image); },
+      [&](const std::string& image, const std::string& tag) {
+        asked.push_back(image + ":" + tag);
+        return "sha256:" + std::string(64, image.back());
+      });
+  EXPECT_EQ(asked,
+            (std::vector<std::string>{"ghcr.io/acme/api:1.2.0", "ghcr.io/acme/worker:main-bbb-300",
+                                      "ghcr.io/acme/docs:2024-06-30"}));
+  EXPECT_EQ(got["default:a"].str(), "ghcr.io/acme/api:1.2.0@sha256:" + std::string(64, 'i'));
+  EXPECT_EQ(got["default:w"].str(), "ghcr.io/acme/worker:main-bbb-300");  // Never: not pinned
+  EXPECT_EQ(got["default:w"].digest, "sha256:" + std::string(64, 'r'));   // but known
+  EXPECT_EQ(got["default:docs"].str(),
+            "ghcr.io/acme/docs:2024-06-30@sha256:" + std::string(64, 's'));
+  EXPECT_THAT(error_text([] {
+                parse_policies(
+                    "policies:\n- {name: a, image: x, policy: {numerical: {}}, "
+                    "digestReflectionPolicy: Sometimes}\n",
+                    "p.yaml");
+              }),
+              HasSubstr("digestReflectionPolicy of policy 'a' must be Never, IfNotPresent or "
+                        "Always, not 'Sometimes'"));
+}
+
 TEST(Setters, UnknownPoliciesAndNonSettersAreNotes) {
   std::vector<std::string> notes;
   auto o = setter("ns:app", "ghcr.io/acme/app", "1.2.3");
@@ -265,8 +324,14 @@ TEST(Setters, ErrorsOnNonScalarsAndBadMarkers) {
               HasSubstr("block scalar"));
   EXPECT_THAT(error_text([&] { update("a: &x 1\nb: *x # {\"$imagepolicy\": \"ns:app\"}\n", o); }),
               HasSubstr("alias"));
-  EXPECT_THAT(error_text([&] { update("a: 1 # {\"$imagepolicy\": \"ns:app:digest\"}\n", o); }),
-              HasSubstr("unknown field 'digest'"));
+  EXPECT_THAT(error_text([&] { update("a: 1 # {\"$imagepolicy\": \"ns:app:sha\"}\n", o); }),
+              HasSubstr("unknown field 'sha' (Flux setters set the whole image, :tag, :name or "
+                        ":digest)"));
+  // A :digest marker needs a digest; a pick without one is an error naming the line.
+  EXPECT_THAT(
+      error_text([&] { update("a: 1\nd: x # {\"$imagepolicy\": \"ns:app:digest\"}\n", o); }),
+      StartsWith("t.yaml:2: setter {\"$imagepolicy\": \"ns:app:digest\"}: no digest is "
+                 "known for policy ns:app"));
   EXPECT_THAT(error_text([&] { update("a: 1 # {\"$imagepolicy\": \"app\"}\n", o); }),
               HasSubstr("expected NAMESPACE:NAME"));
 }
