@@ -438,7 +438,7 @@ void Api::Impl::reconcile() {
       std::string ns = meta_str(*nsobj, "name");
       bool remaining = false;
       for (const auto& t : types) {
-        if (!t.namespaced) continue;
+        if (!t.namespaced || converts(t)) continue;  // one pass per storage
         auto sit = store.find(t.storage_key());
         if (sit == store.end()) continue;
         std::vector<ObjPtr> victims;

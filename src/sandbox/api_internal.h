@@ -2,9 +2,10 @@
 // helpers (Status errors, names, metadata, managedFields, bodies), the
 // request types and Api::Impl, whose members are defined by concern in
 // api.cpp (routing), api_discovery.cpp, api_resources.cpp (reads and
-// watches), api_validation.cpp, api_writes.cpp (create, update, patch,
-// apply, delete), api_auth.cpp (identities, RBAC, reviews), api_status.cpp
-// and api_dependents.cpp (the simulated controllers). Not a public header.
+// watches), api_tables.cpp (server-side tables), api_validation.cpp,
+// api_writes.cpp (create, update, patch, apply, delete), api_auth.cpp
+// (identities, RBAC, reviews), api_status.cpp and api_dependents.cpp (the
+// simulated controllers). Not a public header.
 #pragma once
 
 #include <openssl/crypto.h>
@@ -28,6 +29,7 @@
 #include "rbac/rules.h"
 #include "sandbox/api.h"
 #include "sandbox/audit.h"
+#include "sandbox/convert.h"
 #include "sandbox/dependents.h"
 #include "sandbox/fieldset.h"
 #include "sandbox/patch.h"
@@ -136,6 +138,12 @@ bool truthy(const std::string& s);
 std::string fnv_hash(const std::string& s);
 bool has_scale(const ResourceType& t);
 void fill_service_account_token(const ResourceType& t, Value& obj);
+// Server-side tables (api_tables.cpp): whether the client asks for one, and
+// the Table of `objs` (includeObject `include`, list resourceVersion `rv`,
+// continue token `cont`).
+bool wants_table(const http::ServerRequest& req);
+std::string table_json(const ResourceType& t, const std::vector<ObjPtr>& objs,
+                       const std::string& include, const std::string& rv, const std::string& cont);
 }  // namespace internal
 
 using namespace internal;
@@ -404,7 +412,15 @@ struct Api::Impl {
               const Value& applied, int& code);
   Value delete_object(const ResourceType& t, const ObjPtr& cur, const std::string& policy,
                       bool dry);
-  Value present(const ResourceType& t, const ObjPtr& obj) const;
+  // A stored object as `t`'s version shows it (the response of a request).
+  Value present(const ResourceType& t, Value obj) const;
+  Value present(const ResourceType& t, const ObjPtr& obj) const { return present(t, *obj); }
+  // The current object as a write through `t` sees it: converted to `t`'s
+  // version when `t` is stored in another (custom resources keep their
+  // stored apiVersion, as before).
+  static Value write_view(const ResourceType& t, const ObjPtr& obj) {
+    return converts(t) ? to_served_version(t, *obj) : *obj;
+  }
 
   // reconcile
   void reconcile();

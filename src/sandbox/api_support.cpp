@@ -422,6 +422,7 @@ int64_t int_at(const Value& o, std::initializer_list<std::string_view> path, int
 // What the apiserver does to every write of some kinds: Secrets turn
 // stringData into base64 data and default their type.
 void normalize(const ResourceType& t, Value& obj) {
+  if (!t.custom && t.kind == "HorizontalPodAutoscaler") default_hpa(t.version, obj);
   if (t.custom || t.kind != "Secret") return;
   if (const Value* sd = obj.find("stringData"); sd && sd->is_map()) {
     Value merged =
