@@ -102,7 +102,7 @@ ResourceType pseudo_type(const std::string& group, const std::string& kind);
                           const std::vector<Cause>& causes);
 bool is_dns_label(const std::string& s);
 bool is_dns_subdomain(const std::string& s);
-std::string name_problem(const ResourceType& t, const std::string& name);
+std::vector<std::string> name_problems(const ResourceType& t, const std::string& name);
 bool valid_label_value(const std::string& v);
 bool valid_qualified_name(const std::string& k);
 std::string now_str();

@@ -264,7 +264,14 @@ Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, co
       bool kept = has_node(owned);
       for (const auto& e : entries)
         if (&e != mine) kept = kept || has_node(e.fields);
-      if (!kept) remove_path(merged, p, t);
+      // A list or map left empty by the removal goes too (structured-merge-diff
+      // leaves it null, which the stored object does not keep).
+      if (kept || !remove_path(merged, p, t) || p.size() < 2) continue;
+      std::vector<std::string> parent(p.begin(), p.end() - 1);
+      const Value* left = resolve(merged, parent, t);
+      if (left && (left->is_list() || left->is_map()) && left->size() == 0 &&
+          parent.back().rfind("f:", 0) == 0)
+        remove_path(merged, parent, t);
     }
     if (!mine->fields.members().empty() && mine->fields.to_value().equals(owned.to_value())) {
       // unchanged ownership: keep the entry's time
