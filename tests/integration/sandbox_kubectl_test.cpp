@@ -912,6 +912,30 @@ spec:
   // Allowed: the Role's verbs on configmaps, the scale subresource, one Secret by name.
   EXPECT_EQ(as({"create", "configmap", "c1", "-n", "team", "--from-literal=a=1"}).exit_code, 0);
   EXPECT_EQ(as({"get", "cm", "-n", "team"}).exit_code, 0);
+  auto patched =
+      as({"patch", "cm", "c1", "-n", "team", "--type=merge", "-p", R"({"data":{"a":"2"}})"});
+  EXPECT_EQ(patched.exit_code, 0) << patched.err;
+  auto current = as({"get", "cm", "c1", "-n", "team", "-o", "json"});
+  ASSERT_EQ(current.exit_code, 0) << current.err;
+  std::string replaced = current.out;
+  replaced.replace(replaced.find("\"a\": \"2\""), 8, "\"a\": \"3\"");
+  // PUT: the update verb.
+  auto updated = s.kubectl({"--token", t, "replace", "-f", "-"}, replaced);
+  EXPECT_EQ(updated.exit_code, 0) << updated.err;
+  EXPECT_EQ(as({"get", "cm", "c1", "-n", "team", "-o", "jsonpath={.data.a}"}).out, "3");
+  // watch, as a client opens it: allowed in the Role's namespace only.
+  EXPECT_EQ(s.request("GET", "/api/v1/namespaces/team/configmaps?watch=true&timeoutSeconds=1", "",
+                      "application/json", t)
+                .status,
+            200);
+  EXPECT_EQ(s.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1",
+                      "", "application/json", t)
+                .status,
+            403);
+  EXPECT_NE(as({"patch", "deploy", "web", "-n", "team", "--type=merge", "-p",
+                R"({"metadata":{"labels":{"x":"y"}}})"})
+                .exit_code,
+            0);  // get only on deployments, patch only on their scale
   EXPECT_EQ(as({"delete", "cm", "c1", "-n", "team"}).exit_code, 0);
   EXPECT_EQ(as({"scale", "deploy/web", "-n", "team", "--replicas=2"}).exit_code, 0);
   EXPECT_EQ(as({"get", "secret", "app-secret", "-n", "team"}).exit_code, 0);
