@@ -44,9 +44,64 @@ void table_columns(const ResourceType& t, std::vector<std::string>& cols) {
     cols.insert(cols.end(), {"Status"});
   } else if (t.kind == "Node") {
     cols.insert(cols.end(), {"Status", "Roles"});
+  } else if (t.kind == "HorizontalPodAutoscaler") {
+    cols.insert(cols.end(), {"Reference", "Targets", "MinPods", "MaxPods", "Replicas"});
   }
   cols.push_back(t.kind == "CustomResourceDefinition" ? "Created At" : "Age");
   if (t.kind == "Node" && !t.custom) cols.push_back("Version");
+}
+
+// The TARGETS column of a (stored, autoscaling/v2) HorizontalPodAutoscaler:
+// "current/target" per metric, resources named ("cpu: <unknown>/80%"), two
+// shown and the rest counted, as kube-apiserver's table printer writes it.
+std::string hpa_targets(const Value& o) {
+  const Value* specs = o.find_path({"spec", "metrics"});
+  if (!specs || !specs->is_list() || !specs->size()) return "<none>";
+  const Value* statuses = o.find_path({"status", "currentMetrics"});
+  auto text = [](const Value* v, std::string_view key, const std::string& fallback) {
+    const Value* x = v && v->is_map() ? v->find(key) : nullptr;
+    if (!x || x->is_null()) return fallback;
+    return x->is_string() ? x->as_string() : doc::to_json(*x);
+  };
+  std::vector<std::string> list;
+  size_t i = 0;
+  for (const auto& m : specs->as_list()) {
+    const Value* st =
+        statuses && statuses->is_list() && i < statuses->size() ? &statuses->as_list()[i] : nullptr;
+    ++i;
+    std::string type = m.get_string("type");
+    std::string key =
+        type.empty() ? ""
+                     : std::string(1, static_cast<char>(std::tolower(type[0]))) + type.substr(1);
+    const Value* src = m.find(key);
+    const Value* target = src && src->is_map() ? src->find("target") : nullptr;
+    const Value* current = st && st->find(key) ? st->find(key)->find("current") : nullptr;
+    if (!src || !target) {
+      list.push_back("<unknown type>");
+    } else if (type == "Resource" || type == "ContainerResource") {
+      std::string name = src->get_string("name") + ": ";
+      if (target->find("averageValue")) {
+        list.push_back(name + text(current, "averageValue", "<unknown>") + "/" +
+                       text(target, "averageValue", ""));
+      } else {
+        std::string cur = text(current, "averageUtilization", "");
+        std::string want = text(target, "averageUtilization", "");
+        list.push_back(name + (cur.empty() ? "<unknown>" : cur + "%") + "/" +
+                       (want.empty() ? "<auto>" : want + "%"));
+      }
+    } else if (target->find("averageValue") && type != "Pods") {
+      list.push_back(text(current, "averageValue", "<unknown>") + "/" +
+                     text(target, "averageValue", "") + " (avg)");
+    } else {
+      std::string k = type == "Pods" ? "averageValue" : "value";
+      list.push_back(text(current, k, "<unknown>") + "/" + text(target, k, ""));
+    }
+  }
+  std::string out;
+  for (size_t n = 0; n < list.size() && n < 2; ++n)
+    out += (n ? ", " : "") + list[n];
+  if (list.size() > 2) out += " + " + std::to_string(list.size() - 2) + " more...";
+  return out;
 }
 
 Value table_cells(const ResourceType& t, const Value& o) {
@@ -103,6 +158,15 @@ Value table_cells(const ResourceType& t, const Value& o) {
                     int_str(o.find_path({"spec", "completions"}), "1"));
   } else if (t.kind == "PersistentVolumeClaim") {
     cells.push_back(st ? st->get_string("phase", "Pending") : "Pending");
+  } else if (t.kind == "HorizontalPodAutoscaler") {
+    const Value* ref = o.find_path({"spec", "scaleTargetRef"});
+    cells.push_back((ref ? ref->get_string("kind") : "") + "/" +
+                    (ref ? ref->get_string("name") : ""));
+    cells.push_back(hpa_targets(o));
+    cells.push_back(int_str(o.find_path({"spec", "minReplicas"}), "<unset>"));
+    cells.push_back(
+        static_cast<int64_t>(std::stoll(int_str(o.find_path({"spec", "maxReplicas"})))));
+    cells.push_back(static_cast<int64_t>(std::stoll(int_str(sv("currentReplicas")))));
   } else if (t.kind == "Node") {
     cells.push_back(condition_status(o, "Ready") == "True" ? "Ready" : "NotReady");
     std::string roles;

@@ -551,6 +551,9 @@ TEST_F(SandboxKubectl, ImperativeCommandsWithProtobufBodies) {
                "{.apiVersion} {.spec.minReplicas}-{.spec.maxReplicas} "
                "{.spec.targetCPUUtilizationPercentage} {.metadata.managedFields[0].manager}"),
             "autoscaling/v1 2-5 80 kubectl-autoscale");
+  auto table = ok({"get", "hpa", "web"});
+  EXPECT_CONTAINS(table.out, "REFERENCE        TARGETS              MINPODS   MAXPODS   REPLICAS");
+  EXPECT_CONTAINS(table.out, "Deployment/web   cpu: <unknown>/80%   2         5         0");
   // kubectl auth sends its reviews as protobuf too.
   EXPECT_EQ(ok({"auth", "can-i", "create", "deployments"}).out, "yes\n");
   EXPECT_CONTAINS(ok({"auth", "whoami"}).out, "sandbox-admin");
