@@ -537,6 +537,7 @@ void Api::Impl::reconcile() {
       status_checked[meta_str(*cur, "uid")] = {meta_str(*cur, "resourceVersion"), due};
     }
   }
+  run_autoscalers();
   if (status_checked.size() > 200000) status_checked.clear();
   // Forget rollout clocks of objects that are gone or moved on.
   if (progress.size() > 100000) progress.clear();

@@ -426,6 +426,10 @@ struct Api::Impl {
   void reconcile();
   void run_controllers(const ResourceType& t, const ObjPtr& obj);
   void set_status(const ResourceType& t, const ObjPtr& obj, Value status);
+  // The horizontal-pod-autoscaler controller with no metrics API: targets
+  // below minReplicas or above maxReplicas are scaled into the range
+  // (SuccessfulRescale), otherwise ScalingActive is False; the status says so.
+  void run_autoscalers();
   void collect_garbage();
   // The dependents real controllers create (sandbox/dependents.h).
   uint64_t dependents_rv = 0;  // resourceVersion at the last pass

@@ -553,7 +553,7 @@ TEST_F(SandboxKubectl, ImperativeCommandsWithProtobufBodies) {
             "autoscaling/v1 2-5 80 kubectl-autoscale");
   auto table = ok({"get", "hpa", "web"});
   EXPECT_CONTAINS(table.out, "REFERENCE        TARGETS              MINPODS   MAXPODS   REPLICAS");
-  EXPECT_CONTAINS(table.out, "Deployment/web   cpu: <unknown>/80%   2         5         0");
+  EXPECT_CONTAINS(table.out, "Deployment/web   cpu: <unknown>/80%   2         5         ");
   // kubectl auth sends its reviews as protobuf too.
   EXPECT_EQ(ok({"auth", "can-i", "create", "deployments"}).out, "yes\n");
   EXPECT_CONTAINS(ok({"auth", "whoami"}).out, "sandbox-admin");
@@ -635,6 +635,61 @@ TEST_F(SandboxKubectl, HorizontalPodAutoscalerVersionsShareOneObject) {
                        "jsonpath={.items[*].metadata.name} {.items[0].apiVersion}"})
                 .out,
             "h plain autoscaling/v1");
+}
+
+// The horizontal-pod-autoscaler controller without a metrics API: it keeps
+// its target within minReplicas..maxReplicas and says it cannot read metrics.
+TEST_F(SandboxKubectl, AutoscalerKeepsItsTargetWithinMinAndMax) {
+  Sandbox s;
+  ASSERT_EQ(s.kubectl({"create", "deployment", "web", "--image=nginx", "--replicas=1"}).exit_code,
+            0);
+  ASSERT_EQ(s.kubectl({"autoscale", "deployment", "web", "--min=2", "--max=4"}).exit_code, 0);
+  auto replicas = [&](const std::string& want) {
+    std::string got;
+    for (int i = 0; i < 50 && got != want; ++i) {
+      if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      got = s.kubectl({"get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"}).out;
+    }
+    return got;
+  };
+  EXPECT_EQ(replicas("2"), "2");
+  ASSERT_EQ(s.kubectl({"scale", "deploy/web", "--replicas=9"}).exit_code, 0);
+  EXPECT_EQ(replicas("4"), "4");
+  std::string events;
+  for (int i = 0; i < 50 && !contains(events, "New size: 4"); ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    events =
+        s.kubectl({"get", "events", "-o",
+                   "jsonpath={range .items[?(@.involvedObject.kind==\"HorizontalPodAutoscaler\")]}"
+                   "{.type} {.reason}: {.message}{\"\\n\"}{end}"})
+            .out;
+  }
+  EXPECT_CONTAINS(events,
+                  "Normal SuccessfulRescale: New size: 2; reason: Current number of "
+                  "replicas below Spec.MinReplicas");
+  EXPECT_CONTAINS(events,
+                  "Normal SuccessfulRescale: New size: 4; reason: Current number of "
+                  "replicas above Spec.MaxReplicas");
+  // Within the range it would need metrics, which the sandbox does not serve.
+  std::string st;
+  for (int i = 0; i < 50 && !contains(st, "FailedGetResourceMetric"); ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    st = s.kubectl({"get", "hpa", "web", "-o",
+                    "jsonpath={.status.currentReplicas}/{.status.desiredReplicas} "
+                    "{.status.conditions[?(@.type==\"ScalingActive\")].status} "
+                    "{.status.conditions[?(@.type==\"ScalingActive\")].reason}"})
+             .out;
+  }
+  EXPECT_EQ(st, "4/4 False FailedGetResourceMetric");
+  auto d = s.kubectl({"describe", "hpa", "web"});
+  EXPECT_CONTAINS(d.out, "Deployment pods:");
+  EXPECT_CONTAINS(d.out, "4 current / 4 desired");
+  // The scale went through the scale subresource, as kube-controller-manager's.
+  EXPECT_CONTAINS(s.kubectl({"get", "deploy", "web", "--show-managed-fields", "-o",
+                             "jsonpath={range .metadata.managedFields[*]}{.manager}/"
+                             "{.subresource} {end}"})
+                      .out,
+                  "kube-controller-manager/scale");
 }
 
 // kube-apiserver's 422 as kubectl prints it: reason Invalid, details with the
