@@ -421,6 +421,16 @@ struct Api::Impl {
   static Value write_view(const ResourceType& t, const ObjPtr& obj) {
     return converts(t) ? to_served_version(t, *obj) : *obj;
   }
+  // What a write through `t` stores over `cur`: `next` converted to the
+  // storage version, keeping the stored status unless `subresource` is
+  // "status" (a status written through a view is lost on no round trip).
+  static Value storage_form(const ResourceType& t, const ObjPtr& cur, Value next,
+                            const std::string& subresource) {
+    if (!converts(t)) return next;
+    Value v = to_storage_version(t, std::move(next));
+    if (cur && t.status_subresource && subresource != "status") take_status(v, *cur);
+    return v;
+  }
 
   // reconcile
   void reconcile();

@@ -71,8 +71,8 @@ Value Api::Impl::update(const http::ServerRequest& req, const ResourceType& t, c
   validate(t, next, false);
   record_update(&seen, next, t, manager_from(req), r.subresource,
                 managed_base(seen, next, r.subresource));
-  return present(t,
-                 store_update(t, cur, to_storage_version(t, std::move(next)), dry, r.subresource));
+  return present(t, store_update(t, cur, storage_form(t, cur, std::move(next), r.subresource), dry,
+                                 r.subresource));
 }
 
 namespace {
@@ -143,8 +143,8 @@ Value Api::Impl::patch(const http::ServerRequest& req, const ResourceType& t, co
   validate(t, next, false);
   record_update(&seen, next, t, manager_from(req), r.subresource,
                 managed_base(seen, next, r.subresource));
-  return present(t,
-                 store_update(t, cur, to_storage_version(t, std::move(next)), dry, r.subresource));
+  return present(t, store_update(t, cur, storage_form(t, cur, std::move(next), r.subresource), dry,
+                                 r.subresource));
 }
 
 Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, const Route& r,
@@ -302,8 +302,8 @@ Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, co
   normalize(t, merged);
   validate(t, merged, false);
   write_managed(merged, entries, t);
-  return present(
-      t, store_update(t, cur, to_storage_version(t, std::move(merged)), dry, r.subresource));
+  return present(t, store_update(t, cur, storage_form(t, cur, std::move(merged), r.subresource),
+                                 dry, r.subresource));
 }
 
 namespace {
