@@ -304,6 +304,7 @@ void Api::Impl::run_autoscalers() {
     int64_t min = int_at(h, {"spec", "minReplicas"}, 1);
     int64_t max = int_at(h, {"spec", "maxReplicas"}, 0);
     int64_t desired = int_at(h, {"status", "desiredReplicas"}, 0);
+    if (max < min || max < 1) continue;  // invalid (not admitted): nothing to keep within
     std::string reason;
     if (current == 0 && min != 0) {
       desired = 0;

@@ -108,6 +108,28 @@ void Api::Impl::validate(const ResourceType& t, Value& obj, bool creating) {
                         "Invalid value: " + go_string_map(tl) +
                             ": `selector` does not match template `labels`"});
   }
+  if (t.kind == "HorizontalPodAutoscaler" && !t.custom) {
+    // validateHorizontalPodAutoscalerSpec (both versions name these alike).
+    const Value* min = obj.find_path({"spec", "minReplicas"});
+    const Value* max = obj.find_path({"spec", "maxReplicas"});
+    int64_t maxv = max && max->is_int() ? max->as_int() : 0;
+    if (min && min->is_int() && min->as_int() < 1)
+      causes.push_back({"spec.minReplicas", "FieldValueInvalid",
+                        "Invalid value: " + std::to_string(min->as_int()) +
+                            ": must be greater than or equal to 1"});
+    if (maxv < 1)
+      causes.push_back({"spec.maxReplicas", "FieldValueInvalid",
+                        "Invalid value: " + std::to_string(maxv) + ": must be greater than 0"});
+    if (min && min->is_int() && maxv < min->as_int())
+      causes.push_back({"spec.maxReplicas", "FieldValueInvalid",
+                        "Invalid value: " + std::to_string(maxv) +
+                            ": must be greater than or equal to `minReplicas`"});
+    const Value* ref = obj.find_path({"spec", "scaleTargetRef"});
+    for (const char* k : {"kind", "name"})
+      if (!ref || ref->get_string(k).empty())
+        causes.push_back(
+            {std::string("spec.scaleTargetRef.") + k, "FieldValueRequired", "Required value"});
+  }
   if (t.kind == "CustomResourceDefinition" && !t.custom) {
     const Value* spec = obj.find("spec");
     std::string group = spec ? spec->get_string("group") : "";

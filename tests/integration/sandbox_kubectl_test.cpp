@@ -748,6 +748,14 @@ TEST_F(SandboxKubectl, InvalidObjectsFailAsOnKubeApiserver) {
             "The Deployment \"d\" is invalid: spec.template.metadata.labels: Invalid value: "
             "map[string]string{\"app\":\"b\", \"x\":\"1\"}: `selector` does not match template "
             "`labels`\n");
+  // A HorizontalPodAutoscaler's replica range, in either version.
+  EXPECT_EQ(fails({"apply", "--server-side", "-f", "-"},
+                  "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: "
+                  "h\n  namespace: default\nspec:\n  scaleTargetRef: {kind: Deployment}\n"
+                  "  minReplicas: 3\n  maxReplicas: 2\n"),
+            "The HorizontalPodAutoscaler \"h\" is invalid: \n* spec.maxReplicas: Invalid value: 2: "
+            "must be greater than or equal to `minReplicas`\n* spec.scaleTargetRef.name: Required "
+            "value\n");
   // The Status behind it.
   auto raw = s.request("POST", "/api/v1/namespaces/default/configmaps",
                        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}})");
