@@ -1,11 +1,14 @@
 // libFuzzer target: Kubernetes protobuf request bodies, which the sandbox
-// decodes from any client (sandbox/protobuf.h).
+// decodes from any client (sandbox/protobuf.h), and the version conversion
+// the decoded HorizontalPodAutoscalers go through (sandbox/convert.h: their
+// annotations carry JSON).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "core/error.h"
 #include "doc/json.h"
+#include "sandbox/convert.h"
 #include "sandbox/protobuf.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,7 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     try {
       gantry::sandbox::ProtobufObject o = gantry::sandbox::decode_protobuf(b);
-      if (o.supported) (void)gantry::doc::to_json(o.object);
+      if (!o.supported) continue;
+      (void)gantry::doc::to_json(o.object);
+      for (const auto& t : gantry::sandbox::builtin_types())
+        if (gantry::sandbox::converts(t) && o.object.get_string("kind") == t.kind)
+          (void)gantry::doc::to_json(gantry::sandbox::to_served_version(
+              t, gantry::sandbox::to_storage_version(t, o.object)));
     } catch (const gantry::Error&) {
     }
   }

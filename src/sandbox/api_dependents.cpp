@@ -438,7 +438,7 @@ void Api::Impl::reconcile() {
       std::string ns = meta_str(*nsobj, "name");
       bool remaining = false;
       for (const auto& t : types) {
-        if (!t.namespaced) continue;
+        if (!t.namespaced || converts(t)) continue;  // one pass per storage
         auto sit = store.find(t.storage_key());
         if (sit == store.end()) continue;
         std::vector<ObjPtr> victims;
@@ -537,6 +537,7 @@ void Api::Impl::reconcile() {
       status_checked[meta_str(*cur, "uid")] = {meta_str(*cur, "resourceVersion"), due};
     }
   }
+  run_autoscalers();
   if (status_checked.size() > 200000) status_checked.clear();
   // Forget rollout clocks of objects that are gone or moved on.
   if (progress.size() > 100000) progress.clear();

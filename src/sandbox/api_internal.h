@@ -2,9 +2,10 @@
 // helpers (Status errors, names, metadata, managedFields, bodies), the
 // request types and Api::Impl, whose members are defined by concern in
 // api.cpp (routing), api_discovery.cpp, api_resources.cpp (reads and
-// watches), api_validation.cpp, api_writes.cpp (create, update, patch,
-// apply, delete), api_auth.cpp (identities, RBAC, reviews), api_status.cpp
-// and api_dependents.cpp (the simulated controllers). Not a public header.
+// watches), api_tables.cpp (server-side tables), api_validation.cpp,
+// api_writes.cpp (create, update, patch, apply, delete), api_auth.cpp
+// (identities, RBAC, reviews), api_status.cpp and api_dependents.cpp (the
+// simulated controllers). Not a public header.
 #pragma once
 
 #include <openssl/crypto.h>
@@ -28,6 +29,7 @@
 #include "rbac/rules.h"
 #include "sandbox/api.h"
 #include "sandbox/audit.h"
+#include "sandbox/convert.h"
 #include "sandbox/dependents.h"
 #include "sandbox/fieldset.h"
 #include "sandbox/patch.h"
@@ -100,7 +102,7 @@ ResourceType pseudo_type(const std::string& group, const std::string& kind);
                           const std::vector<Cause>& causes);
 bool is_dns_label(const std::string& s);
 bool is_dns_subdomain(const std::string& s);
-std::string name_problem(const ResourceType& t, const std::string& name);
+std::vector<std::string> name_problems(const ResourceType& t, const std::string& name);
 bool valid_label_value(const std::string& v);
 bool valid_qualified_name(const std::string& k);
 std::string now_str();
@@ -136,6 +138,12 @@ bool truthy(const std::string& s);
 std::string fnv_hash(const std::string& s);
 bool has_scale(const ResourceType& t);
 void fill_service_account_token(const ResourceType& t, Value& obj);
+// Server-side tables (api_tables.cpp): whether the client asks for one, and
+// the Table of `objs` (includeObject `include`, list resourceVersion `rv`,
+// continue token `cont`).
+bool wants_table(const http::ServerRequest& req);
+std::string table_json(const ResourceType& t, const std::vector<ObjPtr>& objs,
+                       const std::string& include, const std::string& rv, const std::string& cont);
 }  // namespace internal
 
 using namespace internal;
@@ -404,12 +412,34 @@ struct Api::Impl {
               const Value& applied, int& code);
   Value delete_object(const ResourceType& t, const ObjPtr& cur, const std::string& policy,
                       bool dry);
-  Value present(const ResourceType& t, const ObjPtr& obj) const;
+  // A stored object as `t`'s version shows it (the response of a request).
+  Value present(const ResourceType& t, Value obj) const;
+  Value present(const ResourceType& t, const ObjPtr& obj) const { return present(t, *obj); }
+  // The current object as a write through `t` sees it: converted to `t`'s
+  // version when `t` is stored in another (custom resources keep their
+  // stored apiVersion, as before).
+  static Value write_view(const ResourceType& t, const ObjPtr& obj) {
+    return converts(t) ? to_served_version(t, *obj) : *obj;
+  }
+  // What a write through `t` stores over `cur`: `next` converted to the
+  // storage version, keeping the stored status unless `subresource` is
+  // "status" (a status written through a view is lost on no round trip).
+  static Value storage_form(const ResourceType& t, const ObjPtr& cur, Value next,
+                            const std::string& subresource) {
+    if (!converts(t)) return next;
+    Value v = to_storage_version(t, std::move(next));
+    if (cur && t.status_subresource && subresource != "status") take_status(v, *cur);
+    return v;
+  }
 
   // reconcile
   void reconcile();
   void run_controllers(const ResourceType& t, const ObjPtr& obj);
   void set_status(const ResourceType& t, const ObjPtr& obj, Value status);
+  // The horizontal-pod-autoscaler controller with no metrics API: targets
+  // below minReplicas or above maxReplicas are scaled into the range
+  // (SuccessfulRescale), otherwise ScalingActive is False; the status says so.
+  void run_autoscalers();
   void collect_garbage();
   // The dependents real controllers create (sandbox/dependents.h).
   uint64_t dependents_rv = 0;  // resourceVersion at the last pass

@@ -1,4 +1,5 @@
-// The simulated status of workloads (what their controllers report).
+// The simulated status of workloads (what their controllers report) and the
+// horizontal-pod-autoscaler controller without a metrics API.
 #include "sandbox/api_internal.h"
 
 namespace gantry::sandbox {
@@ -226,6 +227,131 @@ void Api::Impl::run_controllers(const ResourceType& t, const ObjPtr& obj) {
     if (const Value* req = o.find_path({"spec", "resources", "requests"})) s.set("capacity", *req);
   }
   set_status(t, obj, std::move(s));
+}
+
+namespace {
+
+// Why the metrics of an HPA cannot be read: no metrics API is served.
+std::pair<std::string, std::string> metric_failure(const Value& hpa) {
+  const Value* ms = hpa.find_path({"spec", "metrics"});
+  const Value* first = ms && ms->is_list() && ms->size() ? &ms->as_list()[0] : nullptr;
+  std::string type = first ? first->get_string("type") : "Resource";
+  std::string name = "cpu";
+  if (first && (type == "Resource" || type == "ContainerResource")) {
+    const Value* src = first->find(type == "Resource" ? "resource" : "containerResource");
+    if (src) name = src->get_string("name", "cpu");
+    return {"FailedGet" + type + "Metric",
+            "the HPA was unable to compute the replica count: failed to get " + name +
+                " utilization: unable to get metrics for resource " + name +
+                ": no metrics API is served (gantry sandbox)"};
+  }
+  return {"FailedGet" + type + "Metric",
+          "the HPA was unable to compute the replica count: unable to get " + type +
+              " metric: no metrics API is served (gantry sandbox)"};
+}
+
+}  // namespace
+
+void Api::Impl::run_autoscalers() {
+  static const ResourceType* hpa_type = [] {
+    for (const auto& t : builtin_types())
+      if (t.kind == "HorizontalPodAutoscaler" && !converts(t)) return &t;
+    return static_cast<const ResourceType*>(nullptr);
+  }();
+  if (!hpa_type) return;
+  auto sit = store.find(hpa_type->storage_key());
+  if (sit == store.end()) return;
+  std::vector<ObjPtr> hpas;
+  for (const auto& [k, o] : sit->second)
+    if (!o->find_path({"metadata", "deletionTimestamp"})) hpas.push_back(o);
+  for (const auto& hpa : hpas) {
+    const Value& h = *hpa;
+    const Value* old = h.find("status");
+    std::string ns = meta_str(h, "namespace");
+    const Value* ref = h.find_path({"spec", "scaleTargetRef"});
+    std::string kind = ref ? ref->get_string("kind") : "";
+    std::string api = ref ? ref->get_string("apiVersion") : "";
+    std::string group = api.find('/') == std::string::npos ? "" : api.substr(0, api.find('/'));
+    const ResourceType* target_type = nullptr;
+    for (const auto& t : builtin_types())
+      if (t.kind == kind && t.group == group && has_scale(t)) target_type = &t;
+    std::string target_name = ref ? ref->get_string("name") : "";
+    ObjPtr target = target_type ? get(*target_type, ns, target_name) : nullptr;
+    Value status = old && old->is_map() ? *old : Value::map();
+    Value conds = Value::list();
+    auto keep = [&](const char* type) {
+      if (const Value* cs = old ? old->find("conditions") : nullptr; cs && cs->is_list())
+        for (const auto& c : cs->as_list())
+          if (c.get_string("type") == type) conds.push_back(c);
+    };
+    if (!target) {
+      std::string what = target_type
+                             ? target_type->group_resource() + " \"" + target_name + "\" not found"
+                             : "no scale subresource for " + api + " " + kind;
+      conds.push_back(condition(old, "AbleToScale", "False", "FailedGetScale",
+                                "the HPA controller was unable to get the target's current "
+                                "scale: " +
+                                    what));
+      keep("ScalingActive");
+      keep("ScalingLimited");
+      status.set("conditions", std::move(conds));
+      if (!same_status(old, status))
+        emit_event(h, "Warning", "FailedGetScale", what, "horizontal-pod-autoscaler");
+      set_status(*hpa_type, hpa, std::move(status));
+      continue;
+    }
+    int64_t current = int_at(*target, {"spec", "replicas"}, 1);
+    int64_t min = int_at(h, {"spec", "minReplicas"}, 1);
+    int64_t max = int_at(h, {"spec", "maxReplicas"}, 0);
+    int64_t desired = int_at(h, {"status", "desiredReplicas"}, 0);
+    if (max < min || max < 1) continue;  // invalid (not admitted): nothing to keep within
+    std::string reason;
+    if (current == 0 && min != 0) {
+      desired = 0;
+      conds.push_back(condition(old, "AbleToScale", "True", "SucceededGetScale",
+                                "the HPA controller was able to get the target's current scale"));
+      conds.push_back(condition(old, "ScalingActive", "False", "ScalingDisabled",
+                                "scaling is disabled since the replica count of the target is "
+                                "zero"));
+    } else if (current > max || current < min) {
+      desired = current > max ? max : min;
+      reason = current > max ? "Current number of replicas above Spec.MaxReplicas"
+                             : "Current number of replicas below Spec.MinReplicas";
+      conds.push_back(condition(
+          old, "AbleToScale", "True", "SucceededRescale",
+          "the HPA controller was able to update the target scale to " + std::to_string(desired)));
+      keep("ScalingActive");
+      keep("ScalingLimited");
+    } else {
+      auto [why, message] = metric_failure(h);
+      conds.push_back(condition(old, "AbleToScale", "True", "SucceededGetScale",
+                                "the HPA controller was able to get the target's current scale"));
+      conds.push_back(condition(old, "ScalingActive", "False", why, message));
+      keep("ScalingLimited");
+      bool was_failing = false;
+      if (const Value* cs = old ? old->find("conditions") : nullptr; cs && cs->is_list())
+        for (const auto& c : cs->as_list())
+          was_failing = was_failing ||
+                        (c.get_string("type") == "ScalingActive" && c.get_string("reason") == why);
+      if (!was_failing) emit_event(h, "Warning", why, message, "horizontal-pod-autoscaler");
+    }
+    status.set("currentReplicas", current);
+    status.set("desiredReplicas", desired);
+    status.set("conditions", std::move(conds));
+    if (!reason.empty()) {
+      // Scale the target through its scale subresource, as the controller does.
+      Value next = *target;
+      next["spec"].set("replicas", desired);
+      record_update(target.get(), next, *target_type, "kube-controller-manager", "scale",
+                    read_managed(*target));
+      store_update(*target_type, target, std::move(next), false, "scale");
+      emit_event(h, "Normal", "SuccessfulRescale",
+                 "New size: " + std::to_string(desired) + "; reason: " + reason,
+                 "horizontal-pod-autoscaler");
+      status.set("lastScaleTime", now_str());
+    }
+    set_status(*hpa_type, hpa, std::move(status));
+  }
 }
 
 }  // namespace gantry::sandbox

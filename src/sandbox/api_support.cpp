@@ -96,43 +96,68 @@ const char* k1035Msg =
     "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or "
     "'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 
-bool is_dns_label(const std::string& s) {
-  if (s.empty() || s.size() > 63) return false;
+namespace {
+
+// [a-z0-9]([-a-z0-9]*[a-z0-9])? (no length limit)
+bool label_form(std::string_view s) {
+  if (s.empty()) return false;
   for (char c : s)
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
   return s.front() != '-' && s.back() != '-';
 }
 
-bool is_dns_subdomain(const std::string& s) {
-  if (s.empty() || s.size() > 253) return false;
-  size_t i = 0;
+// Labels joined by dots (no length limit).
+bool subdomain_form(std::string_view s) {
   while (true) {
-    size_t j = s.find('.', i);
-    if (!is_dns_label(s.substr(i, j == std::string::npos ? std::string::npos : j - i)))
-      return false;
-    if (j == std::string::npos) return true;
-    i = j + 1;
+    size_t j = s.find('.');
+    if (!label_form(s.substr(0, j))) return false;
+    if (j == std::string_view::npos) return true;
+    s.remove_prefix(j + 1);
   }
 }
 
-// The validation message for a bad name, or "" when the name is fine.
-std::string name_problem(const ResourceType& t, const std::string& name) {
-  if (t.group == "rbac.authorization.k8s.io") {
-    if (name == "." || name == "..") return "may not be '" + name + "'";
-    if (name.find('/') != std::string::npos) return "may not contain '/'";
-    if (name.find('%') != std::string::npos) return "may not contain '%'";
-    return "";
+std::string max_len(size_t n) {
+  return "must be no more than " + std::to_string(n) + " characters";
+}
+
+}  // namespace
+
+bool is_dns_label(const std::string& s) {
+  return s.size() <= 63 && label_form(s);
+}
+
+bool is_dns_subdomain(const std::string& s) {
+  return s.size() <= 253 && subdomain_form(s);
+}
+
+// What kube-apiserver's name validation of the kind says about a name, one
+// message per problem (each becomes a cause): RBAC objects need a path
+// segment, Namespaces a DNS-1123 label, Services a DNS-1035 label, the rest
+// a DNS-1123 subdomain (CronJobs also at most 52 characters).
+std::vector<std::string> name_problems(const ResourceType& t, const std::string& name) {
+  std::vector<std::string> out;
+  if (t.group == "rbac.authorization.k8s.io" && !t.custom) {
+    if (name == "." || name == "..") return {"may not be '" + name + "'"};
+    for (const char* bad : {"/", "%"})
+      if (name.find(bad) != std::string::npos)
+        out.push_back("may not contain '" + std::string(bad) + "'");
+    return out;
   }
-  if (t.kind == "Namespace") {
-    if (!is_dns_label(name)) return kLabelMsg;
-    return "";
+  if (t.kind == "Namespace" && !t.custom) {
+    if (name.size() > 63) out.push_back(max_len(63));
+    if (!label_form(name))
+      out.push_back(subdomain_form(name) ? "must not contain dots" : kLabelMsg);
+    return out;
   }
   if (t.kind == "Service" && !t.custom) {
-    if (!is_dns_label(name) || !(name[0] >= 'a' && name[0] <= 'z')) return k1035Msg;
-    return "";
+    if (name.size() > 63) out.push_back(max_len(63));
+    if (!label_form(name) || !(name[0] >= 'a' && name[0] <= 'z')) out.push_back(k1035Msg);
+    return out;
   }
-  if (!is_dns_subdomain(name)) return kSubdomainMsg;
-  return "";
+  if (name.size() > 253) out.push_back(max_len(253));
+  if (!subdomain_form(name)) out.push_back(kSubdomainMsg);
+  if (t.kind == "CronJob" && !t.custom && name.size() > 52) out.push_back(max_len(52));
+  return out;
 }
 
 bool valid_label_value(const std::string& v) {
@@ -422,6 +447,7 @@ int64_t int_at(const Value& o, std::initializer_list<std::string_view> path, int
 // What the apiserver does to every write of some kinds: Secrets turn
 // stringData into base64 data and default their type.
 void normalize(const ResourceType& t, Value& obj) {
+  if (!t.custom && t.kind == "HorizontalPodAutoscaler") default_hpa(t.version, obj);
   if (t.custom || t.kind != "Secret") return;
   if (const Value* sd = obj.find("stringData"); sd && sd->is_map()) {
     Value merged =

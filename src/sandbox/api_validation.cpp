@@ -5,6 +5,22 @@ namespace gantry::sandbox {
 
 namespace {
 
+// A map[string]string as Go's %#v prints it (keys sorted), as
+// kube-apiserver's validation messages show bad values.
+std::string go_string_map(const Value* m) {
+  if (!m || !m->is_map()) return "map[string]string(nil)";
+  std::map<std::string, std::string> sorted;
+  for (const auto& e : m->as_map())
+    sorted[e.key] = e.value.is_string() ? e.value.as_string() : doc::to_json(e.value);
+  std::string out = "map[string]string{";
+  bool first = true;
+  for (const auto& [k, v] : sorted) {
+    out += (first ? "" : ", ") + doc::to_json(Value(k)) + ":" + doc::to_json(Value(v));
+    first = false;
+  }
+  return out + "}";
+}
+
 Value crd_condition(const std::string& type, const std::string& reason,
                     const std::string& message) {
   return Value::object({{"type", type},
@@ -43,9 +59,10 @@ void Api::Impl::validate(const ResourceType& t, Value& obj, bool creating) {
   if (name.empty()) {
     causes.push_back({"metadata.name", "FieldValueRequired",
                       "Required value: name or generateName is required"});
-  } else if (std::string why = name_problem(t, name); !why.empty()) {
-    causes.push_back(
-        {"metadata.name", "FieldValueInvalid", "Invalid value: \"" + name + "\": " + why});
+  } else {
+    for (const auto& why : name_problems(t, name))
+      causes.push_back(
+          {"metadata.name", "FieldValueInvalid", "Invalid value: \"" + name + "\": " + why});
   }
   if (const Value* labels = obj.find_path({"metadata", "labels"}); labels && labels->is_map()) {
     for (const auto& m : labels->as_map()) {
@@ -68,16 +85,50 @@ void Api::Impl::validate(const ResourceType& t, Value& obj, bool creating) {
   }
   if (!t.custom && (t.kind == "Deployment" || t.kind == "ReplicaSet" || t.kind == "StatefulSet" ||
                     t.kind == "DaemonSet")) {
+    // As kube-apiserver validates the workload specs: no selector selects
+    // nothing (so the template's labels do not match either), an empty one
+    // is invalid; bad values print as Go's %#v prints them.
     const Value* sel = obj.find_path({"spec", "selector"});
-    if (!sel || !sel->is_map() || sel->size() == 0) {
+    const Value* tl = obj.find_path({"spec", "template", "metadata", "labels"});
+    bool missing = !sel || !sel->is_map();
+    if (missing) {
       causes.push_back({"spec.selector", "FieldValueRequired", "Required value"});
-    } else {
-      const Value* tl = obj.find_path({"spec", "template", "metadata", "labels"});
-      if (!LabelSelector::from_object(*sel).matches(tl))
-        causes.push_back({"spec.template.metadata.labels", "FieldValueInvalid",
-                          "Invalid value: " + (tl ? doc::to_json(*tl) : std::string("null")) +
-                              ": `selector` does not match template `labels`"});
+    } else if (sel->size() == 0) {
+      std::string kind = t.kind == "ReplicaSet" ? "deployment" : t.kind;
+      std::transform(kind.begin(), kind.end(), kind.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      causes.push_back({"spec.selector", "FieldValueInvalid",
+                        "Invalid value: v1.LabelSelector{MatchLabels:map[string]string(nil), "
+                        "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: empty selector "
+                        "is invalid for " +
+                            kind});
     }
+    if (missing || (sel->size() > 0 && !LabelSelector::from_object(*sel).matches(tl)))
+      causes.push_back({"spec.template.metadata.labels", "FieldValueInvalid",
+                        "Invalid value: " + go_string_map(tl) +
+                            ": `selector` does not match template `labels`"});
+  }
+  if (t.kind == "HorizontalPodAutoscaler" && !t.custom) {
+    // validateHorizontalPodAutoscalerSpec (both versions name these alike).
+    const Value* min = obj.find_path({"spec", "minReplicas"});
+    const Value* max = obj.find_path({"spec", "maxReplicas"});
+    int64_t maxv = max && max->is_int() ? max->as_int() : 0;
+    if (min && min->is_int() && min->as_int() < 1)
+      causes.push_back({"spec.minReplicas", "FieldValueInvalid",
+                        "Invalid value: " + std::to_string(min->as_int()) +
+                            ": must be greater than or equal to 1"});
+    if (maxv < 1)
+      causes.push_back({"spec.maxReplicas", "FieldValueInvalid",
+                        "Invalid value: " + std::to_string(maxv) + ": must be greater than 0"});
+    if (min && min->is_int() && maxv < min->as_int())
+      causes.push_back({"spec.maxReplicas", "FieldValueInvalid",
+                        "Invalid value: " + std::to_string(maxv) +
+                            ": must be greater than or equal to `minReplicas`"});
+    const Value* ref = obj.find_path({"spec", "scaleTargetRef"});
+    for (const char* k : {"kind", "name"})
+      if (!ref || ref->get_string(k).empty())
+        causes.push_back(
+            {std::string("spec.scaleTargetRef.") + k, "FieldValueRequired", "Required value"});
   }
   if (t.kind == "CustomResourceDefinition" && !t.custom) {
     const Value* spec = obj.find("spec");
@@ -96,7 +147,7 @@ void Api::Impl::validate(const ResourceType& t, Value& obj, bool creating) {
     const Value* versions = spec ? spec->find("versions") : nullptr;
     if (!versions || !versions->is_list() || versions->size() == 0) {
       causes.push_back(
-          {"spec.versions", "Invalid",
+          {"spec.versions", "FieldValueInvalid",
            "Invalid value: null: must have exactly one version marked as storage version"});
     } else {
       int storage = 0;

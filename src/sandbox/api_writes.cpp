@@ -19,8 +19,9 @@ Value Api::Impl::create(const http::ServerRequest& req, const ResourceType& t,
          name_details(name, t.group, t.resource));
   record_update(nullptr, obj, t, manager_from(req), "", {});
   code = 201;
-  if (dry) return obj;
-  ObjPtr p = put(t, std::move(obj), "ADDED", nullptr);
+  Value stored = to_storage_version(t, std::move(obj));
+  if (dry) return present(t, std::move(stored));
+  ObjPtr p = put(t, std::move(stored), "ADDED", nullptr);
   if (t.kind == "CustomResourceDefinition" && !t.custom) rebuild_crd_types();
   return present(t, p);
 }
@@ -63,13 +64,15 @@ Value Api::Impl::update(const http::ServerRequest& req, const ResourceType& t, c
   if (!cur) not_found(t, r.name);
   std::string brv = meta_str(body, "resourceVersion");
   if (!brv.empty() && brv != meta_str(*cur, "resourceVersion")) rv_conflict(t, r.name);
-  Value next = split_status(t, r, *cur, std::move(body));
+  const Value seen = write_view(t, cur);
+  Value next = split_status(t, r, seen, std::move(body));
   check_custom_resource(t, next, req);
   normalize(t, next);
   validate(t, next, false);
-  record_update(cur.get(), next, t, manager_from(req), r.subresource,
-                managed_base(*cur, next, r.subresource));
-  return present(t, store_update(t, cur, std::move(next), dry, r.subresource));
+  record_update(&seen, next, t, manager_from(req), r.subresource,
+                managed_base(seen, next, r.subresource));
+  return present(t, store_update(t, cur, storage_form(t, cur, std::move(next), r.subresource), dry,
+                                 r.subresource));
 }
 
 namespace {
@@ -113,7 +116,8 @@ Value Api::Impl::patch(const http::ServerRequest& req, const ResourceType& t, co
   }
   ObjPtr cur = get(t, r.ns, r.name);
   if (!cur) not_found(t, r.name);
-  Value patched = *cur;
+  const Value seen = write_view(t, cur);
+  Value patched = seen;
   try {
     if (ct == "application/json-patch+json") {
       json_patch(patched, p);
@@ -131,15 +135,16 @@ Value Api::Impl::patch(const http::ServerRequest& req, const ResourceType& t, co
   if (meta_str(patched, "name") != r.name)
     bad_request("the name of the object (" + meta_str(patched, "name") +
                 ") does not match the name on the URL (" + r.name + ")");
-  Value next = split_status(t, r, *cur, std::move(patched));
-  next.set("apiVersion", cur->get_string("apiVersion"));
+  Value next = split_status(t, r, seen, std::move(patched));
+  next.set("apiVersion", seen.get_string("apiVersion"));
   next.set("kind", t.kind);
   check_custom_resource(t, next, req);
   normalize(t, next);
   validate(t, next, false);
-  record_update(cur.get(), next, t, manager_from(req), r.subresource,
-                managed_base(*cur, next, r.subresource));
-  return present(t, store_update(t, cur, std::move(next), dry, r.subresource));
+  record_update(&seen, next, t, manager_from(req), r.subresource,
+                managed_base(seen, next, r.subresource));
+  return present(t, store_update(t, cur, storage_form(t, cur, std::move(next), r.subresource), dry,
+                                 r.subresource));
 }
 
 Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, const Route& r,
@@ -187,7 +192,7 @@ Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, co
   Value base;
   std::vector<ManagedEntry> entries;
   if (cur) {
-    base = *cur;
+    base = write_view(t, cur);
     entries = read_managed(*cur);
     meta(base).erase("managedFields");
   } else {
@@ -197,7 +202,7 @@ Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, co
   }
   Value merged = base;
   apply_merge(merged, clean, t);
-  merged.set("apiVersion", cur ? cur->get_string("apiVersion") : t.api_version());
+  merged.set("apiVersion", cur ? base.get_string("apiVersion") : t.api_version());
   // Conflicts: fields this apply changes that another manager owns.
   FieldSet changed = changed_set(&base, merged, t);
   strip_ignored(changed, status_sub || !t.status_subresource, status_sub);
@@ -259,7 +264,14 @@ Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, co
       bool kept = has_node(owned);
       for (const auto& e : entries)
         if (&e != mine) kept = kept || has_node(e.fields);
-      if (!kept) remove_path(merged, p, t);
+      // A list or map left empty by the removal goes too (structured-merge-diff
+      // leaves it null, which the stored object does not keep).
+      if (kept || !remove_path(merged, p, t) || p.size() < 2) continue;
+      std::vector<std::string> parent(p.begin(), p.end() - 1);
+      const Value* left = resolve(merged, parent, t);
+      if (left && (left->is_list() || left->is_map()) && left->size() == 0 &&
+          parent.back().rfind("f:", 0) == 0)
+        remove_path(merged, parent, t);
     }
     if (!mine->fields.members().empty() && mine->fields.to_value().equals(owned.to_value())) {
       // unchanged ownership: keep the entry's time
@@ -280,16 +292,18 @@ Value Api::Impl::apply(const http::ServerRequest& req, const ResourceType& t, co
     fill_service_account_token(t, obj);
     check_namespace(t, r.ns, r.name);
     write_managed(obj, entries, t);
-    if (dry) return obj;
-    ObjPtr p = put(t, std::move(obj), "ADDED", nullptr);
+    Value stored = to_storage_version(t, std::move(obj));
+    if (dry) return present(t, std::move(stored));
+    ObjPtr p = put(t, std::move(stored), "ADDED", nullptr);
     if (t.kind == "CustomResourceDefinition" && !t.custom) rebuild_crd_types();
     return present(t, p);
   }
-  if (t.status_subresource && !status_sub) take_status(merged, *cur);
+  if (t.status_subresource && !status_sub) take_status(merged, base);
   normalize(t, merged);
   validate(t, merged, false);
   write_managed(merged, entries, t);
-  return present(t, store_update(t, cur, std::move(merged), dry, r.subresource));
+  return present(t, store_update(t, cur, storage_form(t, cur, std::move(merged), r.subresource),
+                                 dry, r.subresource));
 }
 
 namespace {
@@ -389,7 +403,7 @@ Value Api::Impl::delete_object(const ResourceType& t, const ObjPtr& cur, const s
       meta(next).set("generation", (g && g->is_int() ? g->as_int() : 1) + 1);
     }
     if (is_ns) next["status"].set("phase", "Terminating");
-    if (dry) return next;
+    if (dry) return present(t, std::move(next));
     return present(t, put(t, std::move(next), "MODIFIED", cur));
   }
   if (dry) return present(t, cur);

@@ -208,17 +208,22 @@ struct Collector {
   Path names;
 
   // full: every map and list node is a member too (what an Update creates).
+  // Otherwise (what an applied configuration owns, as structured-merge-diff
+  // computes it) an empty map or an empty keyed or set list owns nothing;
+  // an empty atomic list is owned like a scalar.
   void collect(const doc::Value& v, FieldSet& node, bool full, bool root) {
-    if (v.is_map() && v.size() > 0) {
+    if (v.is_map() && (v.size() > 0 || !full)) {
       if (full && !root) node.member = true;
       for (const auto& m : v.as_map()) {
         names.push_back(m.key);
-        collect(m.value, node.children["f:" + m.key], full, false);
+        FieldSet& c = node.children["f:" + m.key];
+        collect(m.value, c, full, false);
+        if (c.empty()) node.children.erase("f:" + m.key);
         names.pop_back();
       }
       return;
     }
-    if (v.is_list() && v.size() > 0) {
+    if (v.is_list() && (v.size() > 0 || !full)) {
       ListType lt = list_type(names, t);
       if (lt.kind != ListType::kAtomic) {
         if (full) node.member = true;
@@ -236,7 +241,9 @@ struct Collector {
     if (lt.kind == ListType::kMap && item.is_map()) {
       for (const auto& m : item.as_map()) {
         names.push_back(m.key);
-        collect(m.value, c.children["f:" + m.key], full, false);
+        FieldSet& f = c.children["f:" + m.key];
+        collect(m.value, f, full, false);
+        if (f.empty()) c.children.erase("f:" + m.key);
         names.pop_back();
       }
     }

@@ -99,8 +99,12 @@ const std::vector<ResourceType>& builtin_types() {
              {"selfsubjectrulesreviews", "SelfSubjectRulesReview", false},
              {"subjectaccessreviews", "SubjectAccessReview", false}})
       add("authorization.k8s.io", "v1", res, kind, ns, {}, false, false, {}, create_only, true);
+    // autoscaling: v2 (preferred, stored) and v1, one storage, converted.
     add("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, {"hpa"},
         true, true, all);
+    add("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, {"hpa"},
+        true, true, all);
+    v.back().storage_version = "v2";
     add("batch", "v1", "cronjobs", "CronJob", true, {"cj"}, true, true, all);
     add("batch", "v1", "jobs", "Job", true, {}, true, true, all);
     add("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest",

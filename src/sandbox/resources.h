@@ -22,6 +22,10 @@ struct ResourceType {
   bool status_subresource = false;  // writes to the main resource keep status
   bool has_generation = false;      // metadata.generation is maintained
   bool custom = false;              // served from a CRD
+  // The version objects are stored in when it differs from `version`
+  // (autoscaling/v1 HorizontalPodAutoscalers are stored as v2; see
+  // sandbox/convert.h); empty otherwise.
+  std::string storage_version;
   // The verbs discovery lists and the server allows; empty: all of create,
   // delete, deletecollection, get, list, patch, update, watch.
   std::vector<std::string> verbs;

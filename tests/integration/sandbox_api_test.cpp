@@ -179,6 +179,12 @@ TEST(SandboxApi, ErrorStatusObjectsMatchKubeApiserver) {
       json(s.request("POST", "/api/v1/namespaces",
                      R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"has.dot"}})"));
   EXPECT_EQ(str(ns, {"code"}), "422");
+  // A valid subdomain that is no label: kube-apiserver says why.
+  EXPECT_EQ(str(ns, {"message"}),
+            "Namespace \"has.dot\" is invalid: metadata.name: Invalid value: \"has.dot\": must not "
+            "contain dots");
+  ns = json(s.request("POST", "/api/v1/namespaces",
+                      R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"Has_Caps"}})"));
   EXPECT_NE(str(ns, {"message"}).find("a lowercase RFC 1123 label must consist of"),
             std::string::npos);
   auto sel = json(s.request(
@@ -186,7 +192,8 @@ TEST(SandboxApi, ErrorStatusObjectsMatchKubeApiserver) {
       R"({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"c"}}}}})"));
   EXPECT_EQ(str(sel, {"code"}), "422");
   EXPECT_NE(str(sel, {"message"})
-                .find("spec.template.metadata.labels: Invalid value: {\"a\":\"c\"}: `selector` "
+                .find("spec.template.metadata.labels: Invalid value: "
+                      "map[string]string{\"a\":\"c\"}: `selector` "
                       "does not match template `labels`"),
             std::string::npos)
       << str(sel, {"message"});

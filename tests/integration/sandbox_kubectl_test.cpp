@@ -399,6 +399,50 @@ TEST_F(SandboxKubectl, FieldsAManagerStopsApplyingAreRemoved) {
   EXPECT_EQ(g.out, "{\"a\":\"1\"} {\"x\":\"1\"}");
 }
 
+// structured-merge-diff's rules for lists and maps: items a manager stops
+// applying go, and a list or map left empty by that goes with them; an
+// applied empty list is owned when it is atomic and owns nothing when it is
+// keyed or a set.
+TEST_F(SandboxKubectl, ServerSideApplyOfEmptiedAndEmptyLists) {
+  Sandbox s;
+  ASSERT_EQ(apply(s,
+                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  finalizers: "
+                  "[example.com/keep]\ndata: {x: '1', y: '2'}\n")
+                .exit_code,
+            0);
+  auto r = apply(s, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  finalizers: []\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto g = s.kubectl({"get", "cm", "c", "-o", "json", "--show-managed-fields"});
+  EXPECT_FALSE(contains(g.out, "\"data\"")) << g.out;
+  EXPECT_FALSE(contains(g.out, "\"finalizers\"")) << g.out;
+  EXPECT_FALSE(contains(g.out, "managedFields")) << g.out;  // the manager owns nothing now
+
+  ASSERT_EQ(apply(s, kCrd).exit_code, 0);
+  const std::string widget =
+      "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: default\n"
+      "spec:\n";
+  ASSERT_EQ(apply(s, widget + "  tags: [a, b]\n  size: 1\n").exit_code, 0);
+  // An applied empty (atomic) list is kept and owned ...
+  r = apply(s, widget + "  tags: []\n  size: 1\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  g = s.kubectl({"get", "widget", "w", "-o",
+                 "jsonpath={.spec.tags} {.metadata.managedFields[0].fieldsV1}",
+                 "--show-managed-fields"});
+  EXPECT_EQ(g.out, R"([] {"f:spec":{"f:size":{},"f:tags":{}}})") << g.err;
+  // ... and goes when the manager stops applying it.
+  ASSERT_EQ(apply(s, widget + "  size: 1\n").exit_code, 0);
+  g = s.kubectl({"get", "widget", "w", "-o", "json"});
+  EXPECT_FALSE(contains(g.out, "\"tags\"")) << g.out;
+  // An empty map owns nothing: applying it leaves the other manager's map.
+  ASSERT_EQ(s.kubectl({"label", "widget", "w", "team=core"}).exit_code, 0);
+  r = apply(s,
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: "
+            "default\n  labels: {}\nspec:\n  size: 1\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(s.kubectl({"get", "widget", "w", "-o", "jsonpath={.metadata.labels}"}).out,
+            R"({"team":"core"})");
+}
+
 TEST_F(SandboxKubectl, ServerSideApplyTakesOverFromClientSideApply) {
   Sandbox s;
   const char* one = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: moved\ndata:\n  k: one\n";
@@ -494,12 +538,233 @@ TEST_F(SandboxKubectl, ImperativeCommandsWithProtobufBodies) {
             "one busybox");
   ok({"expose", "deployment", "web", "--port=80", "--target-port=8080", "--name=web-svc"});
   EXPECT_EQ(jp({"svc", "web-svc"}, "{.spec.selector.app}"), "web");
+  // kubectl autoscale POSTs an autoscaling/v1 HorizontalPodAutoscaler as
+  // protobuf; it is stored once and read in either version.
+  ok({"autoscale", "deployment", "web", "--min=2", "--max=5", "--cpu-percent=80"});
+  EXPECT_EQ(jp({"hpa", "web"},
+               "{.apiVersion} {.spec.scaleTargetRef.kind}/{.spec.scaleTargetRef.name} "
+               "{.spec.minReplicas}-{.spec.maxReplicas} {.spec.metrics[0].type} "
+               "{.spec.metrics[0].resource.name} {.spec.metrics[0].resource.target.type} "
+               "{.spec.metrics[0].resource.target.averageUtilization}"),
+            "autoscaling/v2 Deployment/web 2-5 Resource cpu Utilization 80");
+  EXPECT_EQ(jp({"horizontalpodautoscalers.v1.autoscaling", "web"},
+               "{.apiVersion} {.spec.minReplicas}-{.spec.maxReplicas} "
+               "{.spec.targetCPUUtilizationPercentage} {.metadata.managedFields[0].manager}"),
+            "autoscaling/v1 2-5 80 kubectl-autoscale");
+  auto table = ok({"get", "hpa", "web"});
+  EXPECT_CONTAINS(table.out, "REFERENCE        TARGETS              MINPODS   MAXPODS   REPLICAS");
+  EXPECT_CONTAINS(table.out, "Deployment/web   cpu: <unknown>/80%   2         5         ");
   // kubectl auth sends its reviews as protobuf too.
   EXPECT_EQ(ok({"auth", "can-i", "create", "deployments"}).out, "yes\n");
   EXPECT_CONTAINS(ok({"auth", "whoami"}).out, "sandbox-admin");
-  // A server-side dry run of an imperative create stores nothing.
-  ok({"create", "configmap", "dry", "--from-literal=k=v", "--dry-run=server"});
+  // A server-side dry run of an imperative create (protobuf body) answers
+  // with the object the server would store, and stores nothing.
+  auto dry = ok({"create", "configmap", "dry", "--from-literal=k=v", "--dry-run=server"});
+  EXPECT_EQ(dry.out, "configmap/dry created (server dry run)\n");
   EXPECT_NE(s.kubectl({"get", "cm", "dry"}).exit_code, 0);
+  dry =
+      ok({"create", "deployment", "dry", "--image=nginx", "--replicas=2", "--dry-run=server", "-o",
+          "jsonpath={.metadata.uid} {.spec.replicas} {.metadata.managedFields[0].manager}"});
+  EXPECT_TRUE(contains(dry.out, " 2 kubectl-create") && dry.out.size() > 30) << dry.out;
+  EXPECT_NE(s.kubectl({"get", "deploy", "dry"}).exit_code, 0);
+  dry = ok({"autoscale", "deployment", "web", "--name=dry", "--max=3", "--dry-run=server", "-o",
+            "jsonpath={.apiVersion} {.spec.targetCPUUtilizationPercentage}"});
+  EXPECT_EQ(dry.out, "autoscaling/v1 80");  // v1's implicit default, made explicit
+  EXPECT_NE(s.kubectl({"get", "hpa", "dry"}).exit_code, 0);
+  auto bad = s.kubectl({"create", "configmap", "Bad_Name", "--dry-run=server"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_CONTAINS(bad.err, "ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value:");
+}
+
+// autoscaling/v1 and autoscaling/v2 are two views of one stored object,
+// converted as kube-apiserver converts them: what v1 cannot express travels
+// in annotations, so a v1 client writing the object back loses nothing.
+TEST_F(SandboxKubectl, HorizontalPodAutoscalerVersionsShareOneObject) {
+  Sandbox s;
+  ASSERT_EQ(apply(s,
+                  "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: "
+                  "h\n  namespace: default\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, "
+                  "kind: Deployment, name: web}\n  maxReplicas: 4\n  metrics:\n  - type: "
+                  "Resource\n    resource: {name: memory, target: {type: Utilization, "
+                  "averageUtilization: 70}}\n  - type: Resource\n    resource: {name: cpu, "
+                  "target: {type: Utilization, averageUtilization: 60}}\n  behavior:\n    "
+                  "scaleDown: {stabilizationWindowSeconds: 60}\n")
+                .exit_code,
+            0);
+  // v2 defaults: minReplicas, and the unset parts of a given behavior.
+  auto v2 = s.kubectl({"get", "hpa", "h", "-o",
+                       "jsonpath={.spec.minReplicas} {.spec.behavior.scaleDown."
+                       "stabilizationWindowSeconds} {.spec.behavior.scaleUp.policies[0].type}"});
+  EXPECT_EQ(v2.out, "1 60 Pods") << v2.err;
+  auto v1 = s.kubectl({"get", "horizontalpodautoscalers.v1.autoscaling", "h", "-o", "json"});
+  ASSERT_EQ(v1.exit_code, 0) << v1.err;
+  EXPECT_CONTAINS(v1.out, "\"apiVersion\": \"autoscaling/v1\"");
+  EXPECT_CONTAINS(v1.out, "\"targetCPUUtilizationPercentage\": 60");
+  EXPECT_FALSE(contains(v1.out, "\"metrics\": [")) << v1.out;
+  EXPECT_CONTAINS(v1.out,
+                  "\"autoscaling.alpha.kubernetes.io/metrics\": "
+                  "\"[{\\\"type\\\":\\\"Resource\\\",\\\"resource\\\":{\\\"name\\\":"
+                  "\\\"memory\\\",\\\"targetAverageUtilization\\\":70}}]\"");
+  EXPECT_CONTAINS(v1.out, "\"autoscaling.alpha.kubernetes.io/behavior\": \"{\\\"ScaleUp\\\":");
+  // A v1 client writes it back with another maximum: the v2 fields survive.
+  std::string edited = v1.out;
+  auto at = edited.find("\"maxReplicas\": 4");
+  ASSERT_NE(at, std::string::npos);
+  edited.replace(at, 16, "\"maxReplicas\": 7");
+  auto r = s.kubectl({"replace", "-f", "-"}, edited);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  v2 = s.kubectl({"get", "hpa", "h", "-o",
+                  "jsonpath={.spec.maxReplicas} {.spec.metrics[*].resource.name} "
+                  "{.spec.behavior.scaleDown.stabilizationWindowSeconds} "
+                  "{.metadata.annotations}"});
+  EXPECT_EQ(v2.out, "7 memory cpu 60 ") << v2.err;
+  // A v1 object without a CPU target gets v1's implicit 80 %.
+  ASSERT_EQ(apply(s,
+                  "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: "
+                  "plain\n  namespace: default\nspec:\n  scaleTargetRef: {kind: Deployment, "
+                  "name: web}\n  maxReplicas: 3\n")
+                .exit_code,
+            0);
+  EXPECT_EQ(s.kubectl({"get", "hpa", "plain", "-o",
+                       "jsonpath={.spec.minReplicas} {.spec.metrics[0].resource.name} "
+                       "{.spec.metrics[0].resource.target.averageUtilization}"})
+                .out,
+            "1 cpu 80");
+  // Both versions list and watch the same objects.
+  EXPECT_EQ(s.kubectl({"get", "horizontalpodautoscalers.v1.autoscaling", "-o",
+                       "jsonpath={.items[*].metadata.name} {.items[0].apiVersion}"})
+                .out,
+            "h plain autoscaling/v1");
+}
+
+// The horizontal-pod-autoscaler controller without a metrics API: it keeps
+// its target within minReplicas..maxReplicas and says it cannot read metrics.
+TEST_F(SandboxKubectl, AutoscalerKeepsItsTargetWithinMinAndMax) {
+  Sandbox s;
+  ASSERT_EQ(s.kubectl({"create", "deployment", "web", "--image=nginx", "--replicas=1"}).exit_code,
+            0);
+  ASSERT_EQ(s.kubectl({"autoscale", "deployment", "web", "--min=2", "--max=4"}).exit_code, 0);
+  auto replicas = [&](const std::string& want) {
+    std::string got;
+    for (int i = 0; i < 50 && got != want; ++i) {
+      if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      got = s.kubectl({"get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"}).out;
+    }
+    return got;
+  };
+  EXPECT_EQ(replicas("2"), "2");
+  ASSERT_EQ(s.kubectl({"scale", "deploy/web", "--replicas=9"}).exit_code, 0);
+  EXPECT_EQ(replicas("4"), "4");
+  std::string events;
+  for (int i = 0; i < 50 && !contains(events, "New size: 4"); ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    events =
+        s.kubectl({"get", "events", "-o",
+                   "jsonpath={range .items[?(@.involvedObject.kind==\"HorizontalPodAutoscaler\")]}"
+                   "{.type} {.reason}: {.message}{\"\\n\"}{end}"})
+            .out;
+  }
+  EXPECT_CONTAINS(events,
+                  "Normal SuccessfulRescale: New size: 2; reason: Current number of "
+                  "replicas below Spec.MinReplicas");
+  EXPECT_CONTAINS(events,
+                  "Normal SuccessfulRescale: New size: 4; reason: Current number of "
+                  "replicas above Spec.MaxReplicas");
+  // Within the range it would need metrics, which the sandbox does not serve.
+  std::string st;
+  for (int i = 0; i < 50 && !contains(st, "FailedGetResourceMetric"); ++i) {
+    if (i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    st = s.kubectl({"get", "hpa", "web", "-o",
+                    "jsonpath={.status.currentReplicas}/{.status.desiredReplicas} "
+                    "{.status.conditions[?(@.type==\"ScalingActive\")].status} "
+                    "{.status.conditions[?(@.type==\"ScalingActive\")].reason}"})
+             .out;
+  }
+  EXPECT_EQ(st, "4/4 False FailedGetResourceMetric");
+  auto d = s.kubectl({"describe", "hpa", "web"});
+  EXPECT_CONTAINS(d.out, "Deployment pods:");
+  EXPECT_CONTAINS(d.out, "4 current / 4 desired");
+  // The scale went through the scale subresource, as kube-controller-manager's.
+  EXPECT_CONTAINS(s.kubectl({"get", "deploy", "web", "--show-managed-fields", "-o",
+                             "jsonpath={range .metadata.managedFields[*]}{.manager}/"
+                             "{.subresource} {end}"})
+                      .out,
+                  "kube-controller-manager/scale");
+}
+
+// kube-apiserver's 422 as kubectl prints it: reason Invalid, details with the
+// kind, name and causes (field, reason, message), and the exact messages of
+// its name validation per kind.
+TEST_F(SandboxKubectl, InvalidObjectsFailAsOnKubeApiserver) {
+  Sandbox s;
+  auto fails = [&](std::vector<std::string> args, const std::string& input = "") {
+    auto r = input.empty() ? s.kubectl(args) : s.kubectl(args, input);
+    EXPECT_NE(r.exit_code, 0) << r.out;
+    return r.err;
+  };
+  const std::string subdomain =
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
+      "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
+      "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+  EXPECT_EQ(fails({"create", "-f", "-"},
+                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n"),
+            "The ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": " +
+                subdomain + "\n");
+  // Two failures: kubectl prints each as "Error from server (Invalid)".
+  auto two = fails({"apply", "-f", "-"},
+                   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_One\n---\n"
+                   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Two\n");
+  EXPECT_CONTAINS(two,
+                  "Error from server (Invalid): error when creating \"STDIN\": ConfigMap "
+                  "\"Bad_One\" is invalid: metadata.name: Invalid value: \"Bad_One\": " +
+                      subdomain);
+  EXPECT_CONTAINS(two,
+                  "Error from server (Invalid): error when creating \"STDIN\": ConfigMap "
+                  "\"Bad_Two\" is invalid");
+  // Names per kind: DNS-1123 labels for Namespaces, DNS-1035 for Services,
+  // at most 52 characters for CronJobs, one cause per problem.
+  EXPECT_EQ(fails({"create", "namespace", "team.a"}),
+            "The Namespace \"team.a\" is invalid: metadata.name: Invalid value: \"team.a\": must "
+            "not contain dots\n");
+  std::string long_ns(64, 'n');
+  EXPECT_EQ(fails({"create", "namespace", long_ns}),
+            "The Namespace \"" + long_ns + "\" is invalid: metadata.name: Invalid value: \"" +
+                long_ns + "\": must be no more than 63 characters\n");
+  EXPECT_CONTAINS(fails({"create", "service", "clusterip", "1web", "--tcp=80"}),
+                  "Service \"1web\" is invalid: metadata.name: Invalid value: \"1web\": a DNS-1035 "
+                  "label must consist of lower case alphanumeric characters or '-', start with an "
+                  "alphabetic character");
+  std::string long_cj(53, 'c');
+  EXPECT_CONTAINS(fails({"create", "cronjob", long_cj, "--image=busybox", "--schedule=* * * * *"}),
+                  "CronJob.batch \"" + long_cj + "\" is invalid: metadata.name: Invalid value: \"" +
+                      long_cj + "\": must be no more than 52 characters");
+  EXPECT_CONTAINS(fails({"create", "role", "a/b", "--verb=get", "--resource=pods"}),
+                  "metadata.name: Invalid value: \"a/b\": may not contain '/'");
+  // Bad values print as Go prints them.
+  EXPECT_EQ(fails({"apply", "-f", "-"},
+                  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  namespace: "
+                  "default\nspec:\n  selector: {matchLabels: {app: a}}\n  template:\n    metadata: "
+                  "{labels: {x: '1', app: b}}\n    spec: {containers: [{name: c, image: x}]}\n"),
+            "The Deployment \"d\" is invalid: spec.template.metadata.labels: Invalid value: "
+            "map[string]string{\"app\":\"b\", \"x\":\"1\"}: `selector` does not match template "
+            "`labels`\n");
+  // A HorizontalPodAutoscaler's replica range, in either version.
+  EXPECT_EQ(fails({"apply", "--server-side", "-f", "-"},
+                  "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: "
+                  "h\n  namespace: default\nspec:\n  scaleTargetRef: {kind: Deployment}\n"
+                  "  minReplicas: 3\n  maxReplicas: 2\n"),
+            "The HorizontalPodAutoscaler \"h\" is invalid: \n* spec.maxReplicas: Invalid value: 2: "
+            "must be greater than or equal to `minReplicas`\n* spec.scaleTargetRef.name: Required "
+            "value\n");
+  // The Status behind it.
+  auto raw = s.request("POST", "/api/v1/namespaces/default/configmaps",
+                       R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}})");
+  EXPECT_EQ(raw.status, 422);
+  EXPECT_CONTAINS(raw.body, R"("reason":"Invalid")");
+  EXPECT_CONTAINS(
+      raw.body,
+      R"("details":{"name":"Bad_Name","kind":"ConfigMap","causes":[{"reason":"FieldValueInvalid","message":"Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain)");
+  EXPECT_CONTAINS(raw.body, R"("field":"metadata.name"}]},"code":422})");
 }
 
 // Every built-in resource of a 1.31 cluster, as kubectl lists them.
@@ -713,6 +978,30 @@ spec:
   // Allowed: the Role's verbs on configmaps, the scale subresource, one Secret by name.
   EXPECT_EQ(as({"create", "configmap", "c1", "-n", "team", "--from-literal=a=1"}).exit_code, 0);
   EXPECT_EQ(as({"get", "cm", "-n", "team"}).exit_code, 0);
+  auto patched =
+      as({"patch", "cm", "c1", "-n", "team", "--type=merge", "-p", R"({"data":{"a":"2"}})"});
+  EXPECT_EQ(patched.exit_code, 0) << patched.err;
+  auto current = as({"get", "cm", "c1", "-n", "team", "-o", "json"});
+  ASSERT_EQ(current.exit_code, 0) << current.err;
+  std::string replaced = current.out;
+  replaced.replace(replaced.find("\"a\": \"2\""), 8, "\"a\": \"3\"");
+  // PUT: the update verb.
+  auto updated = s.kubectl({"--token", t, "replace", "-f", "-"}, replaced);
+  EXPECT_EQ(updated.exit_code, 0) << updated.err;
+  EXPECT_EQ(as({"get", "cm", "c1", "-n", "team", "-o", "jsonpath={.data.a}"}).out, "3");
+  // watch, as a client opens it: allowed in the Role's namespace only.
+  EXPECT_EQ(s.request("GET", "/api/v1/namespaces/team/configmaps?watch=true&timeoutSeconds=1", "",
+                      "application/json", t)
+                .status,
+            200);
+  EXPECT_EQ(s.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1",
+                      "", "application/json", t)
+                .status,
+            403);
+  EXPECT_NE(as({"patch", "deploy", "web", "-n", "team", "--type=merge", "-p",
+                R"({"metadata":{"labels":{"x":"y"}}})"})
+                .exit_code,
+            0);  // get only on deployments, patch only on their scale
   EXPECT_EQ(as({"delete", "cm", "c1", "-n", "team"}).exit_code, 0);
   EXPECT_EQ(as({"scale", "deploy/web", "-n", "team", "--replicas=2"}).exit_code, 0);
   EXPECT_EQ(as({"get", "secret", "app-secret", "-n", "team"}).exit_code, 0);

@@ -190,5 +190,40 @@ TEST_F(ApiTest, SnapshotRestoresObjectsAndVersions) {
   EXPECT_NE(snap.find("\"name\":\"c\""), std::string::npos);
 }
 
+// A write through autoscaling/v1 replaces the spec (what v1 cannot express is
+// lost unless the client sends the annotations back) but keeps the stored
+// v2 status, conditions included, as kube-apiserver's update strategy does.
+TEST_F(ApiTest, HpaWrittenThroughV1KeepsItsV2Status) {
+  const std::string v2 = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers";
+  ASSERT_EQ(call("POST", v2,
+                 R"({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler",)"
+                 R"("metadata":{"name":"h"},"spec":{"scaleTargetRef":{"kind":"Deployment",)"
+                 R"("name":"web"},"maxReplicas":4,"metrics":[{"type":"Resource","resource":)"
+                 R"({"name":"memory","target":{"type":"Utilization","averageUtilization":70}}}]}})")
+                .status,
+            201);
+  ASSERT_EQ(call("PATCH", v2 + "/h/status",
+                 R"({"status":{"desiredReplicas":3,"conditions":[{"type":"AbleToScale",)"
+                 R"("status":"True","reason":"ReadyForNewScale"}]}})",
+                 "application/merge-patch+json")
+                .status,
+            200);
+  auto put = call("PUT", "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/h",
+                  R"({"apiVersion":"autoscaling/v1","kind":"HorizontalPodAutoscaler",)"
+                  R"("metadata":{"name":"h","namespace":"default"},"spec":{"scaleTargetRef":)"
+                  R"({"kind":"Deployment","name":"web"},"maxReplicas":6,)"
+                  R"("targetCPUUtilizationPercentage":50}})");
+  ASSERT_EQ(put.status, 200) << doc::to_json(put.body);
+  EXPECT_EQ(put.body.get_string("apiVersion"), "autoscaling/v1");
+  EXPECT_EQ(doc::to_json(*put.body.find("status")), R"({"currentReplicas":0,"desiredReplicas":3})");
+  auto got = call("GET", v2 + "/h");
+  EXPECT_EQ(doc::to_json(*got.body.find_path({"spec", "metrics"})),
+            R"([{"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization",)"
+            R"("averageUtilization":50}}}])");
+  EXPECT_EQ(got.body.find_path({"spec", "maxReplicas"})->as_int(), 6);
+  EXPECT_EQ(doc::to_json(*got.body.find_path({"status", "conditions"})),
+            R"([{"type":"AbleToScale","status":"True","reason":"ReadyForNewScale"}])");
+}
+
 }  // namespace
 }  // namespace gantry::sandbox

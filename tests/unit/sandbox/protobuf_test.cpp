@@ -43,6 +43,20 @@ TEST(Protobuf, ConfigMapAsKubectlSendsIt) {
             R"("data":{"a":"1","b":"two"},"apiVersion":"v1","kind":"ConfigMap"})");
 }
 
+TEST(Protobuf, HorizontalPodAutoscalerAsKubectlAutoscaleSendsIt) {
+  // The body kubectl 1.32 sent for `kubectl autoscale deployment web --min=2
+  // --max=5 --cpu-percent=80` (captured with -v=8), a fuzz seed too.
+  std::string body = read_file(testing::source_dir() / "fuzz/corpus/protobuf/hpa-autoscale");
+  ProtobufObject o = decode_protobuf(body);
+  ASSERT_TRUE(o.supported);
+  EXPECT_EQ(o.type, "autoscaling/v1 HorizontalPodAutoscaler");
+  const doc::Value& spec = *o.object.find("spec");
+  EXPECT_EQ(doc::to_json(spec),
+            R"({"scaleTargetRef":{"kind":"Deployment","name":"web","apiVersion":"apps/v1"},)"
+            R"("minReplicas":2,"maxReplicas":5,"targetCPUUtilizationPercentage":80})");
+  EXPECT_EQ(o.object.get_string("apiVersion"), "autoscaling/v1");
+}
+
 TEST(Protobuf, PointersKeepZeroValuesOthersDropThem) {
   // Deployment spec.replicas is a *int32: 0 sent means 0. ContainerPort.hostPort
   // is a plain int32: 0 is what every writer sends, JSON leaves it out.
