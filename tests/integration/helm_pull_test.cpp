@@ -23,10 +23,12 @@ namespace gantry {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::course_dir;
 using testing::helm_binary;
 using testing::LoopbackServer;
 using testing::run_gantry;
 using testing::TempDir;
+using testing::TestCa;
 using testing::TestRegistry;
 
 const char* kUser = "chartuser";
@@ -353,6 +355,68 @@ TEST_F(HelmPull, CorruptArchiveNamesTheItem) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_EQ(r.out, "");
   EXPECT_NE(r.err.find("chart archive"), std::string::npos) << r.err;
+}
+
+TEST_F(HelmPull, SkipPrePullChartsArePulledOnDemandIntoTheCache) {
+  project_.write("web/helm-chart.yaml",
+                 "helmChart:\n  repo: " + repo_url() +
+                     "\n  chartName: demo\n  chartVersion: 1.0.3\n  skipPrePull: true\n"
+                     "  releaseName: web\n  namespace: apps\n");
+  ProcessResult p = gantry({"helm-pull"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_NE(p.out.find("skipped web: demo 1.0.3 (skipPrePull)"), std::string::npos) << p.out;
+  EXPECT_FALSE(fs::exists(http_dir("1.0.3")));
+
+  TempDir cache;
+  std::vector<std::string> env = creds_env();
+  env.push_back("GANTRY_CACHE_DIR=" + cache.path().string());
+  ProcessResult r = run_gantry({"render", "--project", project_.path().string(), "--helm-binary",
+                                helm_binary(), "--include-deployment-dir", "web"},
+                               {}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("color: color-1.0.3"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(cache.path() / "helm-charts" /
+                         ("http_" + std::to_string(server_.port()) + "_127.0.0.1") /
+                         "charts/demo/1.0.3/Chart.yaml"));
+  EXPECT_FALSE(fs::exists(http_dir("1.0.3")));  // the project stays as it was
+}
+
+TEST_F(HelmPull, HttpsRepositoryWithItsOwnCa) {
+  TestCa ca(work_.path() / "ca");
+  auto [cert, key] = ca.issue_server("charts");
+  fs::create_directories(work_.path() / "tls");
+  for (const char* v : {"1.0.0", "1.0.3"})
+    fs::copy_file(pkgs() / ("demo-" + std::string(v) + ".tgz"),
+                  work_.path() / "tls" / ("demo-" + std::string(v) + ".tgz"));
+  httplib::SSLServer tls(cert.c_str(), key.c_str());
+  tls.set_mount_point("/charts", (work_.path() / "tls").string());
+  int port = tls.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { tls.listen_after_bind(); });
+  testing::wait_for_port(port, std::chrono::seconds(5));
+  std::string host = "127.0.0.1:" + std::to_string(port);
+  helm({"repo", "index", (work_.path() / "tls").string(), "--url", "https://" + host + "/charts"});
+  write_item("web", "repo: https://" + host + "/charts\n  chartName: demo", "1.0.3", "", "apps");
+
+  ProcessResult untrusted = gantry({"helm-pull"});
+  EXPECT_EQ(untrusted.exit_code, 4) << untrusted.err;
+  EXPECT_NE(untrusted.err.find("item web"), std::string::npos) << untrusted.err;
+  ProcessResult p = gantry({"helm-pull", "--helm-ca-file", host + "=" + ca.cert().string()});
+  EXPECT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_TRUE(
+      fs::exists(project_.path() / ".helm-charts" /
+                 ("https_" + std::to_string(port) + "_127.0.0.1/charts/demo/1.0.3/Chart.yaml")));
+  tls.stop();
+  thread.join();
+}
+
+// The course's charts are pre-pulled: helm-pull finds them present and
+// needs no network, and nothing is removed.
+TEST(HelmPullCourse, PrePulledChartsArePresent) {
+  ProcessResult p = run_gantry({"helm-pull", "--project", (course_dir() / "kluctl").string()});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(p.out,
+            "present third-party/cloudnative-pg: cloudnative-pg 0.21.4\n"
+            "present third-party/traefik: traefik 20.8.0\n");
 }
 
 }  // namespace
