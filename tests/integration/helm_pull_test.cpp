@@ -409,6 +409,37 @@ TEST_F(HelmPull, HttpsRepositoryWithItsOwnCa) {
   thread.join();
 }
 
+// A registry with basic auth: the chart is pulled with the credentials of the
+// auth file (as docker and helm registry login write it), and refused
+// without them, naming the item.
+TEST_F(HelmPull, RegistryCredentialsFromTheAuthFile) {
+  testing::RegistryConfig cfg;
+  cfg.user = "oci-user";
+  cfg.password = "oci-pw-42";
+  TestRegistry secured(cfg);
+  helm({"registry", "login", secured.host(), "--plain-http", "--username", cfg.user, "--password",
+        cfg.password});
+  helm({"push", (pkgs() / "demo-1.0.3.tgz").string(), "oci://" + secured.host() + "/charts",
+        "--plain-http"});
+  write_item("ops", "repo: oci://" + secured.host() + "/charts/demo", "1.0.3", "", "ops");
+  project_.write("deployment.yaml", "deployments:\n  - path: ops\n");
+
+  ProcessResult anonymous =
+      gantry({"helm-pull", "--authfile", (work_.path() / "none.json").string()});
+  EXPECT_NE(anonymous.exit_code, 0);
+  EXPECT_NE(anonymous.err.find("item ops"), std::string::npos) << anonymous.err;
+  EXPECT_NE(anonymous.err.find("requires authentication"), std::string::npos) << anonymous.err;
+
+  work_.write("auth.json", "{\"auths\": {\"" + secured.host() + "\": {\"auth\": \"" +
+                               base64_encode(cfg.user + ":" + cfg.password) + "\"}}}\n");
+  ProcessResult p = gantry({"helm-pull", "--authfile", (work_.path() / "auth.json").string()});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(p.err.find(cfg.password), std::string::npos);
+  EXPECT_TRUE(fs::exists(project_.path() / ".helm-charts" /
+                         ("oci_" + std::to_string(secured.port()) + "_127.0.0.1") /
+                         "charts/demo/1.0.3/Chart.yaml"));
+}
+
 // The course's charts are pre-pulled: helm-pull finds them present and
 // needs no network, and nothing is removed.
 TEST(HelmPullCourse, PrePulledChartsArePresent) {
