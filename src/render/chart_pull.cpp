@@ -312,9 +312,16 @@ std::vector<std::string> remove_stale(const fs::path& base, const std::set<fs::p
        it.increment(ec)) {
     if (!it->is_directory() || it->is_symlink()) continue;
     fs::path p = it->path().lexically_normal();
+    // A folder above a kept chart is never removed as a whole.
+    auto holds_kept = [&](const fs::path& dir) {
+      std::string prefix = dir.generic_string() + "/";
+      auto k = keep.lower_bound(dir);
+      return k != keep.end() && k->generic_string().rfind(prefix, 0) == 0;
+    };
     if (keep.count(p)) {
       it.disable_recursion_pending();
-    } else if (fs::exists(p / "Chart.yaml") || p.filename().string().rfind(".tmp-", 0) == 0) {
+    } else if ((fs::exists(p / "Chart.yaml") || p.filename().string().rfind(".tmp-", 0) == 0) &&
+               !holds_kept(p)) {
       stale.push_back(p);
       it.disable_recursion_pending();
     }

@@ -5,12 +5,14 @@
 #include <archive_entry.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/file.h"
 #include "doc/yaml.h"
 #include "render/chart_archive.h"
 #include "render/chart_index.h"
+#include "render/chart_pull.h"
 #include "render/helm.h"
 #include "support/fixtures.h"
 
@@ -190,6 +192,42 @@ TEST(ChartArchive, RefusesOversizeAndCorruptArchives) {
   EXPECT_NE(err.find("chart archive"), std::string::npos) << err;
   err = error_text([] { read_chart_archive(""); });
   EXPECT_NE(err.find("chart archive"), std::string::npos) << err;
+}
+
+// Everything pre-pulled: nothing is downloaded, and only folders no item
+// uses are removed (never one above a chart in use).
+TEST(PullProjectCharts, KeepsWhatIsUsedAndRemovesTheRest) {
+  testing::TempDir dir;
+  dir.write("web/helm-chart.yaml",
+            "helmChart:\n  repo: https://Charts.example.com/stable\n  chartName: demo\n"
+            "  chartVersion: 1.0.0\n  releaseName: web\n  namespace: \"{{ ns }}\"\n");
+  dir.write("lazy/helm-chart.yml",
+            "helmChart:\n  repo: oci://r.io/charts/lazy\n  chartVersion: 2.0.0\n"
+            "  releaseName: lazy\n  skipPrePull: true\n");
+  const std::string used = ".helm-charts/https_charts.example.com/stable/demo/1.0.0/";
+  dir.write(used + "Chart.yaml", "name: demo\nversion: 1.0.0\n");
+  dir.write(".helm-charts/https_charts.example.com/stable/demo/Chart.yaml", "odd: true\n");
+  dir.write(".helm-charts/https_charts.example.com/stable/demo/0.9.0/Chart.yaml",
+            "name: demo\nversion: 0.9.0\n");
+  dir.write(".helm-charts/https_old.example.com/x/1.0.0/Chart.yaml", "name: x\n");
+  dir.write(".helm-charts/oci_r.io/charts/lazy/2.0.0/Chart.yaml", "name: lazy\n");
+
+  std::vector<ProjectChart> charts = find_project_charts(dir.path());
+  ASSERT_EQ(charts.size(), 2u);
+  EXPECT_EQ(charts[0].item, "lazy");
+  EXPECT_EQ(charts[1].chart.namespace_, "{{ ns }}");  // read without templating
+
+  ChartPuller puller;  // never asked: everything is present or skipped
+  PullReport r = pull_project_charts(dir.path(), puller);
+  EXPECT_TRUE(r.pulled.empty());
+  EXPECT_EQ(r.present, (std::vector<std::string>{"web: demo 1.0.0"}));
+  EXPECT_EQ(r.skipped, (std::vector<std::string>{"lazy: lazy 2.0.0"}));
+  std::sort(r.removed.begin(), r.removed.end());
+  EXPECT_EQ(r.removed, (std::vector<std::string>{"https_charts.example.com/stable/demo/0.9.0",
+                                                 "https_old.example.com/x/1.0.0"}));
+  EXPECT_TRUE(fs::exists(dir.path() / used / "Chart.yaml"));
+  EXPECT_TRUE(fs::exists(dir.path() / ".helm-charts/oci_r.io/charts/lazy/2.0.0/Chart.yaml"));
+  EXPECT_FALSE(fs::exists(dir.path() / ".helm-charts/https_old.example.com"));
 }
 
 }  // namespace
