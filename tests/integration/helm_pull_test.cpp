@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "core/base64.h"
 #include "core/digest.h"
@@ -45,6 +46,15 @@ std::vector<doc::Value> sorted(std::vector<doc::Value> objs) {
   std::sort(objs.begin(), objs.end(),
             [](const doc::Value& a, const doc::Value& b) { return key_of(a) < key_of(b); });
   return objs;
+}
+
+// Every file below `dir` with its content, by relative path.
+std::map<std::string, std::string> tree(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file())
+      out[fs::relative(e.path(), dir).generic_string()] = read_file(e.path());
+  return out;
 }
 
 class HelmPull : public ::testing::Test {
@@ -161,11 +171,17 @@ TEST_F(HelmPull, PullsFromRepositoryAndRegistryAndRendersLikeHelm) {
   // kluctl's layout; the files are the packaged chart's.
   ASSERT_TRUE(fs::exists(http_dir("1.0.0") / "Chart.yaml"));
   ASSERT_TRUE(fs::exists(oci_dir("1.0.0") / "Chart.yaml"));
-  fs::path src = work_.path() / "src/1.0.0/demo";
-  for (const char* f : {"Chart.yaml", "values.yaml", "templates/objects.yaml"}) {
-    EXPECT_EQ(read_file(http_dir("1.0.0") / f), read_file(src / f)) << f;
-    EXPECT_EQ(read_file(oci_dir("1.0.0") / f), read_file(src / f)) << f;
-  }
+  // The same files as `helm pull --untar` gives, from both sources.
+  fs::path untar = work_.path() / "untar";
+  helm({"pull", "demo", "--repo", repo_url(), "--version", "1.0.0", "--username", kUser,
+        "--password", kPassword, "--untar", "-d", (untar / "http").string()});
+  helm({"pull", "oci://" + registry_->host() + "/charts/demo", "--version", "1.0.0", "--plain-http",
+        "--untar", "-d", (untar / "oci").string()});
+  std::map<std::string, std::string> want_files = tree(untar / "http/demo");
+  EXPECT_EQ(want_files.size(), 3u);  // Chart.yaml, values.yaml, templates/objects.yaml
+  EXPECT_EQ(tree(http_dir("1.0.0")), want_files);
+  EXPECT_EQ(tree(oci_dir("1.0.0")), tree(untar / "oci/demo"));
+  EXPECT_EQ(tree(oci_dir("1.0.0")), want_files);
 
   ProcessResult r = gantry({"render", "--helm-binary", helm_binary()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
