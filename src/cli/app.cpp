@@ -39,6 +39,8 @@ int run(int argc, char** argv) {
   add_reconcile_commands(app, action);
   add_install_command(app, action);
   add_uninstall_command(app, action);
+  add_helm_pull_command(app, action);
+  add_helm_update_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -32,5 +32,7 @@ void add_get_command(CLI::App& app, Action& action);
 void add_reconcile_commands(CLI::App& app, Action& action);  // reconcile, suspend, resume
 void add_install_command(CLI::App& app, Action& action);
 void add_uninstall_command(CLI::App& app, Action& action);
+void add_helm_pull_command(CLI::App& app, Action& action);
+void add_helm_update_command(CLI::App& app, Action& action);
 
 }  // namespace gantry::cli

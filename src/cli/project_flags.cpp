@@ -21,6 +21,9 @@ render::RenderRequest ProjectFlags::request() const {
   req.selection.exclude_dirs = exclude_dirs;
   req.helm_binary = helm_binary;
   req.git = git.options();
+  req.pull = pull;
+  req.charts = helm.options();
+  req.chart_cache_dir = kube::default_cache_dir() / "helm-charts";
   return req;
 }
 
@@ -38,6 +41,10 @@ void add_project_flags(CLI::App* cmd, ProjectFlags& f, const std::string& verb,
   cmd->add_option("--helm-binary", f.helm_binary,
                   "helm (3.x or 4.x) used for Helm chart items: a path, or a name looked up in "
                   "PATH (default: helm)");
+  cmd->add_flag("--pull", f.pull,
+                "Pull Helm charts missing from .helm-charts (without helm) instead of refusing "
+                "the item");
+  add_helm_flags(cmd, f.helm);
   add_git_source_flags(cmd, f.git,
                        writes_git_lock
                            ? "Lock file of git: items' commits: items listed in it are fetched at "

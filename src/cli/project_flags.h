@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/git_flags.h"
+#include "cli/helm_flags.h"
 #include "kube/client.h"
 #include "kube/discovery.h"
 #include "kube/ownership.h"
@@ -24,14 +25,16 @@ struct ProjectFlags {
   std::vector<std::string> args;
   std::vector<std::string> include_tags, exclude_tags, include_dirs, exclude_dirs;
   std::string helm_binary = "helm";
+  bool pull = false;  // --pull: pull charts missing from .helm-charts
+  HelmFlags helm;
   GitSourceFlags git;
 
   render::RenderRequest request() const;
 };
 
-// -t/--target, -a/--arg, --project, the four selection flags, --helm-binary
-// and the Git source flags (git_flags.h); --git-lock only reads pins here
-// (render adds the flag that writes the lock itself).
+// -t/--target, -a/--arg, --project, the four selection flags, --helm-binary,
+// --pull with the chart access flags (helm_flags.h) and the Git source flags (git_flags.h);
+// --git-lock only reads pins here (render adds the flag that writes the lock itself).
 void add_project_flags(CLI::App* cmd, ProjectFlags& f, const std::string& verb,
                        bool writes_git_lock = false);
 

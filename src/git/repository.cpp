@@ -258,42 +258,46 @@ void Repository::check_can_commit(const std::vector<fs::path>& files,
   }
 }
 
-CommitResult Repository::commit_files(const std::vector<fs::path>& files,
-                                      const std::string& message, const Signature& author,
-                                      const std::string& branch) {
-  git_repository* repo = impl_->repo.get();
-  CommitPtr parent = head_commit(repo);
-  git_tree* raw_tree = nullptr;
-  check(git_commit_tree(&raw_tree, parent.get()), "reading HEAD's tree");
-  TreePtr parent_tree(raw_tree);
+namespace {
 
-  // HEAD's tree plus the working-tree content of exactly `files`.
+// HEAD's commit, its tree, and a new in-memory index holding that tree.
+struct HeadIndex {
+  CommitPtr parent;
+  TreePtr tree;
+  IndexPtr index;
+};
+
+HeadIndex head_index(git_repository* repo) {
+  HeadIndex h;
+  h.parent = head_commit(repo);
+  git_tree* raw_tree = nullptr;
+  check(git_commit_tree(&raw_tree, h.parent.get()), "reading HEAD's tree");
+  h.tree = TreePtr(raw_tree);
   git_index* raw_index = nullptr;
   check(git_index_new(&raw_index), "creating an index");
-  IndexPtr index(raw_index);
-  check(git_index_read_tree(index.get(), parent_tree.get()), "reading HEAD's tree");
-  std::vector<std::string> rels;
-  for (const auto& f : files) {
-    std::string rel = relative_path(f);
-    const git_index_entry* old = git_index_get_bypath(index.get(), rel.c_str(), 0);
-    if (!old)
-      throw Error(Location{f.string()}, "not in HEAD; only tracked files can be committed",
-                  ExitCode::kInvalidInput);
-    git_index_entry entry = *old;
-    check(git_blob_create_from_workdir(&entry.id, repo, rel.c_str()), "storing " + rel);
-    check(git_index_add(index.get(), &entry), "staging " + rel);
-    rels.push_back(rel);
-  }
+  h.index = IndexPtr(raw_index);
+  check(git_index_read_tree(h.index.get(), h.tree.get()), "reading HEAD's tree");
+  return h;
+}
+
+}  // namespace
+
+CommitResult Repository::finish_commit(git_index* index, const git_commit* parent_commit,
+                                       const git_tree* parent_tree_raw,
+                                       const std::vector<std::string>& rels,
+                                       const std::string& message, const Signature& author,
+                                       const std::string& branch) {
+  git_repository* repo = impl_->repo.get();
   git_oid tree_id;
-  check(git_index_write_tree_to(&tree_id, index.get(), repo), "writing the commit's tree");
-  if (git_oid_equal(&tree_id, git_tree_id(parent_tree.get()))) return {};
+  check(git_index_write_tree_to(&tree_id, index, repo), "writing the commit's tree");
+  if (git_oid_equal(&tree_id, git_tree_id(parent_tree_raw))) return {};
 
   CommitResult result;
   auto current = current_branch();
   result.branch = branch.empty() ? current.value_or("") : branch;
   if (!branch.empty() && current != branch) {
     git_reference* raw_ref = nullptr;
-    check(git_branch_create(&raw_ref, repo, branch.c_str(), parent.get(), 0),
+    check(git_branch_create(&raw_ref, repo, branch.c_str(), parent_commit, 0),
           "creating branch " + branch);
     ReferencePtr created(raw_ref);
     check(git_repository_set_head(repo, git_reference_name(created.get())),
@@ -308,7 +312,7 @@ CommitResult Repository::commit_files(const std::vector<fs::path>& files,
         "author " + author.str());
   SignaturePtr sig(raw_sig);
   git_oid id;
-  const git_commit* parents[] = {parent.get()};
+  const git_commit* parents[] = {parent_commit};
   check(git_commit_create(&id, repo, "HEAD", sig.get(), sig.get(), nullptr, message.c_str(),
                           tree.get(), 1, parents),
         "committing");
@@ -321,10 +325,79 @@ CommitResult Repository::commit_files(const std::vector<fs::path>& files,
   IndexPtr repo_index(raw_repo_index);
   // libgit2 caches the index; someone else (git add) may have changed it since.
   check(git_index_read(repo_index.get(), 1), "reading the index");
-  for (const auto& rel : rels)
-    check(git_index_add_bypath(repo_index.get(), rel.c_str()), "staging " + rel);
+  for (const auto& rel : rels) {
+    std::error_code ec;
+    if (fs::exists(workdir() / rel, ec))
+      check(git_index_add_bypath(repo_index.get(), rel.c_str()), "staging " + rel);
+    else
+      check(git_index_remove_bypath(repo_index.get(), rel.c_str()), "unstaging " + rel);
+  }
   check(git_index_write(repo_index.get()), "writing the index");
   return result;
+}
+
+CommitResult Repository::commit_paths(const std::vector<fs::path>& paths,
+                                      const std::string& message, const Signature& author) {
+  git_repository* repo = impl_->repo.get();
+  HeadIndex head = head_index(repo);
+  git_index* index = head.index.get();
+  std::vector<std::string> rels;
+  auto add_file = [&](const fs::path& file) {
+    std::string rel = relative_path(file);
+    git_index_entry entry{};
+    fs::perms perms = fs::status(file).permissions();
+    entry.mode = (perms & fs::perms::owner_exec) != fs::perms::none ? GIT_FILEMODE_BLOB_EXECUTABLE
+                                                                    : GIT_FILEMODE_BLOB;
+    entry.path = rel.c_str();
+    check(git_blob_create_from_workdir(&entry.id, repo, rel.c_str()), "storing " + rel);
+    check(git_index_add(index, &entry), "staging " + rel);
+    rels.push_back(rel);
+  };
+  for (const auto& p : paths) {
+    std::string rel = relative_path(p);
+    // What HEAD has there goes; what the working tree has there comes.
+    for (size_t i = git_index_entrycount(index); i-- > 0;) {
+      const git_index_entry* e = git_index_get_byindex(index, i);
+      std::string path = e->path;
+      if (path == rel || path.rfind(rel + "/", 0) == 0) {
+        rels.push_back(path);
+        check(git_index_remove(index, path.c_str(), 0), "unstaging " + path);
+      }
+    }
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) {
+      add_file(p);
+    } else if (fs::is_directory(p, ec)) {
+      for (const auto& e : fs::recursive_directory_iterator(p))
+        if (e.is_regular_file() && !e.is_symlink()) add_file(e.path());
+    }
+  }
+  auto current = current_branch();
+  if (!current)
+    throw Error("HEAD is detached: check out a branch to commit on", ExitCode::kInvalidInput);
+  return finish_commit(index, head.parent.get(), head.tree.get(), rels, message, author, "");
+}
+
+CommitResult Repository::commit_files(const std::vector<fs::path>& files,
+                                      const std::string& message, const Signature& author,
+                                      const std::string& branch) {
+  git_repository* repo = impl_->repo.get();
+  // HEAD's tree plus the working-tree content of exactly `files`.
+  HeadIndex head = head_index(repo);
+  git_index* index = head.index.get();
+  std::vector<std::string> rels;
+  for (const auto& f : files) {
+    std::string rel = relative_path(f);
+    const git_index_entry* old = git_index_get_bypath(index, rel.c_str(), 0);
+    if (!old)
+      throw Error(Location{f.string()}, "not in HEAD; only tracked files can be committed",
+                  ExitCode::kInvalidInput);
+    git_index_entry entry = *old;
+    check(git_blob_create_from_workdir(&entry.id, repo, rel.c_str()), "storing " + rel);
+    check(git_index_add(index, &entry), "staging " + rel);
+    rels.push_back(rel);
+  }
+  return finish_commit(index, head.parent.get(), head.tree.get(), rels, message, author, branch);
 }
 
 }  // namespace gantry::git

@@ -17,6 +17,10 @@
 #include <string_view>
 #include <vector>
 
+struct git_index;
+struct git_commit;
+struct git_tree;
+
 namespace gantry::git {
 
 // What `git describe --tags [--first-parent] [--match GLOB] [--always]` prints.
@@ -101,12 +105,25 @@ class Repository {
                             const std::string& message, const Signature& author,
                             const std::string& branch);
 
+  // Commits the working-tree state of `paths` (files or folders: files
+  // added, changed and removed below them alike) on top of HEAD on the
+  // current branch, with `author` as author and committer; the index follows.
+  // Nothing is done (created == false) when they equal HEAD.
+  CommitResult commit_paths(const std::vector<std::filesystem::path>& paths,
+                            const std::string& message, const Signature& author);
+
   // Private: the rest of this folder reaches the libgit2 handle through it.
   struct Impl;
   friend struct Access;
 
  private:
   explicit Repository(std::unique_ptr<Impl> impl);
+  // Writes `index` as a commit on `branch` (empty: the current one) unless
+  // its tree equals the parent's, then stages `rels` in the repository's index.
+  CommitResult finish_commit(git_index* index, const git_commit* parent,
+                             const git_tree* parent_tree, const std::vector<std::string>& rels,
+                             const std::string& message, const Signature& author,
+                             const std::string& branch);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -594,6 +594,9 @@ struct Controller::Impl {
     // fetched without the deployment's credentials (those are for its own
     // source, not for every server a project may name).
     req.git.cache_dir = opt.cache_dir / "git";
+    // Charts come pre-pulled with the project; skipPrePull charts are pulled
+    // on demand (without credentials) into the controller's cache.
+    req.chart_cache_dir = opt.cache_dir / "helm-charts";
     try {
       return render::render_project(req);
     } catch (const Error& e) {

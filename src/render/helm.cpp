@@ -1,5 +1,7 @@
 #include "render/helm.h"
 
+#include <cctype>
+
 #include "core/error.h"
 #include "core/process.h"
 #include "doc/merge.h"
@@ -54,7 +56,25 @@ HelmChart parse_helm_chart(const doc::Value& file) {
     return v->as_bool();
   };
   c.repo = str("repo", true);
-  c.chart_name = str("chartName", true);
+  c.chart_name = str("chartName", false);
+  if (is_oci(c)) {
+    // kluctl: the chart's name is the repository's last segment; an older
+    // form names the registry path in `repo` and the chart in `chartName`.
+    while (c.repo.size() > 6 && c.repo.back() == '/')
+      c.repo.pop_back();
+    std::string last = c.repo.substr(c.repo.find_last_of('/') + 1);
+    if (!c.chart_name.empty() && c.chart_name != last) {
+      c.repo += "/" + c.chart_name;
+      last = c.chart_name;
+    }
+    if (last.empty() || c.repo.find('/', 6) == std::string::npos)
+      spec->find("repo")->fail("an oci:// repo must name the chart: oci://HOST/PATH/CHART");
+    c.chart_name = last;
+  } else if (c.chart_name.empty()) {
+    spec->fail("helmChart.chartName is required");
+  }
+  c.update_constraints = str("updateConstraints", false);
+  c.skip_update = flag("skipUpdate", false);
   c.chart_version = str("chartVersion", true);
   c.release_name = str("releaseName", true);
   c.namespace_ = str("namespace", false);
@@ -69,12 +89,57 @@ HelmChart parse_helm_chart(const doc::Value& file) {
   return c;
 }
 
+bool is_oci(const HelmChart& chart) {
+  return chart.repo.rfind("oci://", 0) == 0;
+}
+
+fs::path chart_layout(const HelmChart& chart) {
+  auto lower = [](std::string s) {
+    for (char& c : s)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  size_t sep = chart.repo.find("://");
+  std::string scheme = sep == std::string::npos ? "" : lower(chart.repo.substr(0, sep));
+  if (scheme != "http" && scheme != "https" && scheme != "oci")
+    throw Error("helm repo " + chart.repo + ": only http://, https:// and oci:// are supported",
+                ExitCode::kInvalidInput);
+  std::string rest = chart.repo.substr(sep + 3);
+  size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  std::string path = slash == std::string::npos ? "" : rest.substr(slash);
+  if (auto q = path.find_first_of("?#"); q != std::string::npos) path.erase(q);
+  std::string host = authority, port;
+  size_t colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  }
+  if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) port.clear();
+  if (host.empty())
+    throw Error("helm repo " + chart.repo + " has no host", ExitCode::kInvalidInput);
+  fs::path dir = scheme + (port.empty() ? "" : "_" + port) + "_" + lower(host);
+  for (const auto& part : fs::path(lower(path))) {
+    std::string p = part.string();
+    if (p == "/" || p.empty() || p == ".") continue;
+    if (p == "..")
+      throw Error("helm repo " + chart.repo + " climbs with \"..\"", ExitCode::kInvalidInput);
+    dir /= p;
+  }
+  if (scheme != "oci") dir /= chart.chart_name;
+  if (chart.chart_version.empty() || chart.chart_version == "." || chart.chart_version == ".." ||
+      chart.chart_version.find('/') != std::string::npos)
+    throw Error("chartVersion \"" + chart.chart_version + "\" is not a version",
+                ExitCode::kInvalidInput);
+  if (chart.chart_name.empty() || chart.chart_name == ".." ||
+      chart.chart_name.find('/') != std::string::npos)
+    throw Error("chartName \"" + chart.chart_name + "\" is not a chart name",
+                ExitCode::kInvalidInput);
+  return dir / chart.chart_version;
+}
+
 fs::path pulled_chart_dir(const fs::path& project_root, const HelmChart& chart) {
-  std::string repo = chart.repo;
-  if (auto p = repo.find("://"); p != std::string::npos) repo.replace(p, 3, "_");
-  while (!repo.empty() && repo.back() == '/')
-    repo.pop_back();
-  return project_root / ".helm-charts" / repo / chart.chart_name / chart.chart_version;
+  return project_root / ".helm-charts" / chart_layout(chart);
 }
 
 doc::Value chart_values(const HelmChart& chart, const doc::Value& file_values) {
@@ -87,7 +152,7 @@ doc::Value chart_values(const HelmChart& chart, const doc::Value& file_values) {
   return values;
 }
 
-std::string helm_template(const std::string& helm_binary, const fs::path& project_root,
+std::string helm_template(const std::string& helm_binary, const fs::path& chart_dir,
                           const fs::path& item_dir, const std::string& item_name,
                           const HelmChart& chart, const doc::Value& values) {
   Location where{(item_dir / "helm-chart.yaml").string()};
@@ -100,15 +165,6 @@ std::string helm_template(const std::string& helm_binary, const fs::path& projec
                     "--exclude-deployment-dir " +
                     item_name + ")",
                 ExitCode::kExternal);
-  fs::path chart_dir = pulled_chart_dir(project_root, chart);
-  if (!fs::exists(chart_dir / "Chart.yaml"))
-    throw Error(where,
-                what + " is not pre-pulled: " + chart_dir.string() + "/Chart.yaml is missing" +
-                    (chart.skip_prepull
-                         ? " (skipPrePull is set, but gantry renders only pre-pulled charts; "
-                           "pull it into .helm-charts with `kluctl helm-pull`)"
-                         : " (pull it into .helm-charts with `kluctl helm-pull`)"),
-                ExitCode::kNotFound);
   std::vector<std::string> argv{
       helm_binary,        "template",    chart.release_name,
       chart_dir.string(), "--namespace", chart.namespace_.empty() ? "default" : chart.namespace_};

@@ -14,8 +14,10 @@
 namespace gantry::render {
 
 struct HelmChart {
-  std::string repo;  // https://... or oci://...
-  std::string chart_name;
+  std::string repo;                // https://... or oci://HOST/PATH/NAME
+  std::string chart_name;          // for oci:// the repo's last segment when not given
+  std::string update_constraints;  // semver range for helm-update ("" : no pre-releases)
+  bool skip_update = false;
   std::string chart_version;
   std::string release_name;
   std::string namespace_;     // the release namespace; "" renders as "default", like kluctl
@@ -29,8 +31,16 @@ struct HelmChart {
 // at the offending field.
 HelmChart parse_helm_chart(const doc::Value& file);
 
-// Directory of the pre-pulled chart: <project>/.helm-charts/<repo with
-// "://" as "_">/<chart>/<version> (the layout `kluctl helm-pull` writes).
+bool is_oci(const HelmChart& chart);
+
+// Where a chart lives below `.helm-charts`, in the layout `kluctl helm-pull`
+// writes: SCHEME[_PORT]_HOST/PATH/CHART/VERSION for http(s) repositories
+// (default ports left out, host and path lower-cased) and
+// oci[_PORT]_HOST/PATH/VERSION for OCI (PATH ends in the chart's name).
+// Throws Error for an unsupported scheme or a path that climbs with "..".
+std::filesystem::path chart_layout(const HelmChart& chart);
+
+// Directory of the pre-pulled chart: <project>/.helm-charts/<chart_layout>.
 std::filesystem::path pulled_chart_dir(const std::filesystem::path& project_root,
                                        const HelmChart& chart);
 
@@ -39,12 +49,12 @@ std::filesystem::path pulled_chart_dir(const std::filesystem::path& project_root
 // merged on top, maps key by key.
 doc::Value chart_values(const HelmChart& chart, const doc::Value& file_values);
 
-// Runs `helm template RELEASE CHART_DIR --namespace NS` for the pre-pulled
-// chart with `values` (given to helm on stdin; null for none) and
+// Runs `helm template RELEASE CHART_DIR --namespace NS` for the pulled chart
+// in `chart_dir` with `values` (given to helm on stdin; null for none) and
 // --include-crds or --skip-crds, and returns the rendered YAML. Errors name
-// the item and say what is missing (helm binary, pre-pulled chart) or what
-// helm said (a corrupt chart, bad values).
-std::string helm_template(const std::string& helm_binary, const std::filesystem::path& project_root,
+// the item and say what is missing (helm binary) or what helm said (a
+// corrupt chart, bad values).
+std::string helm_template(const std::string& helm_binary, const std::filesystem::path& chart_dir,
                           const std::filesystem::path& item_dir, const std::string& item_name,
                           const HelmChart& chart, const doc::Value& values);
 

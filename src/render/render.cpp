@@ -171,12 +171,45 @@ class ItemRenderer {
       file_values = doc::parse_yaml(values_text, values_file.string());
       break;
     }
-    std::string rendered = helm_template(req_.helm_binary, source_root(item), item.dir,
-                                         item.rel_dir, chart, chart_values(chart, file_values));
+    fs::path chart_dir = locate_chart(item, chart_file, chart);
+    std::string rendered = helm_template(req_.helm_binary, chart_dir, item.dir, item.rel_dir, chart,
+                                         chart_values(chart, file_values));
     HelmOutput out;
     out.file = item.dir / chart.output;
     out.objects = helm_objects(rendered, out.file.string(), chart, scopes_);
     return out;
+  }
+
+  // The folder of the item's pulled chart: the pre-pulled copy in the
+  // project's .helm-charts, else (with --pull, or for skipPrePull charts) one
+  // pulled now; otherwise an Error naming the item.
+  fs::path locate_chart(const project::Item& item, const fs::path& chart_file,
+                        const HelmChart& chart) {
+    Location where{chart_file.string()};
+    fs::path pre_pulled = pulled_chart_dir(source_root(item), chart);
+    if (fs::exists(pre_pulled / "Chart.yaml")) return pre_pulled;
+    const bool local = item.source_root.empty() || item.source_root == root_;
+    if (!req_.pull && !chart.skip_prepull)
+      throw Error(where,
+                  "helm chart " + chart.chart_name + " " + chart.chart_version + " of item " +
+                      item.rel_dir + " is not pre-pulled: " + pre_pulled.string() +
+                      "/Chart.yaml is missing (run `gantry helm-pull`, or give --pull)",
+                  ExitCode::kNotFound);
+    fs::path dir = pre_pulled;
+    if (!local || chart.skip_prepull) {
+      if (req_.chart_cache_dir.empty())
+        throw Error(where, "no cache directory for pulling charts on demand", ExitCode::kUsage);
+      dir = req_.chart_cache_dir / chart_layout(chart);
+      if (fs::exists(dir / "Chart.yaml")) return dir;
+    }
+    if (!puller_) puller_ = std::make_unique<ChartPuller>(req_.charts);
+    try {
+      puller_->pull(chart, dir);
+    } catch (Error& e) {
+      e.add_context("pulling the chart of item " + item.rel_dir);
+      throw;
+    }
+    return dir;
   }
 
   void add_object(doc::Value doc, const project::Item& item, std::vector<Object>& out) {
@@ -210,6 +243,7 @@ class ItemRenderer {
   const std::string& discriminator_;
   const tmpl::Engine& engine_;
   std::map<fs::path, std::unique_ptr<tmpl::Engine>> engines_;  // by git tree
+  std::unique_ptr<ChartPuller> puller_;                        // made on the first pull
   KindScopes scopes_;
 };
 

@@ -18,6 +18,7 @@
 #include "doc/value.h"
 #include "project/deployment.h"
 #include "project/project_file.h"
+#include "render/chart_pull.h"
 
 namespace gantry::render {
 
@@ -49,6 +50,13 @@ struct RenderRequest {
   project::Selection selection;
   std::string helm_binary = "helm";  // looked up in PATH
   project::GitOptions git;           // how git: items are fetched (cache, credentials, rewrites)
+  // Helm charts missing from .helm-charts are pulled (natively) instead of
+  // refused. Charts of the project itself land in its .helm-charts; charts
+  // of git: items (a read-only tree) and skipPrePull charts (always pulled
+  // on demand, as kluctl does) land in `chart_cache_dir`.
+  bool pull = false;
+  ChartPullOptions charts;
+  std::filesystem::path chart_cache_dir;  // e.g. $GANTRY_CACHE_DIR/helm-charts
 };
 
 // Loads the project, resolves the target, loads the deployment and renders
