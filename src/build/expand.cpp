@@ -156,4 +156,32 @@ std::vector<std::string> expand_words(std::string_view text, const Lookup& looku
   return out;
 }
 
+std::vector<KeyValue> expand_key_values(std::string_view keyword, std::string_view args,
+                                        const Lookup& lookup, char escape, const Location& where) {
+  std::vector<KeyValue> out;
+  size_t first_end = args.find_first_of(" \t");
+  std::string_view first = args.substr(0, first_end);
+  if (keyword != "ARG" && first.find('=') == std::string_view::npos) {
+    if (first_end == std::string_view::npos)
+      throw Error(where,
+                  std::string(keyword) + " " + std::string(first) + " must have two arguments");
+    std::string_view rest = args.substr(first_end);
+    rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+    out.push_back({std::string(first), expand_word(rest, lookup, escape, where), true});
+    return out;
+  }
+  for (const std::string& word : expand_words(args, lookup, escape, where)) {
+    size_t eq = word.find('=');
+    if (eq == std::string::npos) {
+      if (keyword != "ARG")
+        throw Error(where, std::string(keyword) + ": \"" + word + "\" is not KEY=VALUE");
+      out.push_back({word, "", false});
+      continue;
+    }
+    if (eq == 0) throw Error(where, std::string(keyword) + " names must not be empty");
+    out.push_back({word.substr(0, eq), word.substr(eq + 1), true});
+  }
+  return out;
+}
+
 }  // namespace gantry::build

@@ -26,4 +26,17 @@ std::string expand_word(std::string_view text, const Lookup& lookup, char escape
 std::vector<std::string> expand_words(std::string_view text, const Lookup& lookup,
                                       char escape = '\\', const Location& where = {});
 
+// The pairs of ENV, LABEL or ARG arguments, expanded: `KEY=VALUE …`, or the
+// legacy `KEY VALUE WITH SPACES` form of ENV and LABEL (one pair). ARG names
+// without `=` come back with has_value false. A word without `=` in the
+// `KEY=VALUE` form is an error at `where`.
+struct KeyValue {
+  std::string key;
+  std::string value;
+  bool has_value = true;
+};
+std::vector<KeyValue> expand_key_values(std::string_view keyword, std::string_view args,
+                                        const Lookup& lookup, char escape = '\\',
+                                        const Location& where = {});
+
 }  // namespace gantry::build

@@ -82,16 +82,14 @@ StageGraph plan_stages(const Dockerfile& df, const std::map<std::string, std::st
     if (g.stages.empty()) {
       if (ins.keyword != "ARG")
         throw Error(where, "no build stage: " + ins.keyword + " before the first FROM");
-      for (const std::string& w : expand_words(ins.args, global, df.escape, where)) {
-        size_t eq = w.find('=');
-        std::string name = w.substr(0, eq);
-        auto arg = build_args.find(name);
+      for (const KeyValue& kv : expand_key_values("ARG", ins.args, global, df.escape, where)) {
+        auto arg = build_args.find(kv.key);
         if (arg != build_args.end())
-          g.global_args[name] = arg->second;
-        else if (eq != std::string::npos)
-          g.global_args[name] = w.substr(eq + 1);
+          g.global_args[kv.key] = arg->second;
+        else if (kv.has_value)
+          g.global_args[kv.key] = kv.value;
         else
-          g.global_args.erase(name);
+          g.global_args.erase(kv.key);
       }
       continue;
     }

@@ -133,6 +133,26 @@ TEST(Expand, Forms) {
             (std::vector<std::string>{"k=a b", "c=x", "d e"}));
 }
 
+TEST(Expand, KeyValues) {
+  Lookup v = vars({{"A", "x"}});
+  auto kv = expand_key_values("ENV", "K=\"a $A\" J=${A:-1}", v);
+  ASSERT_EQ(kv.size(), 2u);
+  EXPECT_EQ(kv[0].key, "K");
+  EXPECT_EQ(kv[0].value, "a x");
+  EXPECT_EQ(kv[1].value, "x");
+  kv = expand_key_values("ENV", "PATH   /usr/bin:$A  and more", v);
+  ASSERT_EQ(kv.size(), 1u);
+  EXPECT_EQ(kv[0].key, "PATH");
+  EXPECT_EQ(kv[0].value, "/usr/bin:x  and more");
+  kv = expand_key_values("ARG", "NAME V=1", v);
+  ASSERT_EQ(kv.size(), 2u);
+  EXPECT_FALSE(kv[0].has_value);
+  EXPECT_EQ(kv[1].value, "1");
+  EXPECT_THROW(expand_key_values("LABEL", "a=1 b", v), Error);
+  EXPECT_THROW(expand_key_values("ENV", "ALONE", v), Error);
+  EXPECT_THROW(expand_key_values("ENV", "=x", v), Error);
+}
+
 TEST(Stages, GlobalArgsTargetsAndCycles) {
   Dockerfile df = parse_dockerfile(
       "ARG V=1.19\nARG OS\nFROM golang:${V}-${OS:-bullseye} AS build\nRUN go build\n"
