@@ -22,6 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const gantry::Error&) {
   }
   try {
+    gantry::build::expand_key_values("ENV", text, lookup);
+  } catch (const gantry::Error&) {
+  }
+  try {
     gantry::build::Dockerfile df = gantry::build::parse_dockerfile(text);
     for (const auto& ins : df.instructions) {
       if (ins.line == 0) __builtin_trap();
