@@ -1,0 +1,164 @@
+#include "build/unpack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace gantry::build {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kWhiteout = ".wh.";
+constexpr std::string_view kOpaque = ".wh..wh..opq";
+constexpr int kMaxLinks = 255;
+
+std::vector<std::string> components(std::string_view path) {
+  std::vector<std::string> out;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (!part.empty() && part != ".") out.emplace_back(part);
+  }
+  return out;
+}
+
+}  // namespace
+
+fs::path resolve_in_root(const fs::path& root, std::string_view relative, bool follow_last) {
+  std::vector<std::string> todo = components(relative);
+  std::vector<std::string> done;  // resolved components below root, no symlinks
+  int links = 0;
+  size_t i = 0;
+  while (i < todo.size()) {
+    std::string part = todo[i++];
+    if (part == "..") {
+      if (!done.empty()) done.pop_back();
+      continue;
+    }
+    fs::path candidate = root;
+    for (const std::string& d : done)
+      candidate /= d;
+    candidate /= part;
+    bool last = i == todo.size();
+    struct stat st {};
+    if ((!last || follow_last) && ::lstat(candidate.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      if (++links > kMaxLinks)
+        throw Error("too many levels of symbolic links in " + std::string(relative));
+      std::vector<char> buf(4096);
+      ssize_t n = ::readlink(candidate.c_str(), buf.data(), buf.size());
+      if (n < 0) throw Error("cannot read link " + candidate.string());
+      std::string_view target(buf.data(), static_cast<size_t>(n));
+      std::vector<std::string> rest = components(target);
+      rest.insert(rest.end(), todo.begin() + static_cast<std::ptrdiff_t>(i), todo.end());
+      if (!target.empty() && target.front() == '/') done.clear();
+      todo = std::move(rest);
+      i = 0;
+      continue;
+    }
+    done.push_back(std::move(part));
+  }
+  fs::path out = root;
+  for (const std::string& d : done)
+    out /= d;
+  return out;
+}
+
+namespace {
+
+struct ReadCloser {
+  void operator()(archive* a) const { archive_read_free(a); }
+};
+struct WriteCloser {
+  void operator()(archive* a) const { archive_write_free(a); }
+};
+
+void remove_children(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& child : fs::directory_iterator(dir, ec))
+    fs::remove_all(child.path(), ec);
+}
+
+}  // namespace
+
+void unpack_layer(std::string_view blob, const fs::path& root_in, const UnpackLimits& limits) {
+  fs::path root = fs::canonical(root_in);
+  std::unique_ptr<archive, ReadCloser> in(archive_read_new());
+  archive_read_support_filter_gzip(in.get());
+  archive_read_support_filter_zstd(in.get());
+  archive_read_support_filter_none(in.get());
+  archive_read_support_format_tar(in.get());
+  if (archive_read_open_memory(in.get(), blob.data(), blob.size()) != ARCHIVE_OK)
+    throw Error(std::string("cannot read layer: ") + archive_error_string(in.get()));
+  std::unique_ptr<archive, WriteCloser> out(archive_write_disk_new());
+  archive_write_disk_set_options(
+      out.get(), ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
+                     ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+                     ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_UNLINK);
+  uint64_t entries = 0, bytes = 0;
+  archive_entry* entry = nullptr;
+  while (true) {
+    int r = archive_read_next_header(in.get(), &entry);
+    if (r == ARCHIVE_EOF) break;
+    if (r < ARCHIVE_WARN)
+      throw Error(std::string("malformed layer: ") + archive_error_string(in.get()));
+    if (++entries > limits.max_entries)
+      throw Error("layer has more than the allowed number of entries");
+    const char* raw = archive_entry_pathname(entry);
+    std::string name = raw ? raw : "";
+    for (const std::string& part : components(name))
+      if (part == "..") throw Error("layer entry " + name + " has a '..' component; refused");
+    std::vector<std::string> parts = components(name);
+    if (parts.empty()) continue;  // the root itself
+    std::string base = parts.back();
+    std::string parent_rel;
+    for (size_t k = 0; k + 1 < parts.size(); ++k)
+      parent_rel += "/" + parts[k];
+    fs::path parent = resolve_in_root(root, parent_rel, true);
+    if (base == kOpaque) {
+      remove_children(parent);
+      continue;
+    }
+    if (base.rfind(kWhiteout, 0) == 0) {
+      std::error_code ec;
+      fs::remove_all(parent / base.substr(kWhiteout.size()), ec);
+      continue;
+    }
+    fs::create_directories(parent);
+    fs::path target = parent / base;
+    archive_entry_set_pathname(entry, target.c_str());
+    if (const char* link = archive_entry_hardlink(entry)) {
+      std::string link_name = link;
+      for (const std::string& part : components(link_name))
+        if (part == "..")
+          throw Error("layer entry " + name + " links to " + link_name + "; refused");
+      fs::path link_target = resolve_in_root(root, link_name, false);
+      archive_entry_set_hardlink(entry, link_target.c_str());
+    }
+    if (archive_entry_size(entry) > 0) {
+      bytes += static_cast<uint64_t>(archive_entry_size(entry));
+      if (bytes > limits.max_bytes) throw Error("layer is larger than the allowed size");
+    }
+    if (archive_write_header(out.get(), entry) < ARCHIVE_WARN)
+      throw Error("cannot write " + name + ": " + archive_error_string(out.get()));
+    const void* buf = nullptr;
+    size_t size = 0;
+    la_int64_t offset = 0;
+    while ((r = archive_read_data_block(in.get(), &buf, &size, &offset)) == ARCHIVE_OK)
+      if (archive_write_data_block(out.get(), buf, size, offset) < ARCHIVE_WARN)
+        throw Error("cannot write " + name + ": " + archive_error_string(out.get()));
+    if (r != ARCHIVE_EOF)
+      throw Error("malformed layer at " + name + ": " + archive_error_string(in.get()));
+    if (archive_write_finish_entry(out.get()) < ARCHIVE_WARN)
+      throw Error("cannot write " + name + ": " + archive_error_string(out.get()));
+  }
+}
+
+}  // namespace gantry::build
