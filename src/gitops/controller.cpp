@@ -904,10 +904,6 @@ ControllerStats Controller::stats() const {
   return s;
 }
 
-void Controller::scan_images() {
-  impl_->images_->scan_all();
-}
-
 std::string Controller::metrics_text() const {
   return impl_->metrics.text();
 }

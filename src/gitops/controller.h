@@ -73,10 +73,6 @@ class Controller {
 
   ControllerStats stats() const;
 
-  // Image automation: scan every GantryImageUpdate / ImageUpdateAutomation
-  // at the next turn (a registry's webhook, /hooks/registry).
-  void scan_images();
-
   // The Prometheus text of /metrics (gitops/metrics.h).
   std::string metrics_text() const;
   // /readyz: a standby is ready; the leader once its watches have listed

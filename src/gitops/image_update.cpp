@@ -103,7 +103,29 @@ std::string condition_time(const Value* old_status, const std::string& type,
   return now;
 }
 
+// The version of a Flux image kind the cluster serves ("" when none).
+std::string served_flux_version(kube::RestMapper& mapper, const std::string& kind) {
+  for (const char* v : {"v1", "v1beta2"})
+    if (mapper.find(std::string(kFluxImageGroup) + "/" + v, kind)) return v;
+  return "";
+}
+
 }  // namespace
+
+std::vector<std::pair<kube::ResourceType, Value>> list_image_updates(const kube::Client& client,
+                                                                     kube::RestMapper& mapper,
+                                                                     const std::string& ns) {
+  std::vector<kube::ResourceType> types;
+  if (mapper.find(std::string(kGroup) + "/" + std::string(kVersion), kImageUpdateKind))
+    types.push_back(image_update_type());
+  if (std::string v = served_flux_version(mapper, std::string(kFluxAutomationKind)); !v.empty())
+    types.push_back(flux_type(std::string(kFluxAutomationKind), v));
+  std::vector<std::pair<kube::ResourceType, Value>> out;
+  for (const auto& t : types)
+    for (auto& o : kube::list(client, t, ns, ""))
+      out.emplace_back(t, std::move(o));
+  return out;
+}
 
 struct ImageUpdater::Impl {
   const kube::Client& client;
@@ -111,7 +133,6 @@ struct ImageUpdater::Impl {
   ImageUpdaterOptions opt;
   std::mutex mu;
   std::map<std::string, State> states;
-  std::atomic<bool> force{false};
 
   Impl(const kube::Client& c, kube::RestMapper& m, ImageUpdaterOptions o)
       : client(c), mapper(m), opt(std::move(o)) {}
@@ -121,12 +142,7 @@ struct ImageUpdater::Impl {
     if (opt.log) opt.log(level, msg, std::move(fields));
   }
 
-  // The version of a Flux image kind the cluster serves ("" when none).
-  std::string flux_version(const std::string& kind) {
-    for (const char* v : {"v1", "v1beta2"})
-      if (mapper.find(std::string(kFluxImageGroup) + "/" + v, kind)) return v;
-    return "";
-  }
+  std::string flux_version(const std::string& kind) { return served_flux_version(mapper, kind); }
 
   std::vector<std::string> namespaces() const {
     return opt.watch_namespaces.empty() ? std::vector<std::string>{""} : opt.watch_namespaces;
@@ -134,20 +150,13 @@ struct ImageUpdater::Impl {
 
   std::vector<std::pair<kube::ResourceType, Value>> resources() {
     std::vector<std::pair<kube::ResourceType, Value>> out;
-    std::vector<kube::ResourceType> types;
-    if (mapper.find(std::string(kGroup) + "/" + std::string(kVersion), kImageUpdateKind))
-      types.push_back(image_update_type());
-    if (std::string v = flux_version(std::string(kFluxAutomationKind)); !v.empty())
-      types.push_back(flux_type(std::string(kFluxAutomationKind), v));
-    for (const auto& t : types)
-      for (const auto& ns : namespaces())
-        for (auto& o : kube::list(client, t, ns, ""))
-          out.emplace_back(t, std::move(o));
+    for (const auto& ns : namespaces())
+      for (auto& item : list_image_updates(client, mapper, ns))
+        out.push_back(std::move(item));
     return out;
   }
 
   size_t run_due() {
-    bool forced = force.exchange(false);
     size_t ran = 0;
     std::set<std::string> seen;
     for (auto& [type, obj] : resources()) {
@@ -158,12 +167,12 @@ struct ImageUpdater::Impl {
       try {
         spec = parse_image_update(obj);
       } catch (const Error& e) {
-        if (!due(key, obj, forced, std::chrono::minutes(5))) continue;
+        if (!due(key, obj, std::chrono::minutes(5))) continue;
         ++ran;
         write_failure(type, obj, Failure{"InvalidSpec", e.why()}, {});
         continue;
       }
-      if (!due(key, obj, forced, spec.interval)) continue;
+      if (!due(key, obj, spec.interval)) continue;
       ++ran;
       reconcile(type, obj, spec);
     }
@@ -173,8 +182,7 @@ struct ImageUpdater::Impl {
     return ran;
   }
 
-  bool due(const std::string& key, const Value& obj, bool forced,
-           std::chrono::milliseconds interval) {
+  bool due(const std::string& key, const Value& obj, std::chrono::milliseconds interval) {
     int64_t generation = 0;
     if (const Value* g = obj.find_path({"metadata", "generation"}); g && g->is_int())
       generation = g->as_int();
@@ -186,7 +194,7 @@ struct ImageUpdater::Impl {
     std::lock_guard<std::mutex> lock(mu);
     State& st = states[key];
     auto now = Clock::now();
-    bool is_due = !st.ran || forced || st.generation != generation || st.request != request ||
+    bool is_due = !st.ran || st.generation != generation || st.request != request ||
                   now - st.last_run >= interval;
     if (!is_due) return false;
     st.ran = true;
@@ -210,6 +218,7 @@ struct ImageUpdater::Impl {
       run(s, out);
     } catch (const Failure& f) {
       if (opt.metrics && out.scan_time.empty()) opt.metrics->image_scan(labels, f.reason);
+      if (opt.metrics && !out.scan_time.empty()) opt.metrics->image_commit(labels, "failed");
       write_failure(type, obj, f, &out);
       log("warn", "image automation failed",
           {{"resource", s.key()}, {"reason", f.reason}, {"error", f.message}});
@@ -547,10 +556,6 @@ bool ImageUpdater::served() const {
 
 size_t ImageUpdater::run_due() {
   return impl_->run_due();
-}
-
-void ImageUpdater::scan_all() {
-  impl_->force = true;
 }
 
 }  // namespace gantry::gitops

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "doc/value.h"
 #include "gitops/metrics.h"
 #include "kube/client.h"
 #include "kube/discovery.h"
@@ -33,6 +34,11 @@ struct ImageUpdaterOptions {
       log;
 };
 
+// Every GantryImageUpdate and ImageUpdateAutomation of `ns` ("" all
+// namespaces), for the kinds the cluster serves: each object with its type.
+std::vector<std::pair<kube::ResourceType, doc::Value>> list_image_updates(
+    const kube::Client& client, kube::RestMapper& mapper, const std::string& ns);
+
 class ImageUpdater {
  public:
   // `mapper` tells which kinds the cluster serves (GantryImageUpdate, Flux's).
@@ -44,10 +50,8 @@ class ImageUpdater {
   // Whether the cluster serves GantryImageUpdate or ImageUpdateAutomation.
   bool served() const;
   // Lists the resources and runs those that are due (interval passed, spec
-  // changed, a manual request, or scan_all()); returns how many ran.
+  // changed, a manual request annotation); returns how many ran.
   size_t run_due();
-  // Makes every resource due at the next run_due() (a registry webhook).
-  void scan_all();
 
  private:
   struct Impl;

@@ -198,8 +198,8 @@ std::string Metrics::text() const {
           "Registry scans of image automation resources, by result (success or the reason).",
           image_scans_);
   counter("gantry_image_commits_total",
-          "Image automation runs after a successful scan: pushed (a commit was pushed) or "
-          "unchanged (nothing to commit).",
+          "Image automation runs after a successful scan: pushed (a commit was pushed), "
+          "unchanged (nothing to commit) or failed (Git).",
           image_commits_);
   header(out, "gantry_managed_objects", "gauge",
          "Objects a resource applied in its last reconcile.");

@@ -9,8 +9,8 @@
 //   gantry_managed_objects{kind,namespace,name}                     gauge
 //   gantry_last_applied_timestamp_seconds{kind,namespace,name,revision} gauge
 //   gantry_image_scans_total{kind,namespace,name,result}            counter (image automation)
-//   gantry_image_commits_total{kind,namespace,name,result}          counter (pushed, unchanged)
-//   gantry_git_fetch_duration_seconds{operation}                    histogram
+//   gantry_image_commits_total{kind,namespace,name,result}          counter (pushed, unchanged,
+//   failed) gantry_git_fetch_duration_seconds{operation}                    histogram
 //   gantry_watch_restarts_total                                     counter
 //   gantry_leader                                                   gauge (1 when leading)
 //   gantry_resources                                                gauge
@@ -48,7 +48,7 @@ class Metrics {
   void applied(const ResourceLabels& r, const std::string& revision, double unix_seconds);
   void git_fetch(const std::string& operation, double seconds);
   // Image automation: one registry scan (result "success" or the failure
-  // reason) and what came of it ("pushed", "unchanged").
+  // reason) and what came of it ("pushed", "unchanged", "failed").
   void image_scan(const ResourceLabels& r, const std::string& result);
   void image_commit(const ResourceLabels& r, const std::string& result);
   void forget(const ResourceLabels& r);

@@ -88,11 +88,11 @@ stringData: {username: bot, password: s3cret}
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
-  void apply_image_update(const std::string& extra_spec = "") {
+  void apply_image_update(const std::string& extra_spec = "", const std::string& interval = "1s") {
     apply(
         "apiVersion: gantry.dev/v1alpha1\nkind: GantryImageUpdate\nmetadata:\n  name: web\n"
-        "  namespace: default\nspec:\n  interval: 1s\n  git:\n    url: " +
-        url() +
+        "  namespace: default\nspec:\n  interval: " +
+        interval + "\n  git:\n    url: " + url() +
         "\n    branch: main\n    secretRef: {name: git-creds}\n  paths: [deploy]\n"
         "  policies:\n  - name: web\n    image: " +
         image() +
@@ -231,6 +231,35 @@ TEST_F(ImageUpdateTest, PushesToANewBranchForReview) {
   EXPECT_EQ(remote_head(), initial);  // main untouched
   EXPECT_EQ(remote_file("deploy/web.yaml", "image-updates"), web_yaml("1.4.0"));
   EXPECT_EQ(git(bare(), {"rev-parse", "image-updates~1"}), initial);
+}
+
+TEST_F(ImageUpdateTest, RegistryWebhookScansAtOnce) {
+  apply(R"(apiVersion: v1
+kind: Secret
+metadata: {name: hook, namespace: default}
+stringData: {token: hook-secret}
+)");
+  std::string initial = remote_head();
+  start_controller({"--listen", "127.0.0.1:0", "--webhook-secret", "default/hook"});
+  apply_image_update("", "1h");  // only the first run and the webhook scan
+  ASSERT_TRUE(within(30s, [&] { return reason() == "NoChanges"; })) << reason() << log();
+  tag("1.5.0");
+  std::smatch port;
+  std::string l = log();
+  ASSERT_TRUE(std::regex_search(l, port, std::regex("\"listen\":\"[^\"]*:([0-9]+)\""))) << l;
+  std::string hook = "http://127.0.0.1:" + port[1].str() + "/hooks/registry";
+  // A wrong token is refused and starts nothing.
+  ProcessResult bad = run_process({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X",
+                                   "POST", "-H", "Authorization: Bearer nope", "-d", "{}", hook});
+  EXPECT_EQ(bad.out, "401");
+  ProcessResult ok = run_process(
+      {"curl", "-s", "-X", "POST", "-H", "Authorization: Bearer hook-secret", "-H",
+       "Content-Type: application/json", "-d",
+       R"({"events":[{"action":"push","target":{"repository":"acme/web","tag":"1.5.0"}}]})", hook});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("GantryImageUpdate/default/web"));
+  ASSERT_TRUE(within(20s, [&] { return remote_head() != initial; })) << log();
+  EXPECT_EQ(remote_file("deploy/web.yaml"), web_yaml("1.5.0"));
 }
 
 TEST_F(ImageUpdateTest, FluxObjectsReadUnchanged) {
