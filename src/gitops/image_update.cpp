@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "automation/policies.h"
@@ -379,7 +380,18 @@ struct ImageUpdater::Impl {
     fs::path ws = opt.cache_dir / "image-updates" / (s.kind + "_" + s.ns + "_" + s.name);
     bool new_branch = !s.push_branch.empty() && s.push_branch != s.branch;
     try {
-      git::Repository repo = git::checkout_branch(s.url, s.branch, ws, *fo, s.push_branch);
+      // A review branch that exists already is updated where it is (its
+      // earlier updates stay); otherwise it starts at the checkout branch.
+      std::optional<git::Repository> existing;
+      if (new_branch) try {
+          existing.emplace(git::checkout_branch(s.url, s.push_branch, ws, *fo));
+          new_branch = false;
+        } catch (const Error& e) {
+          if (e.code() != ExitCode::kNotFound) throw;
+        }
+      git::Repository repo = existing
+                                 ? std::move(*existing)
+                                 : git::checkout_branch(s.url, s.branch, ws, *fo, s.push_branch);
       automation::UpdateOptions uo;
       uo.setters = picked;
       automation::UpdatePlan plan;

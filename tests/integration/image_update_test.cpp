@@ -231,6 +231,13 @@ TEST_F(ImageUpdateTest, PushesToANewBranchForReview) {
   EXPECT_EQ(remote_head(), initial);  // main untouched
   EXPECT_EQ(remote_file("deploy/web.yaml", "image-updates"), web_yaml("1.4.0"));
   EXPECT_EQ(git(bare(), {"rev-parse", "image-updates~1"}), initial);
+  // The next update goes on top of the review branch.
+  std::string first = remote_head("image-updates");
+  tag("1.4.1");
+  ASSERT_TRUE(within(30s, [&] { return remote_head("image-updates") != first; })) << log();
+  EXPECT_EQ(git(bare(), {"rev-parse", "image-updates~1"}), first);
+  EXPECT_EQ(remote_file("deploy/web.yaml", "image-updates"), web_yaml("1.4.1"));
+  EXPECT_EQ(remote_head(), initial);
 }
 
 TEST_F(ImageUpdateTest, RegistryWebhookScansAtOnce) {
