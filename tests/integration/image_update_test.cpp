@@ -269,6 +269,29 @@ stringData: {token: hook-secret}
   EXPECT_EQ(remote_file("deploy/web.yaml"), web_yaml("1.5.0"));
 }
 
+TEST_F(ImageUpdateTest, OnlyTheLeaderRunsIt) {
+  apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: gantry-system\n");  // the Lease's
+  std::vector<std::string> ha{
+      "--leader-elect", "--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period",
+      "500ms"};
+  auto a = spawn_controller("a", ha);
+  ASSERT_TRUE(within(15s, [&] {
+    return a->log().find("\"msg\":\"leading\"") != std::string::npos;
+  })) << a->log();
+  auto b = spawn_controller("b", ha);
+  ASSERT_TRUE(within(15s, [&] {
+    return b->log().find("\"msg\":\"waiting to lead\"") != std::string::npos;
+  })) << b->log();
+  std::string initial = remote_head();
+  tag("1.6.0");
+  apply_image_update();
+  ASSERT_TRUE(within(30s, [&] { return remote_head() != initial; })) << a->log();
+  EXPECT_EQ(git(bare(), {"rev-parse", "main~1"}), initial);  // one commit, by one replica
+  wait_scans();
+  EXPECT_THAT(a->log(), HasSubstr("image automation done"));
+  EXPECT_EQ(b->log().find("image automation"), std::string::npos) << b->log();
+}
+
 TEST_F(ImageUpdateTest, FluxObjectsReadUnchanged) {
   std::string initial = remote_head();
   tag("1.1.0");
