@@ -271,17 +271,8 @@ stringData: {token: hook-secret}
 
 TEST_F(ImageUpdateTest, OnlyTheLeaderRunsIt) {
   apply("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: gantry-system\n");  // the Lease's
-  std::vector<std::string> ha{
-      "--leader-elect", "--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period",
-      "500ms"};
-  auto a = spawn_controller("a", ha);
-  ASSERT_TRUE(within(15s, [&] {
-    return a->log().find("\"msg\":\"leading\"") != std::string::npos;
-  })) << a->log();
-  auto b = spawn_controller("b", ha);
-  ASSERT_TRUE(within(15s, [&] {
-    return b->log().find("\"msg\":\"waiting to lead\"") != std::string::npos;
-  })) << b->log();
+  auto [a, b] = leader_pair({});
+  ASSERT_FALSE(HasFailure());
   std::string initial = remote_head();
   tag("1.6.0");
   apply_image_update();
