@@ -118,8 +118,6 @@ std::string meta_namespace(const Value& doc) {
 
 }  // namespace
 
-namespace {
-
 // The policies of all `docs` (from one or more files, named `what` in errors
 // that have no better place): an ImagePolicy may refer to an ImageRepository
 // of any of them.
@@ -195,6 +193,8 @@ std::vector<ImagePolicy> policies_of(const std::vector<Value>& docs, const std::
                 "no policies in the file (expected 'policies:' or Flux ImagePolicy objects)");
   return out;
 }
+
+namespace {
 
 // Whether a file found in a policy directory can hold policies: other YAML
 // there (templates, plain manifests) is not read at all.

@@ -30,6 +30,7 @@
 #include "automation/policy.h"
 #include "automation/update.h"
 #include "core/error.h"
+#include "doc/value.h"
 
 namespace gantry::automation {
 
@@ -52,6 +53,11 @@ struct ImagePolicy {
 // or two kinds, an invalid range or regex, duplicate names, an ImagePolicy
 // naming a missing ImageRepository, or a file that defines no policy at all.
 std::vector<ImagePolicy> parse_policies(std::string_view text, const std::string& filename);
+
+// The policies of already parsed documents (gantry's `policies:` and Flux's
+// objects, as above; `what` names them in errors without a better place),
+// e.g. objects read from a cluster. Throws like parse_policies.
+std::vector<ImagePolicy> policies_of(const std::vector<doc::Value>& docs, const std::string& what);
 
 // Reads policy files, and directories (every *.yaml / *.yml below them that
 // mentions image.toolkit.fluxcd.io/ or policies:; other YAML there is not

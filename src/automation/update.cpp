@@ -1,5 +1,7 @@
 #include "automation/update.h"
 
+#include <set>
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -684,6 +686,26 @@ std::string unified_diff(const FileUpdate& f) {
     bi = bj + 1;
   }
   return out;
+}
+
+std::map<std::string, std::string> message_values(
+    const UpdatePlan& plan, const std::function<std::string(const std::string&)>& relative) {
+  std::string changes, files, values;
+  std::set<std::string> seen;
+  size_t count = 0;
+  for (const auto& file : plan.files) {
+    std::string rel = relative(file.path);
+    files += (files.empty() ? "" : " ") + rel;
+    for (const auto& ch : file.changes) {
+      ++count;
+      Change shown = ch;
+      shown.file = rel;
+      changes += (changes.empty() ? "- " : "\n- ") + shown.str();
+      if (seen.insert(ch.new_text).second) values += (values.empty() ? "" : ", ") + ch.new_text;
+    }
+  }
+  return {
+      {"changes", changes}, {"files", files}, {"values", values}, {"count", std::to_string(count)}};
 }
 
 }  // namespace gantry::automation

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -102,6 +103,16 @@ void apply_update(const UpdatePlan& plan);
 
 // A unified diff (3 lines of context) of one planned file.
 std::string unified_diff(const FileUpdate& f);
+
+// The commit message used when none is given.
+inline constexpr const char* kDefaultUpdateMessage = "gantry: update image tags\n\n{changes}\n";
+
+// The values of a commit message template's placeholders for `plan`:
+// {changes} ("- file:line: old -> new" lines), {files} (space-separated),
+// {values} (the distinct new values) and {count} (edits). `relative` turns a
+// planned file's path into the one shown (relative to the repository).
+std::map<std::string, std::string> message_values(
+    const UpdatePlan& plan, const std::function<std::string(const std::string&)>& relative);
 
 // How `value` is written in place of a scalar `old` (see the quoting rule above).
 std::string format_scalar(const doc::Value& old, std::string_view value);

@@ -39,6 +39,7 @@ struct ControllerFlags {
   size_t concurrency = 4;
   bool crds = false;
   bool kluctl_crd = false;
+  bool flux_crds = false;
   std::string log_format;  // "", "text", "json"
   std::string cache_dir;
   bool leader_elect = false;
@@ -67,7 +68,7 @@ std::function<void(const gitops::LogRecord&)> log_sink(bool json) {
 
 int run_controller(const ControllerFlags& f) {
   if (f.crds) {
-    std::cout << gitops::crds_yaml(f.kluctl_crd);
+    std::cout << gitops::crds_yaml(f.kluctl_crd, f.flux_crds);
     return 0;
   }
   bool json = f.log_format == "json" || (f.log_format.empty() && !::isatty(STDERR_FILENO));
@@ -168,6 +169,9 @@ void add_controller_command(CLI::App& app, Action& action) {
   cmd->add_flag("--crds", f->crds, "Print the CustomResourceDefinitions to install, and exit");
   cmd->add_flag("--kluctl-crd", f->kluctl_crd,
                 "With --crds: also a KluctlDeployment CRD (for clusters without kluctl's)");
+  cmd->add_flag("--flux-crds", f->flux_crds,
+                "With --crds: also CRDs of Flux's ImageRepository, ImagePolicy, "
+                "ImageUpdateAutomation and GitRepository (for clusters without Flux)");
   cmd->callback([f, &action] { action = [f] { return run_controller(*f); }; });
 }
 

@@ -94,6 +94,9 @@ void add_install_command(CLI::App& app, Action& action) {
       "Bind cluster-admin for deploys instead of the gantry-deployer role (as Flux does)");
   cmd->add_flag("--kluctl-crd", o.kluctl_crd,
                 "Also install a KluctlDeployment CRD (for clusters without kluctl's)");
+  cmd->add_flag("--flux-crds", o.flux_crds,
+                "Also install CRDs of Flux's ImageRepository, ImagePolicy, ImageUpdateAutomation "
+                "and GitRepository (for image automation in clusters without Flux)");
   cmd->add_option("-o,--output", f->output, "Output format: yaml (default) or json")
       ->check(CLI::IsMember({"yaml", "json"}));
   cmd->add_flag("--apply", f->apply,

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
-#include <set>
 
 #include "cli/git_flags.h"
 #include "core/error.h"
@@ -95,26 +94,10 @@ class GitPublisher : public UpdatePublisher {
 
  private:
   std::string message(const automation::UpdatePlan& plan) const {
-    std::string changes, files;
-    std::set<std::string> seen;
-    std::string values;
-    size_t count = 0;
-    for (const auto& file : plan.files) {
-      std::string rel = repo_.relative_path(file.path);
-      files += (files.empty() ? "" : " ") + rel;
-      for (const auto& ch : file.changes) {
-        ++count;
-        automation::Change shown = ch;
-        shown.file = rel;
-        changes += (changes.empty() ? "- " : "\n- ") + shown.str();
-        if (seen.insert(ch.new_text).second) values += (values.empty() ? "" : ", ") + ch.new_text;
-      }
-    }
-    return git::expand_message(f_.message.empty() ? kDefaultUpdateMessage : f_.message,
-                               {{"changes", changes},
-                                {"files", files},
-                                {"values", values},
-                                {"count", std::to_string(count)}});
+    return git::expand_message(f_.message.empty() ? automation::kDefaultUpdateMessage : f_.message,
+                               automation::message_values(plan, [&](const std::string& p) {
+                                 return repo_.relative_path(p);
+                               }));
   }
 
   const UpdateGitFlags& f_;

@@ -25,9 +25,6 @@ struct UpdateGitFlags {
   std::string ca_file;      // else GANTRY_GIT_CA_FILE, else the system's CAs
 };
 
-// The commit message used without --message.
-inline constexpr const char* kDefaultUpdateMessage = "gantry: update image tags\n\n{changes}\n";
-
 // Adds --commit, --message, --author, --push, --branch, --remote, --ssh-key,
 // --known-hosts and --ca-file to `cmd`.
 void add_update_git_flags(CLI::App* cmd, UpdateGitFlags& f);

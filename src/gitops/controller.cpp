@@ -12,7 +12,9 @@
 #include "core/timestamp.h"
 #include "doc/json.h"
 #include "git/source.h"
+#include "gitops/credentials.h"
 #include "gitops/drift.h"
+#include "gitops/image_update.h"
 #include "gitops/metrics.h"
 #include "gitops/queue.h"
 #include "gitops/requests.h"
@@ -103,6 +105,7 @@ struct Controller::Impl {
   std::atomic<uint64_t> reconciles{0}, failures{0};
   std::atomic<bool> leading{false}, watching{false};
   std::atomic<int64_t> heartbeat_ms{0};  // the main loop's last turn (steady clock)
+  std::unique_ptr<ImageUpdater> images_;
 
   Impl(const kube::Client& c, ControllerOptions o)
       : client(c),
@@ -115,6 +118,15 @@ struct Controller::Impl {
     home->mapper = &mapper;
     home->drift = make_drift(client);
     clusters[""] = home;
+    ImageUpdaterOptions io;
+    io.watch_namespaces = opt.watch_namespaces;
+    io.cache_dir = opt.cache_dir;
+    io.metrics = &metrics;
+    io.log = [this](const std::string& level, const std::string& msg,
+                    std::vector<std::pair<std::string, std::string>> fields) {
+      log(level, msg, std::move(fields));
+    };
+    images_ = std::make_unique<ImageUpdater>(client, mapper, std::move(io));
     metrics.watch_restarts = [this] { return watch_restarts(); };
     metrics.leading = [this] { return !opt.leader_election || leading.load(); };
     metrics.resources = [this] {
@@ -527,34 +539,12 @@ struct Controller::Impl {
   }
 
   git::FetchOptions fetch_options(const DeploymentSpec& d) {
-    git::FetchOptions fo;
-    if (d.source.secret.empty()) return fo;
-    auto s = kube::get_secret_data(client, d.ns, d.source.secret);
-    if (!s)
+    auto fo = git_options_from_secret(client, d.ns, d.source.secret, opt.cache_dir / "keys");
+    if (!fo)
       throw StepError{"FetchFailed", "the Secret \"" + d.source.secret + "\" named in " +
                                          "spec.source.git.secretRef does not exist in namespace " +
                                          d.ns};
-    auto field = [&](const char* k) -> std::string {
-      auto it = s->find(k);
-      return it == s->end() ? "" : it->second;
-    };
-    fo.credentials.username = field("username");
-    fo.credentials.password = field("password");
-    if (fo.credentials.password.empty()) fo.credentials.password = field("token");
-    std::string identity = field("identity"), known = field("known_hosts");
-    if (!identity.empty()) {
-      std::filesystem::path dir = opt.cache_dir / "keys" / (d.ns + "-" + d.source.secret);
-      std::filesystem::create_directories(dir);
-      ::chmod(dir.c_str(), 0700);
-      write_file_atomic(dir / "identity", identity);
-      ::chmod((dir / "identity").c_str(), 0600);
-      fo.credentials.ssh_key = dir / "identity";
-      if (!known.empty()) {
-        write_file_atomic(dir / "known_hosts", known);
-        fo.credentials.known_hosts = dir / "known_hosts";
-      }
-    }
-    return fo;
+    return *fo;
   }
 
   static git::SourceRef source_ref(const GitSource& s) {
@@ -858,6 +848,22 @@ struct Controller::Impl {
     std::vector<std::thread> workers;
     for (size_t i = 0; i < std::max<size_t>(1, opt.concurrency); ++i)
       workers.emplace_back([this] { worker(); });
+    // Image automation: one thread looks each second at which resources are due.
+    std::thread images;
+    if (images_->served()) {
+      log("info", "image automation on");
+      images = std::thread([&] {
+        while (!stop.load() && !lost.load()) {
+          try {
+            images_->run_due();
+          } catch (const Error& e) {
+            log("warn", "image automation: listing failed", {{"error", e.why()}});
+          }
+          for (int i = 0; i < 10 && !stop.load() && !lost.load(); ++i)
+            std::this_thread::sleep_for(milliseconds(100));
+        }
+      });
+    }
     while (!stop.load() && !lost.load()) {
       beat();
       std::this_thread::sleep_for(milliseconds(100));
@@ -865,6 +871,7 @@ struct Controller::Impl {
     if (lost.load()) log("error", "leadership lost: stopping at once");
     log("info", "stopping: finishing reconciles in flight");
     queue.shutdown();
+    if (images.joinable()) images.join();
     for (auto& w : watchers)
       w->stop();
     for (auto& t : workers)

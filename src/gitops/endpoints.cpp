@@ -1,10 +1,13 @@
 #include "gitops/endpoints.h"
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 
+#include "core/digest.h"
 #include "core/error.h"
 #include "doc/json.h"
+#include "gitops/image_update.h"
 #include "gitops/requests.h"
 #include "gitops/webhook.h"
 #include "http/server.h"
@@ -84,6 +87,34 @@ struct Endpoints::Impl {
     return secret;
   }
 
+  // Runs `ask` for each watched namespace ("" all); false (with a 503
+  // answer) when the API fails.
+  bool ask_each_namespace(http::ServerResponse& res, const std::string& what,
+                          const std::function<void(const std::string&)>& ask) {
+    std::vector<std::string> namespaces = opt.namespaces;
+    if (namespaces.empty()) namespaces.push_back("");
+    try {
+      for (const auto& ns : namespaces)
+        ask(ns);
+    } catch (const Error& e) {
+      res.status = 503;
+      res.body = doc::to_json(doc::Value::object({{"message", e.why()}})) + "\n";
+      log("error", "webhook: cannot request " + what, {{"error", e.why()}});
+      return false;
+    }
+    return true;
+  }
+
+  // False (with a 405 answer) unless the request is a POST.
+  static bool post_only(const http::ServerRequest& req, http::ServerResponse& res,
+                        const std::string& what) {
+    if (req.method == "POST") return true;
+    res.status = 405;
+    res.headers.push_back({"Allow", "POST"});
+    res.body = "POST " + what + "\n";
+    return false;
+  }
+
   void handle(const http::ServerRequest& req, http::ServerResponse& res) {
     res.headers.push_back({"Cache-Control", "no-store"});
     res.headers.push_back({"X-Content-Type-Options", "nosniff"});
@@ -99,18 +130,48 @@ struct Endpoints::Impl {
       bool ok = controller.ready(&why);
       res.status = ok ? 200 : 503;
       res.body = ok ? "ok\n" : why + "\n";
+    } else if (req.path == "/hooks/registry") {
+      if (post_only(req, res, "a registry event")) registry_hook(req, res);
     } else if (req.path == "/hooks/git") {
-      if (req.method != "POST") {
-        res.status = 405;
-        res.headers.push_back({"Allow", "POST"});
-        res.body = "POST a push event\n";
-        return;
-      }
-      hook(req, res);
+      if (post_only(req, res, "a push event")) hook(req, res);
     } else {
       res.status = 404;
       res.body = "not found\n";
     }
+  }
+
+  // A registry's notification (docker distribution's, or any POST with the
+  // bearer secret): every image automation resource scans now, through the
+  // same request annotation as `gantry reconcile`, so the leader acts on it.
+  void registry_hook(const http::ServerRequest& req, http::ServerResponse& res) {
+    res.content_type = "application/json";
+    std::string secret = webhook_secret();
+    if (req.body.size() > kMaxHookBody) {
+      res.status = 413;
+      res.body = "{\"message\":\"the body is larger than 1 MiB\"}\n";
+      return;
+    }
+    if (secret.empty() || !constant_time_equal(req.header("Authorization"), "Bearer " + secret)) {
+      res.status = 401;
+      res.body = "{\"message\":\"registry webhook without a valid bearer token\"}\n";
+      log("warn", "webhook: registry event without a valid bearer token",
+          {{"from", req.remote_addr}});
+      return;
+    }
+    doc::Value requested = doc::Value::list();
+    auto ask = [&](const std::string& ns) {
+      for (const auto& [type, obj] : list_image_updates(client, mapper, ns)) {
+        const doc::Value* suspend = obj.find_path({"spec", "suspend"});
+        if (suspend && suspend->is_bool() && suspend->as_bool()) continue;
+        request_reconcile(client, type, kube::namespace_of(obj), kube::name_of(obj));
+        requested.push_back(type.kind + "/" + kube::namespace_of(obj) + "/" + kube::name_of(obj));
+      }
+    };
+    if (!ask_each_namespace(res, "image scans", ask)) return;
+    res.status = requested.size() ? 200 : 202;
+    res.body = doc::to_json(doc::Value::object({{"scanning", requested}})) + "\n";
+    log("info", "webhook: registry event",
+        {{"scanning", std::to_string(requested.size())}, {"from", req.remote_addr}});
   }
 
   void hook(const http::ServerRequest& req, http::ServerResponse& res) {
@@ -129,32 +190,25 @@ struct Endpoints::Impl {
       return;
     }
     doc::Value requested = doc::Value::list();
-    std::vector<std::string> namespaces = opt.namespaces;
-    if (namespaces.empty()) namespaces.push_back("");
-    try {
-      for (const auto& ns : namespaces)
-        for (const DeploymentRow& row : list_deployments(client, mapper, ns)) {
-          DeploymentSpec d;
-          try {
-            d = parse_deployment(row.object);
-          } catch (const Error&) {
-            continue;  // an invalid resource is reported by its own reconcile
-          }
-          bool same = false;
-          for (const auto& url : v.push->urls)
-            same = same || same_repository(url, d.source.url);
-          if (!same || !ref_matches(d.source, *v.push) || d.suspend) continue;
-          request_reconcile(client,
-                            d.is_kluctl() ? kluctl_deployment_type() : gantry_deployment_type(),
-                            d.ns, d.name);
-          requested.push_back(d.key());
+    auto ask = [&](const std::string& ns) {
+      for (const DeploymentRow& row : list_deployments(client, mapper, ns)) {
+        DeploymentSpec d;
+        try {
+          d = parse_deployment(row.object);
+        } catch (const Error&) {
+          continue;  // an invalid resource is reported by its own reconcile
         }
-    } catch (const Error& e) {
-      res.status = 503;
-      res.body = doc::to_json(doc::Value::object({{"message", e.why()}})) + "\n";
-      log("error", "webhook: cannot request reconciles", {{"error", e.why()}});
-      return;
-    }
+        bool same = false;
+        for (const auto& url : v.push->urls)
+          same = same || same_repository(url, d.source.url);
+        if (!same || !ref_matches(d.source, *v.push) || d.suspend) continue;
+        request_reconcile(client,
+                          d.is_kluctl() ? kluctl_deployment_type() : gantry_deployment_type(), d.ns,
+                          d.name);
+        requested.push_back(d.key());
+      }
+    };
+    if (!ask_each_namespace(res, "reconciles", ask)) return;
     res.status = requested.size() ? 200 : 202;
     res.body =
         doc::to_json(doc::Value::object({{"ref", v.push->ref}, {"reconciling", requested}})) + "\n";

@@ -8,6 +8,10 @@
 //                    asked to reconcile now, through the API (the same
 //                    request annotation as `gantry reconcile`), so any
 //                    replica can take the hook and the leader acts on it.
+//   POST /hooks/registry  a registry's push notification, with
+//                    `Authorization: Bearer <webhook secret>`: every
+//                    GantryImageUpdate and ImageUpdateAutomation (not
+//                    suspended) is asked to scan now, the same way.
 // Bodies over 1 MiB get 413; bad signatures 401 (logged without the body).
 #pragma once
 

@@ -236,6 +236,16 @@ Value controller_rules(bool cluster_wide) {
       rule({kKluctlGroup},
            {"kluctldeployments", "kluctldeployments/status", "kluctldeployments/finalizers"},
            kReconcileVerbs));
+  // Image automation: gantry's resource, Flux's image objects (status.latestRef
+  // of ImagePolicy is written) and the Git sources they name.
+  rules.push_back(
+      rule({kGroup}, {"gantryimageupdates", "gantryimageupdates/status"}, kReconcileVerbs));
+  rules.push_back(
+      rule({"image.toolkit.fluxcd.io"},
+           {"imagerepositories", "imagepolicies", "imageupdateautomations",
+            "imagerepositories/status", "imagepolicies/status", "imageupdateautomations/status"},
+           kReconcileVerbs));
+  rules.push_back(rule({"source.toolkit.fluxcd.io"}, {"gitrepositories"}, kReadVerbs));
   // Git credentials and kubeconfigs, read by name from the resource's spec.
   rules.push_back(rule({""}, {"secrets"}, {"get"}));
   rules.push_back(rule({"", "events.k8s.io"}, {"events"}, {"create", "patch"}));
@@ -304,7 +314,7 @@ std::vector<Value> install_objects(const InstallOptions& o) {
   validate(o);
   std::vector<Value> out;
   out.push_back(object("v1", "Namespace", metadata(o, o.ns)));
-  for (Value crd : doc::parse_yaml_stream(crds_yaml(o.kluctl_crd), "<crds>")) {
+  for (Value crd : doc::parse_yaml_stream(crds_yaml(o.kluctl_crd, o.flux_crds), "<crds>")) {
     (*crd.find("metadata")).set("labels", labels(o));
     out.push_back(std::move(crd));
   }

@@ -41,6 +41,7 @@ struct InstallOptions {
   std::vector<std::string> deploy_api_groups;  // custom-resource groups projects deploy
   bool deploy_cluster_admin = false;           // bind cluster-admin instead of gantry-deployer
   bool kluctl_crd = false;                     // also install a KluctlDeployment CRD
+  bool flux_crds = false;  // also install Flux's image and GitRepository CRDs (image automation)
 };
 
 // The install's discriminator: "gantry-install-<namespace>".

@@ -130,6 +130,16 @@ void Metrics::git_fetch(const std::string& operation, double seconds) {
   observe(fetch_duration_[operation], fetch_bounds_, seconds);
 }
 
+void Metrics::image_scan(const ResourceLabels& r, const std::string& result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++image_scans_[{r, result}];
+}
+
+void Metrics::image_commit(const ResourceLabels& r, const std::string& result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++image_commits_[{r, result}];
+}
+
 void Metrics::forget(const ResourceLabels& r) {
   std::lock_guard<std::mutex> lock(mu_);
   auto erase_resource = [&](auto& m) {
@@ -142,6 +152,8 @@ void Metrics::forget(const ResourceLabels& r) {
   erase_resource(reconcile_duration_);
   erase_resource(reconciles_);
   erase_resource(repairs_);
+  erase_resource(image_scans_);
+  erase_resource(image_commits_);
   managed_.erase(r);
   applied_.erase(r);
 }
@@ -176,6 +188,19 @@ std::string Metrics::text() const {
   for (const auto& [k, n] : repairs_)
     out += "gantry_drift_repairs_total{" + labels(k.first) + ",result=\"" + escape(k.second) +
            "\"} " + std::to_string(n) + "\n";
+  auto counter = [&](const std::string& name, const char* help, const auto& m) {
+    header(out, name.c_str(), "counter", help);
+    for (const auto& [k, n] : m)
+      out += name + "{" + labels(k.first) + ",result=\"" + escape(k.second) + "\"} " +
+             std::to_string(n) + "\n";
+  };
+  counter("gantry_image_scans_total",
+          "Registry scans of image automation resources, by result (success or the reason).",
+          image_scans_);
+  counter("gantry_image_commits_total",
+          "Image automation runs after a successful scan: pushed (a commit was pushed), "
+          "unchanged (nothing to commit) or failed (Git).",
+          image_commits_);
   header(out, "gantry_managed_objects", "gauge",
          "Objects a resource applied in its last reconcile.");
   for (const auto& [r, n] : managed_)

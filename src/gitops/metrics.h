@@ -8,7 +8,9 @@
 //   gantry_drift_repairs_total{kind,namespace,name,result}          counter
 //   gantry_managed_objects{kind,namespace,name}                     gauge
 //   gantry_last_applied_timestamp_seconds{kind,namespace,name,revision} gauge
-//   gantry_git_fetch_duration_seconds{operation}                    histogram
+//   gantry_image_scans_total{kind,namespace,name,result}            counter (image automation)
+//   gantry_image_commits_total{kind,namespace,name,result}          counter (pushed, unchanged,
+//   failed) gantry_git_fetch_duration_seconds{operation}                    histogram
 //   gantry_watch_restarts_total                                     counter
 //   gantry_leader                                                   gauge (1 when leading)
 //   gantry_resources                                                gauge
@@ -45,6 +47,10 @@ class Metrics {
   void managed_objects(const ResourceLabels& r, size_t n);
   void applied(const ResourceLabels& r, const std::string& revision, double unix_seconds);
   void git_fetch(const std::string& operation, double seconds);
+  // Image automation: one registry scan (result "success" or the failure
+  // reason) and what came of it ("pushed", "unchanged", "failed").
+  void image_scan(const ResourceLabels& r, const std::string& result);
+  void image_commit(const ResourceLabels& r, const std::string& result);
   void forget(const ResourceLabels& r);
 
   // Values read when the text is made (gauges owned elsewhere).
@@ -69,6 +75,7 @@ class Metrics {
   std::map<std::pair<ResourceLabels, std::string>, Histogram> reconcile_duration_;
   std::map<std::pair<ResourceLabels, std::string>, uint64_t> reconciles_;
   std::map<std::pair<ResourceLabels, std::string>, uint64_t> repairs_;
+  std::map<std::pair<ResourceLabels, std::string>, uint64_t> image_scans_, image_commits_;
   std::map<ResourceLabels, size_t> managed_;
   std::map<ResourceLabels, std::pair<std::string, double>> applied_;
   std::map<std::string, Histogram> fetch_duration_;

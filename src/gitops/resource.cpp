@@ -5,12 +5,12 @@
 
 #include "core/duration.h"
 #include "core/error.h"
+#include "gitops/image_resource.h"
+#include "gitops/spec_fields.h"
 
 namespace gantry::gitops {
 
 using doc::Value;
-
-namespace {
 
 [[noreturn]] void bad(const std::string& field, const std::string& why) {
   throw Error("spec." + field + ": " + why);
@@ -56,6 +56,8 @@ std::vector<std::string> strings_at(const Value& m, std::string_view key,
   }
   return out;
 }
+
+namespace {
 
 void read_ref(const Value& ref, GitSource& g, const std::string& field) {
   if (ref.is_null()) return;
@@ -203,7 +205,7 @@ kube::ResourceType kluctl_deployment_type() {
   return make_type(kKluctlGroup, kKluctlVersion, kKluctlKind, "kluctldeployments");
 }
 
-std::string crds_yaml(bool kluctl) {
+std::string crds_yaml(bool kluctl, bool flux) {
   std::string out = R"(apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
@@ -322,6 +324,7 @@ spec:
         type: object
         x-kubernetes-preserve-unknown-fields: true
 )";
+  out += "---\n" + image_update_crds_yaml(flux);
   return out;
 }
 

@@ -81,7 +81,9 @@ kube::ResourceType kluctl_deployment_type();
 // The CustomResourceDefinition of GantryDeployment (YAML), with an OpenAPI
 // schema that validates every field above, the status subresource and
 // printer columns; with `kluctl`, also a KluctlDeployment CRD for clusters
-// without kluctl's own (its schema keeps unknown fields).
-std::string crds_yaml(bool kluctl);
+// without kluctl's own (its schema keeps unknown fields). Always also the
+// GantryImageUpdate CRD; with `flux`, Flux's image and GitRepository CRDs
+// (gitops/image_resource.h).
+std::string crds_yaml(bool kluctl, bool flux = false);
 
 }  // namespace gantry::gitops

@@ -122,23 +122,8 @@ TEST_F(ControllerOpsTest, OneOfTwoReplicasLeadsAndTheOtherTakesOverAfterKill9) {
                 .exit_code,
             0);
   // Short leases keep the test short; the rule is the same with client-go's 15s/10s/2s.
-  std::vector<std::string> ha{"--leader-elect",
-                              "--lease-duration",
-                              "4s",
-                              "--renew-deadline",
-                              "3s",
-                              "--retry-period",
-                              "500ms",
-                              "--listen",
-                              "127.0.0.1:0"};
-  auto a = spawn_controller("a", ha);
-  ASSERT_TRUE(within(15s, [&] {
-    return a->log().find("\"msg\":\"leading\"") != std::string::npos;
-  })) << a->log();
-  auto b = spawn_controller("b", ha);
-  ASSERT_TRUE(within(15s, [&] {
-    return b->log().find("\"msg\":\"waiting to lead\"") != std::string::npos;
-  })) << b->log();
+  auto [a, b] = leader_pair({"--listen", "127.0.0.1:0"});
+  ASSERT_FALSE(HasFailure());
   int port_a = wait_port(*a), port_b = wait_port(*b);
   ASSERT_NE(port_a, 0) << a->log();
   ASSERT_NE(port_b, 0) << b->log();

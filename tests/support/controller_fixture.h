@@ -151,6 +151,25 @@ class ControllerTest : public DeployTest {
   }
   std::string log() const { return controller_ ? controller_->log() : ""; }
 
+  // Two controller processes "a" and "b" with leader election (`extra`
+  // flags added); `a` leads, `b` waits. Fails the test otherwise.
+  std::pair<std::unique_ptr<BackgroundProcess>, std::unique_ptr<BackgroundProcess>> leader_pair(
+      const std::vector<std::string>& extra) {
+    std::vector<std::string> ha{
+        "--leader-elect", "--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period",
+        "500ms"};
+    ha.insert(ha.end(), extra.begin(), extra.end());
+    auto a = spawn_controller("a", ha);
+    EXPECT_TRUE(within(15s, [&] {
+      return a->log().find("\"msg\":\"leading\"") != std::string::npos;
+    })) << a->log();
+    auto b = spawn_controller("b", ha);
+    EXPECT_TRUE(within(15s, [&] {
+      return b->log().find("\"msg\":\"waiting to lead\"") != std::string::npos;
+    })) << b->log();
+    return {std::move(a), std::move(b)};
+  }
+
   fs::path repos_, work_;
   std::string head_;
   std::unique_ptr<GitDaemon> daemon_;

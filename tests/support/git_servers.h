@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -107,6 +108,10 @@ class GitHttpServer {
   const std::filesystem::path& ca_file() const { return ca_file_; }
   int unauthorized() const { return unauthorized_; }
   int served() const { return served_; }
+  // Called after each request is served by git http-backend and before the
+  // answer is sent (a test can change a repository while a client waits).
+  // Set before clients connect.
+  void on_served(std::function<void(const http::ServerRequest&)> f) { on_served_ = std::move(f); }
 
  private:
   void handle(const http::ServerRequest& req, http::ServerResponse& res) {
@@ -162,6 +167,7 @@ class GitHttpServer {
         res.headers.emplace_back(name, value);
     }
     res.body = r.out.substr(end + skip);
+    if (on_served_) on_served_(req);
   }
 
   std::filesystem::path root_;
@@ -170,6 +176,7 @@ class GitHttpServer {
   std::filesystem::path ca_file_;
   std::unique_ptr<http::Server> server_;
   std::atomic<int> unauthorized_{0}, served_{0};
+  std::function<void(const http::ServerRequest&)> on_served_;
 };
 
 class SshServer {

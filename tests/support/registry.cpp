@@ -147,8 +147,16 @@ TestRegistry::TestRegistry(RegistryConfig cfg) : cfg_(std::move(cfg)) {
   }
   fs::path config = dir_.path() / "config.yml";
   write_text(config, y.str());
-  fs::path logf = dir_.path() / "registry.log";
+  start();
+}
 
+void TestRegistry::stop() {
+  process_.reset();
+}
+
+void TestRegistry::start() {
+  fs::path config = dir_.path() / "config.yml";
+  fs::path logf = dir_.path() / "registry.log";
   process_.emplace(std::vector<std::string>{"docker-registry", "serve", config.string()}, logf);
   if (!wait_for_port(port_, std::chrono::seconds(20))) {
     std::string l = log();

@@ -69,6 +69,10 @@ class TestRegistry {
   std::filesystem::path ca_file() const;
   const std::filesystem::path& storage() const { return storage_; }
   std::string log() const;
+  // Stops the registry (the port refuses connections) and starts it again on
+  // the same port with the same storage: a registry that is down for a while.
+  void stop();
+  void start();
 
  private:
   RegistryConfig cfg_;

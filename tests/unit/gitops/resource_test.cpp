@@ -119,11 +119,21 @@ spec:
 
 TEST(Resource, CrdsParse) {
   auto docs = doc::parse_yaml_stream(crds_yaml(true), "crds.yaml");
-  ASSERT_EQ(docs.size(), 2u);
+  ASSERT_EQ(docs.size(), 3u);
   EXPECT_EQ(docs[0].find_path({"metadata", "name"})->as_string(), "gantrydeployments.gantry.dev");
   EXPECT_EQ(docs[1].find_path({"metadata", "name"})->as_string(),
             "kluctldeployments.gitops.kluctl.io");
-  EXPECT_EQ(doc::parse_yaml_stream(crds_yaml(false), "crds.yaml").size(), 1u);
+  EXPECT_EQ(docs[2].find_path({"metadata", "name"})->as_string(), "gantryimageupdates.gantry.dev");
+  EXPECT_EQ(doc::parse_yaml_stream(crds_yaml(false), "crds.yaml").size(), 2u);
+  std::vector<std::string> names;
+  for (const auto& d : doc::parse_yaml_stream(crds_yaml(false, true), "crds.yaml"))
+    names.push_back(d.find_path({"metadata", "name"})->as_string());
+  EXPECT_EQ(names, (std::vector<std::string>{"gantrydeployments.gantry.dev",
+                                             "gantryimageupdates.gantry.dev",
+                                             "imagerepositories.image.toolkit.fluxcd.io",
+                                             "imagepolicies.image.toolkit.fluxcd.io",
+                                             "imageupdateautomations.image.toolkit.fluxcd.io",
+                                             "gitrepositories.source.toolkit.fluxcd.io"}));
 }
 
 TEST(Drift, FirstDifferenceNamesThePath) {
