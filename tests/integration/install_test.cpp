@@ -271,8 +271,9 @@ TEST_F(InstalledControllerTest, UninstallKeepsWorkloadsAndLeavesNoFinalizerBehin
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_FALSE(exists({"deploy", "gantry-controller", "-n", "gantry-system"}));
   EXPECT_FALSE(exists({"clusterrole", "gantry-controller"}));
-  EXPECT_FALSE(exists({"ns", "gantry-system"}) &&
-               jsonpath({"ns", "gantry-system"}, "{.status.phase}") != "Terminating");
+  // Gone, or still terminating (asked once: the namespace may vanish between two reads).
+  std::string phase = jsonpath({"ns", "gantry-system"}, "{.status.phase}");
+  EXPECT_TRUE(phase == "Terminating" || phase.find("NotFound") != std::string::npos) << phase;
   EXPECT_TRUE(exists({"crd", "gantrydeployments.gantry.dev"}));  // only with --crds
   EXPECT_EQ(jsonpath({"gantrydeployment", "shop", "-n", "default"}, "{.metadata.finalizers}")
                 .find("gantry.dev/delete-target"),
