@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <iostream>
@@ -36,6 +37,7 @@ struct DashboardFlags {
   std::string ns;
   std::string token_file;
   std::string cache_dir;
+  std::vector<std::string> allowed_hosts;
 };
 
 // The token's first line, trimmed; a token shorter than 16 characters is refused.
@@ -54,6 +56,12 @@ int run_dashboard(const DashboardFlags& f) {
   dashboard::DashboardOptions o;
   o.listen = f.listen;
   o.ns = f.ns;
+  for (const auto& h : f.allowed_hosts) {
+    std::string lower;
+    for (char ch : h)
+      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+    o.allowed_hosts.push_back(lower);
+  }
   if (!f.token_file.empty()) o.token = read_token(f.token_file);
   o.cache_dir = f.cache_dir.empty() ? kube::default_cache_dir() / "dashboard"
                                     : std::filesystem::path(f.cache_dir);
@@ -87,6 +95,9 @@ void add_dashboard_command(CLI::App& app, Action& action) {
   cmd->add_option("-n,--namespace", f->ns, "Only deployments of this namespace (default: all)");
   cmd->add_option("--token-file", f->token_file,
                   "File holding the bearer token that actions need (default: read-only)");
+  cmd->add_option("--allowed-host", f->allowed_hosts,
+                  "A host name the dashboard is reached by (besides localhost and IP "
+                  "addresses); repeatable");
   cmd->add_option("--kubeconfig", f->cluster.kubeconfig, "kubeconfig file");
   cmd->add_option("--context", f->cluster.context, "kubeconfig context");
   cmd->add_option("--cache-dir", f->cache_dir,

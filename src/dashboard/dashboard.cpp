@@ -38,6 +38,21 @@ std::string sse(std::string_view event, const std::string& data) {
   return "event: " + std::string(event) + "\ndata: " + data + "\n\n";
 }
 
+// The host name of a Host header ("[::1]:8080" -> "::1", "a.example:80" -> "a.example").
+std::string host_name(const std::string& host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    return close == std::string::npos ? host : host.substr(1, close - 1);
+  }
+  return host.substr(0, host.find(':'));
+}
+
+bool ip_literal(const std::string& name) {
+  if (name.find(':') != std::string::npos)  // IPv6 (only ever in brackets)
+    return name.find_first_not_of("0123456789abcdefABCDEF:.") == std::string::npos;
+  return !name.empty() && name.find_first_not_of("0123456789.") == std::string::npos;
+}
+
 bool deployment_kind(const std::string& kind) {
   return kind == gitops::kKind || kind == gitops::kKluctlKind;
 }
@@ -95,9 +110,26 @@ struct Dashboard::Impl {
     return it->second;
   }
 
+  bool host_allowed(const std::string& host) const {
+    if (host.empty()) return true;  // HTTP/1.0 clients; browsers always send Host
+    std::string name = host_name(host);
+    std::string lower;
+    for (char c : name)
+      lower.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+    if (lower == "localhost" || ip_literal(lower)) return true;
+    for (const auto& a : opt.allowed_hosts)
+      if (a == lower) return true;
+    return false;
+  }
+
   void handle(const http::ServerRequest& req, http::ServerResponse& res) {
     for (auto& h : security_headers())
       res.headers.push_back(std::move(h));
+    if (!host_allowed(req.header("Host"))) {
+      res.status = 421;
+      res.body = "this dashboard does not serve that host name (see --allowed-host)\n";
+      return;
+    }
     const std::string& p = req.path;
     if (p.rfind("/api/", 0) == 0) {
       res.headers.push_back({"Cache-Control", "no-store"});

@@ -17,7 +17,9 @@
 //        must carry "Authorization: Bearer TOKEN" and the CSRF header
 //        "X-Gantry-CSRF: 1" and, when the browser sends Origin, come from the
 //        dashboard's own origin. Read-only (403) without --token-file.
-// Every response carries the security headers (security_headers()).
+// Every response carries the security headers (security_headers()). A
+// request whose Host header names neither localhost, an IP address nor one of
+// the allowed hosts is answered 421 (a DNS-rebinding page cannot read the API).
 #pragma once
 
 #include <chrono>
@@ -38,6 +40,9 @@ struct DashboardOptions {
   std::string token;                   // "" read-only
   std::filesystem::path cache_dir;     // discovery cache ("" none)
   std::chrono::seconds keepalive{15};  // an SSE comment this often
+  // Host names (besides localhost and IP literals) that requests may name in
+  // their Host header; others get 421, which stops DNS rebinding.
+  std::vector<std::string> allowed_hosts;
 };
 
 // The headers every response carries: a Content-Security-Policy allowing

@@ -27,6 +27,8 @@ stringData:
   password: hunter2-very-secret
 )";
 
+const char* kToken = "e2e-dashboard-token-0123456789";
+
 class DashboardBrowserTest : public ControllerTest {
  protected:
   void SetUp() override {
@@ -74,10 +76,12 @@ class DashboardBrowserTest : public ControllerTest {
   }
 
   void start_dashboard() {
+    fs::path token = dir_.write("dashboard-token", std::string(kToken) + "\n");
     dashboard_ = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{GANTRY_BINARY, "dashboard", "--kubeconfig",
                                  sandbox_.kubeconfig().string(), "--listen", "127.0.0.1:0",
-                                 "--cache-dir", (dir_.path() / "dashboard-cache").string()},
+                                 "--token-file", token.string(), "--cache-dir",
+                                 (dir_.path() / "dashboard-cache").string()},
         dir_.path() / "dashboard.log");
     static const std::regex re("listening on http://127\\.0\\.0\\.1:([0-9]+)/");
     ASSERT_TRUE(within(15s, [&] {
@@ -96,11 +100,15 @@ class DashboardBrowserTest : public ControllerTest {
     return run_process(argv).out;
   }
 
-  void screenshot(const std::string& name) {
+  // Returns what cdp.mjs printed (with a width: the page's scrollWidth).
+  std::string screenshot(const std::string& name, const std::string& width = "") {
     fs::path file = artifacts_ / name;
-    ProcessResult r = cdp({"screenshot", file.string()});
+    std::vector<std::string> args{"screenshot", file.string()};
+    if (!width.empty()) args.push_back(width);
+    ProcessResult r = cdp(args);
     EXPECT_EQ(r.exit_code, 0) << name << " looks blank: " << r.out << r.err;
-    EXPECT_GT(fs::file_size(file), 5000u) << name;
+    EXPECT_GT(fs::exists(file) ? fs::file_size(file) : 0, 5000u) << name;
+    return r.out;
   }
 
   fs::path artifacts_;
@@ -125,10 +133,26 @@ TEST_F(DashboardBrowserTest, OverviewDriftRepairLiveAndMaskedSecret) {
   EXPECT_NE(index.find("frame-ancestors 'none'"), std::string::npos);
   EXPECT_NE(index.find("X-Content-Type-Options: nosniff"), std::string::npos);
   EXPECT_NE(index.find("Referrer-Policy: no-referrer"), std::string::npos);
-  std::string refused = curl({"-X", "POST", "--data", "", "-H", "X-Gantry-CSRF: 1",
-                              url_ + "/api/actions/reconcile?kind=GantryDeployment&namespace="
-                                     "default&name=app"});
-  EXPECT_NE(refused.find("HTTP/1.1 403"), std::string::npos) << refused;
+  // Reconcile now: refused without the token, done by the controller with it.
+  const std::string reconcile =
+      url_ + "/api/actions/reconcile?kind=GantryDeployment&namespace=default&name=app";
+  std::string refused = curl({"-X", "POST", "--data", "", "-H", "X-Gantry-CSRF: 1", reconcile});
+  EXPECT_NE(refused.find("HTTP/1.1 401"), std::string::npos) << refused;
+  std::string accepted = curl({"-X", "POST", "--data", "", "-H", "X-Gantry-CSRF: 1", "-H",
+                               std::string("Authorization: Bearer ") + kToken, reconcile});
+  EXPECT_NE(accepted.find("HTTP/1.1 202"), std::string::npos) << accepted;
+  std::smatch m;
+  static const std::regex requested("\"requested\":\"([^\"]+)\"");
+  ASSERT_TRUE(std::regex_search(accepted, m, requested)) << accepted;
+  std::string token = m[1];
+  EXPECT_TRUE(within(20s,
+                     [&] {
+                       return jsonpath({"gantrydeployment", "app", "-n", "default"},
+                                       "{.status.lastHandledReconcileAt}") == token;
+                     }))
+      << "the requested reconcile was not handled\n"
+      << log();
+  EXPECT_EQ(ready("app"), "True");
   std::string secret = curl({url_ + "/api/object?kind=Secret&namespace=app&name=creds"});
   EXPECT_NE(secret.find("HTTP/1.1 200"), std::string::npos) << secret;
   EXPECT_NE(secret.find("bytes, hidden"), std::string::npos) << secret;
@@ -152,6 +176,10 @@ TEST_F(DashboardBrowserTest, OverviewDriftRepairLiveAndMaskedSecret) {
   EXPECT_NE(r.out.find("dev"), std::string::npos) << r.out;  // the target
   EXPECT_NE(r.out.find("app.git"), std::string::npos) << r.out;
   screenshot("overview.png");
+  // On a phone's width the overview fits without scrolling sideways.
+  std::string phone = screenshot("overview-phone.png", "390");
+  EXPECT_NE(phone.find("scrollWidth=390\n"), std::string::npos) << phone;
+  EXPECT_NE(phone.find("tableOverflow=0\n"), std::string::npos) << phone;
 
   // Deployment page: the tree shows the managed Deployment with replicas.
   ASSERT_EQ(cdp({"open", url_ + "/#/d/GantryDeployment/default/app"}).exit_code, 0);

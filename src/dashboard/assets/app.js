@@ -87,7 +87,8 @@ function overviewRow(d) {
   const href = `#/d/${enc(d.kind)}/${enc(d.namespace)}/${enc(d.name)}`;
   return el('tr', { 'data-key': keyOf(d) },
     el('td', {}, el('a', { href }, d.name), el('div', { class: 'muted' }, d.namespace),
-      d.kind === 'KluctlDeployment' ? el('div', { class: 'muted' }, 'KluctlDeployment') : null),
+      d.kind === 'KluctlDeployment' ? el('div', { class: 'muted' }, 'KluctlDeployment') : null,
+      d.suspended ? el('div', { class: 'show-narrow' }, badge('suspended', 'suspended')) : null),
     el('td', {}, d.target || '—'),
     el('td', { class: 'hide-narrow' }, el('div', {}, d.sourceUrl || '—'),
       el('div', { class: 'muted' }, [d.sourceRef, d.sourcePath].filter(Boolean).join(', '))),
@@ -97,7 +98,7 @@ function overviewRow(d) {
     el('td', { class: 'hide-narrow' }, counts),
     el('td', { title: d.lastDeployTime || '' }, ago(d.lastDeployTime)),
     el('td', { class: 'num drift' }, String(d.driftRepairs || 0)),
-    el('td', {}, d.suspended ? badge('suspended', 'suspended') : 'no'));
+    el('td', { class: 'hide-narrow' }, d.suspended ? badge('suspended', 'suspended') : 'no'));
 }
 
 function renderOverviewRows() {
@@ -138,7 +139,7 @@ function overviewPage() {
         el('caption', { class: 'muted', style: null }, 'GantryDeployments and KluctlDeployments'),
         el('thead', {}, el('tr', {}, ...['Name', 'Target', 'Source', 'Revision', 'Ready',
           'Last result', 'Last deploy', 'Drift repairs', 'Suspended'].map((h, i) =>
-          el('th', { scope: 'col', class: [2, 3, 5].includes(i) ? 'hide-narrow' : null }, h)))),
+          el('th', { scope: 'col', class: [2, 3, 5, 8].includes(i) ? 'hide-narrow' : null }, h)))),
         el('tbody', { id: 'overview-body' }))));
   renderOverviewRows();
   return { onChange: () => renderOverviewRows() };

@@ -7,7 +7,11 @@
 //   node cdp.mjs PORT wait EXPR [MS]         poll EXPR until truthy (exit 1 on timeout,
 //                                            printing the page's text)
 //   node cdp.mjs PORT eval EXPR              print EXPR's value as JSON
-//   node cdp.mjs PORT screenshot FILE.png    save a PNG and check it is not blank:
+//   node cdp.mjs PORT screenshot FILE.png [WIDTH]
+//                                            save a PNG (at a phone's WIDTH in CSS
+//                                            pixels when given; prints the page's
+//                                            scrollWidth and its tables' sideways
+//                                            overflow then) and check it is not blank:
 //                                            prints "colours=N dominant=F" and exits 1
 //                                            when fewer than 16 colours or one colour
 //                                            covers more than 99% of the pixels
@@ -110,6 +114,14 @@ try {
   } else if (cmd === 'eval') {
     console.log(JSON.stringify(await evaluate(c, arg)));
   } else if (cmd === 'screenshot') {
+    if (arg2) {
+      await c.send('Emulation.setDeviceMetricsOverride',
+        { width: Number(arg2), height: 800, deviceScaleFactor: 1, mobile: true });
+      await new Promise((r) => setTimeout(r, 300));
+      console.log(`scrollWidth=${await evaluate(c, 'document.documentElement.scrollWidth')}`);
+      // How far the widest table scrolls sideways inside its wrapper.
+      console.log(`tableOverflow=${await evaluate(c, "Math.max(0, ...[...document.querySelectorAll('.table-wrap')].map((w) => w.scrollWidth - w.clientWidth))")}`);
+    }
     const r = await c.send('Page.captureScreenshot', { format: 'png' });
     const png = Buffer.from(r.data, 'base64');
     writeFileSync(arg, png);

@@ -318,3 +318,24 @@ TEST(DashboardHandler, ActionsNeedTokenCsrfHeaderAndSameOrigin) {
 
 }  // namespace
 }  // namespace gantry::dashboard
+
+namespace gantry::dashboard {
+namespace {
+
+TEST(DashboardHandler, HostHeaderGuardsAgainstDnsRebinding) {
+  kube::Client client(unreachable());
+  DashboardOptions o;
+  o.allowed_hosts = {"dash.example"};
+  Dashboard d(client, o);
+  for (const char* ok : {"127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "10.0.0.7",
+                         "dash.example:443"})
+    EXPECT_EQ(call(d, "GET", "/api/session", {{"Host", ok}}).status, 200) << ok;
+  for (const char* bad : {"evil.example:8080", "127.0.0.1.evil.example", "dash.example.evil"}) {
+    http::ServerResponse r = call(d, "GET", "/api/session", {{"Host", bad}});
+    EXPECT_EQ(r.status, 421) << bad;
+    EXPECT_EQ(header(r, "X-Content-Type-Options"), "nosniff");
+  }
+}
+
+}  // namespace
+}  // namespace gantry::dashboard
