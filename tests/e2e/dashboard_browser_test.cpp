@@ -176,6 +176,17 @@ TEST_F(DashboardBrowserTest, OverviewDriftRepairLiveAndMaskedSecret) {
   EXPECT_NE(r.out.find("dev"), std::string::npos) << r.out;  // the target
   EXPECT_NE(r.out.find("app.git"), std::string::npos) << r.out;
   screenshot("overview.png");
+  // Search: words that match nothing hide the row; the target's name shows it again.
+  auto search = [&](const std::string& text) {
+    return cdp({"eval", "(() => { const i = document.getElementById('filter-text'); i.value = '" +
+                            text +
+                            "'; i.dispatchEvent(new Event('input')); return document."
+                            "querySelectorAll('#overview-body tr[data-key]').length + ' ' + "
+                            "document.getElementById('overview-count').textContent; })()"})
+        .out;
+  };
+  EXPECT_EQ(search("no-such-thing"), "\"0 0 of 1 deployments\"\n");
+  EXPECT_EQ(search("default dev"), "\"1 1 of 1 deployments\"\n");
   // On a phone's width the overview fits without scrolling sideways.
   std::string phone = screenshot("overview-phone.png", "390");
   EXPECT_NE(phone.find("scrollWidth=390\n"), std::string::npos) << phone;
