@@ -113,6 +113,7 @@ function renderOverviewRows() {
   }
   document.getElementById('overview-count').textContent =
     `${shown.length} of ${all.length} deployments`;
+  performance.mark(`overview-rows-${shown.length}`);  // read by bench/dashboard/run.sh
 }
 
 function overviewPage() {
