@@ -17,6 +17,7 @@ TEST_PACKAGES=(
   patch                                 # gantry update --dry-run diffs are checked with patch(1)
   openssh-server openssh-client         # git push over ssh is tested against a real sshd
   python3-prometheus-client             # /metrics is parsed with the reference text-format parser
+  chromium                              # the dashboard's browser test (headless, DevTools protocol via node >= 20)
 )
 
 want=("${BUILD_PACKAGES[@]}")

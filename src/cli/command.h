@@ -34,5 +34,6 @@ void add_install_command(CLI::App& app, Action& action);
 void add_uninstall_command(CLI::App& app, Action& action);
 void add_helm_pull_command(CLI::App& app, Action& action);
 void add_helm_update_command(CLI::App& app, Action& action);
+void add_dashboard_command(CLI::App& app, Action& action);
 
 }  // namespace gantry::cli

@@ -20,28 +20,6 @@ namespace {
 
 constexpr size_t kMaxHookBody = 1u << 20;  // 1 MiB
 
-// "HOST:PORT", ":PORT", "[::1]:PORT" -> host, port.
-std::pair<std::string, int> split_listen(const std::string& listen) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos)
-    throw Error("--listen \"" + listen + "\": expected HOST:PORT or :PORT", ExitCode::kUsage);
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty()) host = "0.0.0.0";
-  int port = -1;
-  try {
-    size_t used = 0;
-    port = std::stoi(listen.substr(colon + 1), &used);
-    if (used != listen.size() - colon - 1) port = -1;
-  } catch (const std::exception&) {
-  }
-  if (port < 0 || port > 65535)
-    throw Error("--listen \"" + listen + "\": the port must be a number from 0 to 65535",
-                ExitCode::kUsage);
-  return {host, port};
-}
-
 }  // namespace
 
 struct Endpoints::Impl {
@@ -223,7 +201,7 @@ struct Endpoints::Impl {
 Endpoints::Endpoints(const Controller& controller, const kube::Client& client,
                      EndpointOptions options)
     : impl_(std::make_unique<Impl>(controller, client, std::move(options))) {
-  auto [host, port] = split_listen(impl_->opt.listen);
+  auto [host, port] = http::parse_listen(impl_->opt.listen);
   http::ServerOptions so;
   so.host = host;
   so.port = port;

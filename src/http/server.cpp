@@ -151,6 +151,27 @@ TlsIdentity issue_client_cert(const TlsIdentity& ca, const std::string& common_n
   return issue_cert(ca, common_name, {}, {}, days, "clientAuth");
 }
 
+std::pair<std::string, int> parse_listen(const std::string& listen) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos)
+    throw Error("--listen \"" + listen + "\": expected HOST:PORT or :PORT", ExitCode::kUsage);
+  std::string host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535)
+    throw Error("--listen \"" + listen + "\": the port must be a number from 0 to 65535",
+                ExitCode::kUsage);
+  return {host, port};
+}
+
 std::string ServerRequest::header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (k.size() == name.size() && ::strncasecmp(k.data(), name.data(), k.size()) == 0) return v;

@@ -37,6 +37,10 @@ TlsIdentity issue_server_cert(const TlsIdentity& ca, const std::string& common_n
 TlsIdentity issue_client_cert(const TlsIdentity& ca, const std::string& common_name,
                               int days = 3650);
 
+// "HOST:PORT", ":PORT" (all interfaces: 0.0.0.0), "[::1]:PORT" -> host and
+// port, for --listen flags. Throws Error(kUsage) for anything else.
+std::pair<std::string, int> parse_listen(const std::string& listen);
+
 struct ServerRequest {
   std::string method;
   std::string path;  // decoded path, without the query

@@ -1,0 +1,345 @@
+// gantry dashboard: plain modern JavaScript, no build step, no third-party
+// code. Pages are picked by the address after '#'; data comes from /api/*
+// and live changes from the server-sent event stream /api/stream (fed by
+// Kubernetes watches on the server). Text is always inserted as text nodes,
+// never as HTML.
+'use strict';
+
+const state = {
+  deployments: new Map(),  // key "KIND/NS/NAME" -> summary
+  actions: false,
+  token: '',
+  filter: { text: '', ready: '', suspended: false },
+  page: null,             // {render(), onChange(key)}
+};
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'text') e.textContent = v;
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+const keyOf = (d) => `${d.kind}/${d.namespace}/${d.name}`;
+const shortRev = (r) => (r || '').replace(/^([^@]*@)?(sha1:)?/, '').slice(0, 12) || '—';
+const enc = encodeURIComponent;
+
+function ago(time) {
+  if (!time) return '—';
+  const s = Math.round((Date.now() - Date.parse(time)) / 1000);
+  if (Number.isNaN(s)) return time;
+  if (s < 60) return `${Math.max(s, 0)}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86400)}d ago`;
+}
+
+function badge(cls, text, label) {
+  return el('span', { class: `badge ${cls}`, 'aria-label': label || text }, text);
+}
+
+async function api(path, options) {
+  const r = await fetch(path, Object.assign({ cache: 'no-store' }, options || {}));
+  let body = null;
+  try { body = await r.json(); } catch (_) { body = null; }
+  if (!r.ok) throw new Error((body && body.message) || `HTTP ${r.status}`);
+  return body;
+}
+
+function crumbs(items) {
+  const ol = document.getElementById('crumbs');
+  ol.replaceChildren(...items.map(([text, href], i) => el('li', {},
+    href && i < items.length - 1 ? el('a', { href }, text)
+      : el('span', { 'aria-current': i === items.length - 1 ? 'page' : null }, text))));
+}
+
+function setMain(...children) {
+  const main = document.getElementById('main');
+  main.replaceChildren(...children);
+}
+
+// ---- Overview ---------------------------------------------------------------
+
+function matches(d) {
+  const f = state.filter;
+  if (f.ready && d.ready !== f.ready) return false;
+  if (f.suspended && !d.suspended) return false;
+  if (!f.text) return true;
+  const hay = [d.kind, d.namespace, d.name, d.target, d.sourceUrl, d.sourceRef, d.revision]
+    .join(' ').toLowerCase();
+  return f.text.toLowerCase().split(/\s+/).every((w) => hay.includes(w));
+}
+
+function overviewRow(d) {
+  const lr = d.lastResult || {};
+  const counts = lr.time
+    ? `${lr.applied || 0} applied, ${lr.unchanged || 0} unchanged, ${lr.pruned || 0} pruned` +
+      (lr.failed ? `, ${lr.failed} failed` : '')
+    : '—';
+  const href = `#/d/${enc(d.kind)}/${enc(d.namespace)}/${enc(d.name)}`;
+  return el('tr', { 'data-key': keyOf(d) },
+    el('td', {}, el('a', { href }, d.name), el('div', { class: 'muted' }, d.namespace),
+      d.kind === 'KluctlDeployment' ? el('div', { class: 'muted' }, 'KluctlDeployment') : null,
+      d.suspended ? el('div', { class: 'show-narrow' }, badge('suspended', 'suspended')) : null),
+    el('td', {}, d.target || '—'),
+    el('td', { class: 'hide-narrow' }, el('div', {}, d.sourceUrl || '—'),
+      el('div', { class: 'muted' }, [d.sourceRef, d.sourcePath].filter(Boolean).join(', '))),
+    el('td', { class: 'hide-narrow' }, el('code', { title: d.revision || '' }, shortRev(d.revision))),
+    el('td', { class: 'ready' }, badge(`r-${d.ready}`, d.ready, `Ready: ${d.ready}`),
+      d.readyReason ? el('div', { class: 'muted' }, d.readyReason) : null),
+    el('td', { class: 'hide-narrow' }, counts),
+    el('td', { title: d.lastDeployTime || '' }, ago(d.lastDeployTime)),
+    el('td', { class: 'num drift' }, String(d.driftRepairs || 0)),
+    el('td', { class: 'hide-narrow' }, d.suspended ? badge('suspended', 'suspended') : 'no'));
+}
+
+function renderOverviewRows() {
+  const body = document.getElementById('overview-body');
+  if (!body) return;
+  const all = [...state.deployments.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  const shown = all.filter(matches);
+  body.replaceChildren(...shown.map(overviewRow));
+  if (!shown.length) {
+    body.append(el('tr', {}, el('td', { colspan: 9, class: 'muted' },
+      all.length ? 'No deployment matches the filter.' : 'No deployments found.')));
+  }
+  document.getElementById('overview-count').textContent =
+    `${shown.length} of ${all.length} deployments`;
+  performance.mark(`overview-rows-${shown.length}`);  // read by bench/dashboard/run.sh
+}
+
+function overviewPage() {
+  crumbs([['Deployments', '#/']]);
+  const f = state.filter;
+  const text = el('input', { id: 'filter-text', type: 'search', value: f.text,
+    placeholder: 'name, namespace, target, source…',
+    oninput: (e) => { f.text = e.target.value; renderOverviewRows(); } });
+  const ready = el('select', { id: 'filter-ready',
+    onchange: (e) => { f.ready = e.target.value; renderOverviewRows(); } },
+  ...[['', 'any'], ['True', 'True'], ['False', 'False'], ['Unknown', 'Unknown']]
+    .map(([v, t]) => el('option', { value: v, selected: f.ready === v }, t)));
+  const susp = el('input', { id: 'filter-suspended', type: 'checkbox', checked: f.suspended,
+    onchange: (e) => { f.suspended = e.target.checked; renderOverviewRows(); } });
+  setMain(
+    el('h1', {}, 'Deployments'),
+    el('div', { class: 'toolbar', role: 'search' },
+      el('label', { for: 'filter-text' }, 'Search', text),
+      el('label', { for: 'filter-ready' }, 'Ready', ready),
+      el('label', { for: 'filter-suspended', class: 'check' }, 'Suspended only', susp),
+      el('span', { id: 'overview-count', class: 'muted', 'aria-live': 'polite' })),
+    el('div', { class: 'table-wrap' },
+      el('table', { id: 'overview' },
+        el('caption', { class: 'muted', style: null }, 'GantryDeployments and KluctlDeployments'),
+        el('thead', {}, el('tr', {}, ...['Name', 'Target', 'Source', 'Revision', 'Ready',
+          'Last result', 'Last deploy', 'Drift repairs', 'Suspended'].map((h, i) =>
+          el('th', { scope: 'col', class: [2, 3, 5, 8].includes(i) ? 'hide-narrow' : null }, h)))),
+        el('tbody', { id: 'overview-body' }))));
+  renderOverviewRows();
+  return { onChange: () => renderOverviewRows() };
+}
+
+// ---- Deployment -------------------------------------------------------------
+
+function summaryCards(d) {
+  const lr = d.lastResult || {};
+  const item = (t, v, id) => el('div', { class: 'card' }, el('dt', {}, t), el('dd', { id }, v));
+  return el('dl', { class: 'cards', id: 'summary' },
+    item('Ready', badge(`r-${d.ready}`, d.ready, `Ready: ${d.ready}`), 'ready'),
+    item('Message', d.readyMessage || '—'),
+    item('Target', d.target || '—'),
+    item('Source', `${d.sourceUrl || '—'} (${d.sourceRef || ''}${d.sourcePath ? ', ' + d.sourcePath : ''})`),
+    item('Revision', el('code', {}, d.revision || '—')),
+    item('Last deploy', `${ago(d.lastDeployTime)} — ${lr.applied || 0} applied, ` +
+      `${lr.unchanged || 0} unchanged, ${lr.pruned || 0} pruned, ${lr.failed || 0} failed`),
+    item('Managed objects', String(d.managedObjects || 0)),
+    item('Drift repairs', String(d.driftRepairs || 0), 'drift-count'),
+    item('Suspended', d.suspended ? 'yes' : 'no', 'suspended'),
+    d.invalid ? item('Invalid spec', d.invalid) : null);
+}
+
+function repairsList(d) {
+  const items = [...(d.recentRepairs || [])].reverse();
+  return el('ul', { id: 'repairs' }, items.length
+    ? items.map((r) => el('li', {}, el('strong', {}, r.object), ' — ', r.change, ' ',
+      el('span', { class: 'muted', title: r.time }, ago(r.time))))
+    : el('li', { class: 'muted' }, 'No drift repaired yet.'));
+}
+
+function objectTree(d, objects) {
+  // Grouped by namespace, then kind (the inventory does not record items).
+  const groups = new Map();
+  for (const o of objects) {
+    const g = o.namespace || '(cluster-scoped)';
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g).push(o);
+  }
+  if (!groups.size) return el('p', { class: 'muted' }, 'No managed objects recorded yet.');
+  return el('div', { id: 'tree' }, ...[...groups.entries()].map(([g, list]) =>
+    el('details', { class: 'group', open: true },
+      el('summary', {}, `${g} (${list.length})`),
+      el('ul', {}, ...list.sort((a, b) => (a.kind + a.name).localeCompare(b.kind + b.name))
+        .map((o) => el('li', { 'data-object': `${o.kind}/${o.namespace}/${o.name}` },
+          badge(`h-${o.health}`, o.health, `health: ${o.health}`),
+          el('a', { href: `#/o/${enc(d.kind)}/${enc(d.namespace)}/${enc(d.name)}/` +
+            `${enc(o.kind)}/${enc(o.namespace)}/${enc(o.name)}` }, `${o.kind} ${o.name}`),
+          o.replicas ? el('span', { class: 'replicas' },
+            `${o.replicas.ready}/${o.replicas.desired} ready, ${o.replicas.updated} updated`) : null,
+          o.reason && o.health !== 'ready' ? el('span', { class: 'muted' }, o.reason) : null))))));
+}
+
+function eventsTable(events) {
+  if (!events.length) return el('p', { class: 'muted' }, 'No events.');
+  return el('div', { class: 'table-wrap' }, el('table', { id: 'events' },
+    el('thead', {}, el('tr', {}, ...['Type', 'Reason', 'Message', 'Count', 'When']
+      .map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, ...events.map((e) => el('tr', {},
+      el('td', {}, e.type), el('td', {}, e.reason), el('td', {}, e.message),
+      el('td', { class: 'num' }, String(e.count)), el('td', { title: e.time }, ago(e.time)))))));
+}
+
+function actionsPanel(d) {
+  if (!state.actions) {
+    return el('p', { class: 'muted', id: 'actions' },
+      'Read-only: start the dashboard with --token-file to reconcile, suspend or resume here.');
+  }
+  const out = el('span', { role: 'status', 'aria-live': 'polite', class: 'muted' });
+  const token = el('input', { id: 'token', type: 'password', autocomplete: 'off', value: state.token,
+    oninput: (e) => { state.token = e.target.value; } });
+  const act = async (verb) => {
+    out.textContent = `${verb}…`;
+    try {
+      await api(`/api/actions/${verb}?kind=${enc(d.kind)}&namespace=${enc(d.namespace)}` +
+        `&name=${enc(d.name)}`, { method: 'POST',
+        headers: { Authorization: `Bearer ${state.token}`, 'X-Gantry-CSRF': '1' } });
+      out.textContent = `${verb}: requested`;
+    } catch (e) { out.textContent = `${verb} refused: ${e.message}`; }
+  };
+  return el('div', { class: 'actions', id: 'actions' },
+    el('label', { for: 'token' }, 'Token ', token),
+    el('button', { type: 'button', onclick: () => act('reconcile') }, 'Reconcile now'),
+    d.suspended ? el('button', { type: 'button', onclick: () => act('resume') }, 'Resume')
+      : el('button', { type: 'button', onclick: () => act('suspend') }, 'Suspend'),
+    out);
+}
+
+function deploymentPage(kind, ns, name) {
+  const key = `${kind}/${ns}/${name}`;
+  crumbs([['Deployments', '#/'], [`${ns}/${name}`, null]]);
+  const parts = { summary: el('div'), actions: el('div'), repairs: el('div'), tree: el('div'),
+    events: el('div') };
+  setMain(el('h1', {}, `${kind} ${ns}/${name}`), parts.summary, parts.actions,
+    el('h2', {}, 'Recent drift repairs'), parts.repairs,
+    el('h2', {}, 'Managed objects'), parts.tree, el('h2', {}, 'Events'), parts.events);
+  const showSummary = (d) => {
+    parts.summary.replaceChildren(summaryCards(d));
+    parts.repairs.replaceChildren(repairsList(d));
+    const focused = parts.actions.contains(document.activeElement);
+    if (!focused) parts.actions.replaceChildren(actionsPanel(d));
+  };
+  let timer = null;
+  const load = async () => {
+    try {
+      const r = await api(`/api/deployment?kind=${enc(kind)}&namespace=${enc(ns)}&name=${enc(name)}`);
+      showSummary(r.deployment);
+      parts.tree.replaceChildren(objectTree(r.deployment, r.objects));
+      parts.events.replaceChildren(eventsTable(r.events));
+    } catch (e) {
+      parts.summary.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+    }
+  };
+  load();
+  return {
+    onChange: (changed) => {
+      if (changed !== key) return;
+      const d = state.deployments.get(key);
+      if (d) showSummary(d);  // at once, from the stream
+      clearTimeout(timer);
+      timer = setTimeout(load, 300);  // then the objects' health
+    },
+  };
+}
+
+// ---- Object -----------------------------------------------------------------
+
+function objectPage(dk, dns, dn, kind, ns, name) {
+  crumbs([['Deployments', '#/'], [`${dns}/${dn}`, `#/d/${enc(dk)}/${enc(dns)}/${enc(dn)}`],
+    [`${kind} ${name}`, null]]);
+  const body = el('div');
+  setMain(el('h1', {}, `${kind} ${ns ? ns + '/' : ''}${name}`), body);
+  let timer = null;
+  const load = async () => {
+    try {
+      const o = await api(`/api/object?kind=${enc(kind)}&namespace=${enc(ns)}&name=${enc(name)}`);
+      const mf = o.managedFields || [];
+      body.replaceChildren(
+        el('p', {}, badge(`h-${o.health.health}`, o.health.health, `health: ${o.health.health}`),
+          ' ', o.health.reason || ''),
+        el('details', { id: 'managed-fields' },
+          el('summary', {}, `managedFields (${mf.length} managers, folded)`),
+          el('ul', {}, ...mf.map((m) => el('li', {},
+            `${m.manager} — ${m.operation}${m.subresource ? ' (' + m.subresource + ')' : ''}, ${m.time}`)))),
+        el('h2', {}, 'Live YAML'),
+        el('pre', { id: 'yaml', tabindex: 0, 'aria-label': 'live YAML' }, o.yaml));
+    } catch (e) {
+      body.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+    }
+  };
+  load();
+  const key = `${dk}/${dns}/${dn}`;
+  return {
+    onChange: (changed) => {
+      if (changed !== key) return;
+      clearTimeout(timer);
+      timer = setTimeout(load, 300);
+    },
+  };
+}
+
+// ---- Routing and the live stream ---------------------------------------------
+
+function route() {
+  const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  if (parts[0] === 'd' && parts.length === 4) state.page = deploymentPage(parts[1], parts[2], parts[3]);
+  else if (parts[0] === 'o' && parts.length === 7) state.page = objectPage(...parts.slice(1));
+  else state.page = overviewPage();
+  document.getElementById('main').focus({ preventScroll: true });
+}
+
+function connect() {
+  const live = document.getElementById('live');
+  const es = new EventSource('/api/stream');
+  es.addEventListener('open', () => { live.textContent = 'live'; });
+  es.addEventListener('error', () => { live.textContent = 'reconnecting…'; });
+  es.addEventListener('snapshot', (e) => {
+    state.deployments = new Map(JSON.parse(e.data).map((d) => [keyOf(d), d]));
+    document.body.dataset.synced = 'true';
+    if (state.page) state.page.onChange(null);
+  });
+  es.addEventListener('deployment', (e) => {
+    const d = JSON.parse(e.data);
+    state.deployments.set(keyOf(d), d);
+    if (state.page) state.page.onChange(keyOf(d));
+  });
+  es.addEventListener('deleted', (e) => {
+    const { key } = JSON.parse(e.data);
+    state.deployments.delete(key);
+    if (state.page) state.page.onChange(key);
+  });
+}
+
+async function init() {
+  try { state.actions = (await api('/api/session')).actions; } catch (_) { state.actions = false; }
+  window.addEventListener('hashchange', route);
+  route();
+  connect();
+}
+
+document.addEventListener('DOMContentLoaded', init);

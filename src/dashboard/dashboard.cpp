@@ -1,0 +1,338 @@
+#include "dashboard/dashboard.h"
+
+#include <map>
+#include <mutex>
+
+#include "core/digest.h"
+#include "core/error.h"
+#include "dashboard/assets.h"
+#include "dashboard/feed.h"
+#include "dashboard/views.h"
+#include "doc/json.h"
+#include "doc/yaml.h"
+#include "gitops/requests.h"
+#include "gitops/resource.h"
+#include "kube/discovery.h"
+#include "kube/objects.h"
+#include "kube/ownership.h"
+
+namespace gantry::dashboard {
+
+using doc::Value;
+
+namespace {
+
+constexpr size_t kMaxBody = 64u << 10;  // actions carry no body worth more
+
+void send_json(http::ServerResponse& res, int status, const Value& v) {
+  res.status = status;
+  res.content_type = "application/json; charset=utf-8";
+  res.body = doc::to_json(v);
+}
+
+void send_error(http::ServerResponse& res, int status, const std::string& message) {
+  send_json(res, status, Value::object({{"message", message}}));
+}
+
+std::string sse(std::string_view event, const std::string& data) {
+  return "event: " + std::string(event) + "\ndata: " + data + "\n\n";
+}
+
+// The host name of a Host header ("[::1]:8080" -> "::1", "a.example:80" -> "a.example").
+std::string host_name(const std::string& host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    return close == std::string::npos ? host : host.substr(1, close - 1);
+  }
+  return host.substr(0, host.find(':'));
+}
+
+bool ip_literal(const std::string& name) {
+  if (name.find(':') != std::string::npos)  // IPv6 (only ever in brackets)
+    return name.find_first_not_of("0123456789abcdefABCDEF:.") == std::string::npos;
+  return !name.empty() && name.find_first_not_of("0123456789.") == std::string::npos;
+}
+
+bool deployment_kind(const std::string& kind) {
+  return kind == gitops::kKind || kind == gitops::kKluctlKind;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> security_headers() {
+  return {{"Content-Security-Policy",
+           "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+           "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"},
+          {"X-Content-Type-Options", "nosniff"},
+          {"X-Frame-Options", "DENY"},
+          {"Referrer-Policy", "no-referrer"},
+          {"Cross-Origin-Opener-Policy", "same-origin"},
+          {"Cross-Origin-Resource-Policy", "same-origin"},
+          {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"}};
+}
+
+struct Dashboard::Impl {
+  const kube::Client& client;
+  DashboardOptions opt;
+  kube::RestMapper mapper;
+  DeploymentFeed feed;
+  std::unique_ptr<http::Server> server;
+  std::mutex types_mu;
+  std::map<std::string, kube::ResourceType> types;  // kind -> type, from discovery
+  std::chrono::steady_clock::time_point types_read{};
+
+  Impl(const kube::Client& c, DashboardOptions o)
+      : client(c),
+        opt(std::move(o)),
+        mapper(c, opt.cache_dir.empty() ? opt.cache_dir : opt.cache_dir / "discovery"),
+        feed(c, mapper, opt.ns) {}
+
+  // The type of an inventory entry's Kind (inventories name kinds only),
+  // preferring Kubernetes' own groups; discovery is read again at most every
+  // 30 s when a kind is unknown.
+  std::optional<kube::ResourceType> type_of(const std::string& kind) {
+    std::lock_guard<std::mutex> lock(types_mu);
+    auto now = std::chrono::steady_clock::now();
+    auto it = types.find(kind);
+    if (it == types.end() && (types_read == std::chrono::steady_clock::time_point{} ||
+                              now - types_read > std::chrono::seconds(30))) {
+      if (types_read != std::chrono::steady_clock::time_point{}) mapper.expire();
+      types_read = now;
+      types.clear();
+      for (const auto& t : mapper.listable()) {
+        auto [pos, added] = types.emplace(t.kind, t);
+        if (!added && !kube::builtin_group(pos->second.group) && kube::builtin_group(t.group))
+          pos->second = t;
+      }
+      it = types.find(kind);
+    }
+    if (it == types.end()) return std::nullopt;
+    return it->second;
+  }
+
+  bool host_allowed(const std::string& host) const {
+    if (host.empty()) return true;  // HTTP/1.0 clients; browsers always send Host
+    std::string name = host_name(host);
+    std::string lower;
+    for (char c : name)
+      lower.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+    if (lower == "localhost" || ip_literal(lower)) return true;
+    for (const auto& a : opt.allowed_hosts)
+      if (a == lower) return true;
+    return false;
+  }
+
+  void handle(const http::ServerRequest& req, http::ServerResponse& res) {
+    for (auto& h : security_headers())
+      res.headers.push_back(std::move(h));
+    if (!host_allowed(req.header("Host"))) {
+      res.status = 421;
+      res.body = "this dashboard does not serve that host name (see --allowed-host)\n";
+      return;
+    }
+    const std::string& p = req.path;
+    if (p.rfind("/api/", 0) == 0) {
+      res.headers.push_back({"Cache-Control", "no-store"});
+      try {
+        api(req, res);
+      } catch (const Error& e) {
+        send_error(res, e.code() == ExitCode::kNotFound ? 404 : 502, e.why());
+      }
+      return;
+    }
+    if (req.method != "GET" && req.method != "HEAD") {
+      res.status = 405;
+      res.headers.push_back({"Allow", "GET, HEAD"});
+      res.body = "method not allowed\n";
+      return;
+    }
+    // The pages are one document; the address after '#' picks the page.
+    if (auto a = find_asset(p)) {
+      res.content_type = a->content_type;
+      res.body = std::string(a->bytes);
+      res.headers.push_back({"Cache-Control", "no-cache"});
+      return;
+    }
+    res.status = 404;
+    res.body = "not found\n";
+  }
+
+  void api(const http::ServerRequest& req, http::ServerResponse& res) {
+    const std::string& p = req.path;
+    if (p.rfind("/api/actions/", 0) == 0) return action(req, res, p.substr(13));
+    if (req.method != "GET") {
+      res.headers.push_back({"Allow", "GET"});
+      return send_error(res, 405, "use GET");
+    }
+    if (p == "/api/session")
+      return send_json(res, 200, Value::object({{"actions", !opt.token.empty()}}));
+    if (p == "/api/deployments") {
+      uint64_t seq = 0;
+      Value items = Value::list();
+      for (auto& s : feed.summaries(&seq))
+        items.push_back(std::move(s));
+      return send_json(res, 200,
+                       Value::object({{"items", items}, {"sequence", static_cast<int64_t>(seq)}}));
+    }
+    if (p == "/api/deployment") return deployment(req, res);
+    if (p == "/api/object") return object(req, res);
+    if (p == "/api/stream") return stream(res);
+    send_error(res, 404, "no such API: " + p);
+  }
+
+  void deployment(const http::ServerRequest& req, http::ServerResponse& res) {
+    std::string kind = req.param("kind"), ns = req.param("namespace"), name = req.param("name");
+    if (!deployment_kind(kind)) return send_error(res, 400, "kind must be a deployment kind");
+    auto r = feed.resource(kind, ns, name);
+    if (!r) return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
+    Value objects = Value::list();
+    for (const auto& e : inventory_of(*r)) {
+      Value o = Value::object({{"kind", e.kind}, {"namespace", e.ns}, {"name", e.name}});
+      auto t = type_of(e.kind);
+      std::optional<Value> live;
+      if (t) live = kube::get(client, *t, e.ns, e.name);
+      Value h = live ? object_health(*live) : missing_health();
+      for (const auto& m : h.as_map())
+        o.set(m.key, m.value);
+      objects.push_back(std::move(o));
+    }
+    Value events = Value::list();
+    kube::Response er = client.send(
+        "GET", "/api/v1/namespaces/" + ns + "/events?fieldSelector=involvedObject.name%3D" + name);
+    if (er.ok()) events = events_about(er.json(), kind, name);
+    send_json(
+        res, 200,
+        Value::object(
+            {{"deployment", deployment_summary(*r)}, {"objects", objects}, {"events", events}}));
+  }
+
+  void object(const http::ServerRequest& req, http::ServerResponse& res) {
+    std::string kind = req.param("kind"), ns = req.param("namespace"), name = req.param("name");
+    // Only objects some deployment manages: the dashboard is not a general
+    // window onto the cluster.
+    if (!feed.manages(kind, ns, name))
+      return send_error(res, 404, kind + " " + ns + "/" + name + " is not a managed object");
+    auto t = type_of(kind);
+    std::optional<Value> live;
+    if (t) live = kube::get(client, *t, ns, name);
+    if (!live) return send_error(res, 404, kind + " " + ns + "/" + name + " is missing");
+    Value h = object_health(*live);
+    send_json(res, 200,
+              Value::object({{"kind", kind},
+                             {"namespace", ns},
+                             {"name", name},
+                             {"health", h},
+                             {"managedFields", managed_fields_summary(*live)},
+                             {"yaml", doc::to_yaml(masked_object(*live))}}));
+  }
+
+  void stream(http::ServerResponse& res) {
+    res.content_type = "text/event-stream";
+    res.headers.push_back({"X-Accel-Buffering", "no"});
+    DeploymentFeed* f = &feed;
+    auto keepalive = std::chrono::duration_cast<std::chrono::milliseconds>(opt.keepalive);
+    res.stream = [f, keepalive](http::StreamWriter& w) {
+      auto snapshot = [&](uint64_t* seq) {
+        Value items = Value::list();
+        for (auto& s : f->summaries(seq))
+          items.push_back(std::move(s));
+        return w.write(sse("snapshot", doc::to_json(items)));
+      };
+      uint64_t seq = 0;
+      if (!w.write("retry: 2000\n\n") || !snapshot(&seq)) return;
+      while (!f->stopped()) {
+        bool reset = false;
+        auto changes = f->wait_changes(seq, keepalive, &reset);
+        if (f->stopped()) return;
+        if (reset) {
+          if (!snapshot(&seq)) return;
+          continue;
+        }
+        if (changes.empty()) {
+          if (!w.write(": keepalive\n\n")) return;
+          continue;
+        }
+        for (const auto& c : changes) {
+          bool ok = c.summary.is_null()
+                        ? w.write(sse("deleted", doc::to_json(Value::object({{"key", c.key}}))))
+                        : w.write(sse("deployment", doc::to_json(c.summary)));
+          if (!ok) return;
+          seq = c.seq;
+        }
+      }
+    };
+  }
+
+  void action(const http::ServerRequest& req, http::ServerResponse& res, const std::string& verb) {
+    if (req.method != "POST") {
+      res.headers.push_back({"Allow", "POST"});
+      return send_error(res, 405, "use POST");
+    }
+    if (opt.token.empty())
+      return send_error(res, 403, "the dashboard is read-only (start it with --token-file)");
+    std::string auth = req.header("Authorization");
+    if (auth.rfind("Bearer ", 0) != 0 || !constant_time_equal(auth.substr(7), opt.token))
+      return send_error(res, 401, "a valid bearer token is needed");
+    // Browsers never send a custom header cross-site without a CORS
+    // preflight, which this server never grants; Origin, when sent, must be ours.
+    if (req.header("X-Gantry-CSRF") != "1")
+      return send_error(res, 403, "the X-Gantry-CSRF header is missing");
+    std::string origin = req.header("Origin");
+    if (!origin.empty() && origin != "http://" + req.header("Host"))
+      return send_error(res, 403, "cross-origin request refused");
+    if (req.body.size() > kMaxBody) return send_error(res, 413, "body too large");
+    std::string kind = req.param("kind"), ns = req.param("namespace"), name = req.param("name");
+    if (!deployment_kind(kind)) return send_error(res, 400, "kind must be a deployment kind");
+    if (!feed.resource(kind, ns, name))
+      return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
+    kube::ResourceType t =
+        kind == gitops::kKind ? gitops::gantry_deployment_type() : gitops::kluctl_deployment_type();
+    if (verb == "reconcile") {
+      std::string token = gitops::request_reconcile(client, t, ns, name);
+      return send_json(res, 202, Value::object({{"requested", token}}));
+    }
+    if (verb == "suspend" || verb == "resume") {
+      gitops::set_suspended(client, t, ns, name, verb == "suspend");
+      return send_json(res, 200, Value::object({{"suspended", verb == "suspend"}}));
+    }
+    send_error(res, 404, "no such action: " + verb);
+  }
+};
+
+Dashboard::Dashboard(const kube::Client& client, DashboardOptions options)
+    : impl_(std::make_unique<Impl>(client, std::move(options))) {}
+
+Dashboard::~Dashboard() {
+  stop();
+}
+
+void Dashboard::start() {
+  auto [host, port] = http::parse_listen(impl_->opt.listen);
+  http::ServerOptions so;
+  so.host = host;
+  so.port = port;
+  so.worker_threads = 64;  // each open page holds one for its event stream
+  so.max_body_bytes = kMaxBody;
+  Impl* impl = impl_.get();
+  impl_->server = std::make_unique<http::Server>(
+      so, [impl](const http::ServerRequest& req, http::ServerResponse& res) {
+        impl->handle(req, res);
+      });
+  impl_->feed.start();
+  impl_->server->start();
+}
+
+void Dashboard::stop() {
+  impl_->feed.stop();
+  if (impl_->server) impl_->server->stop();
+}
+
+int Dashboard::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
+
+void Dashboard::handle(const http::ServerRequest& req, http::ServerResponse& res) {
+  impl_->handle(req, res);
+}
+
+}  // namespace gantry::dashboard

@@ -1,0 +1,77 @@
+// `gantry dashboard`: the web UI's HTTP server. It serves the embedded
+// assets (assets.h) and a JSON API read from the Kubernetes API with the
+// dashboard's own credentials:
+//   GET  /api/deployments                       every summary (views.h)
+//   GET  /api/deployment?kind=&namespace=&name= one deployment: its summary,
+//        managed objects with health, and Events
+//   GET  /api/object?kind=&namespace=&name=     a managed object (one in a
+//        deployment's inventory) as YAML, managedFields folded out, Secret
+//        values masked
+//   GET  /api/stream                            server-sent events fed by the
+//        watches (feed.h): "snapshot" (every summary), then "deployment"
+//        (one summary) and "deleted" (a key) as they happen
+//   GET  /api/session                           {actions: bool}
+//   POST /api/actions/{reconcile,suspend,resume}?kind=&namespace=&name=
+//        the requests `gantry reconcile/suspend/resume` make
+//        (gitops/requests.h). Only with a token (--token-file): the request
+//        must carry "Authorization: Bearer TOKEN" and the CSRF header
+//        "X-Gantry-CSRF: 1" and, when the browser sends Origin, come from the
+//        dashboard's own origin. Read-only (403) without --token-file.
+// Every response carries the security headers (security_headers()). A
+// request whose Host header names neither localhost, an IP address nor one of
+// the allowed hosts is answered 421 (a DNS-rebinding page cannot read the API).
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "http/server.h"
+#include "kube/client.h"
+
+namespace gantry::dashboard {
+
+struct DashboardOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string ns;                      // "" every namespace
+  std::string token;                   // "" read-only
+  std::filesystem::path cache_dir;     // discovery cache ("" none)
+  std::chrono::seconds keepalive{15};  // an SSE comment this often
+  // Host names (besides localhost and IP literals) that requests may name in
+  // their Host header; others get 421, which stops DNS rebinding.
+  std::vector<std::string> allowed_hosts;
+};
+
+// The headers every response carries: a Content-Security-Policy allowing
+// only the dashboard's own scripts, styles and API (no inline script, no
+// framing), X-Content-Type-Options, X-Frame-Options, Referrer-Policy,
+// Cross-Origin-Opener-Policy and Permissions-Policy.
+std::vector<std::pair<std::string, std::string>> security_headers();
+
+class Dashboard {
+ public:
+  // Does not touch the network yet.
+  Dashboard(const kube::Client& client, DashboardOptions options);
+  ~Dashboard();
+  Dashboard(const Dashboard&) = delete;
+  Dashboard& operator=(const Dashboard&) = delete;
+
+  // Starts the watches and binds the port (Error when it cannot); serves on
+  // a background thread.
+  void start();
+  // Stops serving, ends the event streams and the watches.
+  void stop();
+  int port() const;
+
+  // One request, as the server passes it (public for tests).
+  void handle(const http::ServerRequest& req, http::ServerResponse& res);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gantry::dashboard

@@ -1,0 +1,241 @@
+// The web dashboard in a real headless Chromium (Debian's chromium), driven
+// through the DevTools protocol by tests/e2e/browser/cdp.mjs, against
+// `gantry sandbox`, `git daemon`, the controller and `gantry dashboard` as
+// their own processes. Screenshots land in <build>/test-artifacts/dashboard/.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include "core/base64.h"
+#include "core/file.h"
+#include "core/process.h"
+#include "support/controller_fixture.h"
+
+namespace gantry::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+const char* kSecret = R"(apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+  namespace: app
+stringData:
+  password: hunter2-very-secret
+)";
+
+const char* kToken = "e2e-dashboard-token-0123456789";
+
+class DashboardBrowserTest : public ControllerTest {
+ protected:
+  void SetUp() override {
+    ControllerTest::SetUp();
+    if (HasFatalFailure()) return;
+    if (!fs::exists("/usr/bin/chromium")) GTEST_SKIP() << "chromium is not installed";
+    artifacts_ = fs::path(GANTRY_BINARY).parent_path() / "test-artifacts" / "dashboard";
+    fs::create_directories(artifacts_);
+  }
+  void TearDown() override {
+    browser_.reset();
+    dashboard_.reset();
+    ControllerTest::TearDown();
+  }
+
+  // `node cdp.mjs PORT args...`; returns its result (out: stdout).
+  ProcessResult cdp(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"node", "--no-warnings", "--experimental-websocket",
+                                  std::string(GANTRY_SOURCE_DIR) + "/tests/e2e/browser/cdp.mjs",
+                                  std::to_string(devtools_port_)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ProcessOptions po;
+    po.timeout = 40s;
+    return run_process(argv, po);
+  }
+
+  void start_browser() {
+    fs::path profile = dir_.path() / "chromium-profile";
+    fs::create_directories(profile);
+    browser_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{
+            "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--user-data-dir=" + profile.string(), "--remote-debugging-port=0",
+            "--window-size=1280,900", "about:blank"},
+        dir_.path() / "chromium.log");
+    fs::path port_file = profile / "DevToolsActivePort";
+    ASSERT_TRUE(within(20s, [&] {
+      if (!fs::exists(port_file)) return false;
+      std::string t = read_file(port_file);
+      if (t.find('\n') == std::string::npos) return false;
+      devtools_port_ = std::stoi(t.substr(0, t.find('\n')));
+      return devtools_port_ > 0;
+    })) << browser_->log();
+  }
+
+  void start_dashboard() {
+    fs::path token = dir_.write("dashboard-token", std::string(kToken) + "\n");
+    dashboard_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{GANTRY_BINARY, "dashboard", "--kubeconfig",
+                                 sandbox_.kubeconfig().string(), "--listen", "127.0.0.1:0",
+                                 "--token-file", token.string(), "--cache-dir",
+                                 (dir_.path() / "dashboard-cache").string()},
+        dir_.path() / "dashboard.log");
+    static const std::regex re("listening on http://127\\.0\\.0\\.1:([0-9]+)/");
+    ASSERT_TRUE(within(15s, [&] {
+      std::smatch m;
+      std::string l = dashboard_->log();
+      if (!std::regex_search(l, m, re)) return false;
+      url_ = "http://127.0.0.1:" + m[1].str();
+      return true;
+    })) << dashboard_->log();
+  }
+
+  // curl: the headers and body of one request.
+  std::string curl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{"curl", "-s", "-i", "--max-time", "10"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv).out;
+  }
+
+  // Returns what cdp.mjs printed (with a width: the page's scrollWidth).
+  std::string screenshot(const std::string& name, const std::string& width = "") {
+    fs::path file = artifacts_ / name;
+    std::vector<std::string> args{"screenshot", file.string()};
+    if (!width.empty()) args.push_back(width);
+    ProcessResult r = cdp(args);
+    EXPECT_EQ(r.exit_code, 0) << name << " looks blank: " << r.out << r.err;
+    EXPECT_GT(fs::exists(file) ? fs::file_size(file) : 0, 5000u) << name;
+    return r.out;
+  }
+
+  fs::path artifacts_;
+  std::unique_ptr<BackgroundProcess> dashboard_, browser_;
+  int devtools_port_ = 0;
+  std::string url_;
+};
+
+TEST_F(DashboardBrowserTest, OverviewDriftRepairLiveAndMaskedSecret) {
+  commit("project/base/secret.yaml", kSecret);
+  push();
+  start_controller();
+  apply_deployment("app", "  prune: true\n");
+  ASSERT_TRUE(within(30s, [&] { return ready("app") == "True"; })) << ready_message("app") << log();
+  start_dashboard();
+
+  // The API: security headers, read-only actions, Secret values masked.
+  std::string index = curl({url_ + "/"});
+  EXPECT_NE(index.find("Content-Security-Policy: default-src 'none'; script-src 'self'"),
+            std::string::npos)
+      << index;
+  EXPECT_NE(index.find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_NE(index.find("X-Content-Type-Options: nosniff"), std::string::npos);
+  EXPECT_NE(index.find("Referrer-Policy: no-referrer"), std::string::npos);
+  // Reconcile now: refused without the token, done by the controller with it.
+  const std::string reconcile =
+      url_ + "/api/actions/reconcile?kind=GantryDeployment&namespace=default&name=app";
+  std::string refused = curl({"-X", "POST", "--data", "", "-H", "X-Gantry-CSRF: 1", reconcile});
+  EXPECT_NE(refused.find("HTTP/1.1 401"), std::string::npos) << refused;
+  std::string accepted = curl({"-X", "POST", "--data", "", "-H", "X-Gantry-CSRF: 1", "-H",
+                               std::string("Authorization: Bearer ") + kToken, reconcile});
+  EXPECT_NE(accepted.find("HTTP/1.1 202"), std::string::npos) << accepted;
+  std::smatch m;
+  static const std::regex requested("\"requested\":\"([^\"]+)\"");
+  ASSERT_TRUE(std::regex_search(accepted, m, requested)) << accepted;
+  std::string token = m[1];
+  EXPECT_TRUE(within(20s,
+                     [&] {
+                       return jsonpath({"gantrydeployment", "app", "-n", "default"},
+                                       "{.status.lastHandledReconcileAt}") == token;
+                     }))
+      << "the requested reconcile was not handled\n"
+      << log();
+  EXPECT_EQ(ready("app"), "True");
+  std::string secret = curl({url_ + "/api/object?kind=Secret&namespace=app&name=creds"});
+  EXPECT_NE(secret.find("HTTP/1.1 200"), std::string::npos) << secret;
+  EXPECT_NE(secret.find("bytes, hidden"), std::string::npos) << secret;
+  EXPECT_EQ(secret.find("hunter2"), std::string::npos) << secret;
+  EXPECT_EQ(secret.find(base64_encode("hunter2-very-secret")), std::string::npos) << secret;
+  std::string foreign = curl({url_ + "/api/object?kind=Secret&namespace=kube-system&name=x"});
+  EXPECT_NE(foreign.find("HTTP/1.1 404"), std::string::npos) << foreign;
+
+  auto started = Clock::now();
+  start_browser();
+  ASSERT_FALSE(HasFatalFailure());
+  // Overview: the deployment is listed as Ready.
+  ASSERT_EQ(cdp({"open", url_ + "/#/"}).exit_code, 0);
+  ProcessResult r =
+      cdp({"wait",
+           "(document.querySelector('tr[data-key=\"GantryDeployment/default/app\"] "
+           ".ready .badge') || {}).textContent === 'True' && document.querySelector('tr["
+           "data-key=\"GantryDeployment/default/app\"]').textContent",
+           "15000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dev"), std::string::npos) << r.out;  // the target
+  EXPECT_NE(r.out.find("app.git"), std::string::npos) << r.out;
+  screenshot("overview.png");
+  // Search: words that match nothing hide the row; the target's name shows it again.
+  auto search = [&](const std::string& text) {
+    return cdp({"eval", "(() => { const i = document.getElementById('filter-text'); i.value = '" +
+                            text +
+                            "'; i.dispatchEvent(new Event('input')); return document."
+                            "querySelectorAll('#overview-body tr[data-key]').length + ' ' + "
+                            "document.getElementById('overview-count').textContent; })()"})
+        .out;
+  };
+  EXPECT_EQ(search("no-such-thing"), "\"0 0 of 1 deployments\"\n");
+  EXPECT_EQ(search("default dev"), "\"1 1 of 1 deployments\"\n");
+  // On a phone's width the overview fits without scrolling sideways.
+  std::string phone = screenshot("overview-phone.png", "390");
+  EXPECT_NE(phone.find("scrollWidth=390\n"), std::string::npos) << phone;
+  EXPECT_NE(phone.find("tableOverflow=0\n"), std::string::npos) << phone;
+
+  // Deployment page: the tree shows the managed Deployment with replicas.
+  ASSERT_EQ(cdp({"open", url_ + "/#/d/GantryDeployment/default/app"}).exit_code, 0);
+  r = cdp({"wait",
+           "(document.querySelector('[data-object=\"Deployment/app/web\"]') || {}).textContent",
+           "15000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("ready"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1/1 ready"), std::string::npos) << r.out;
+  r = cdp({"eval",
+           "window.__sameDocument = true; document.getElementById('drift-count')."
+           "textContent"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int before = std::stoi(r.out.substr(1));  // "\"0\"\n"
+
+  // A manual scale is repaired by the controller; the page shows it live.
+  ASSERT_EQ(sandbox_.kubectl({"scale", "deploy", "web", "-n", "app", "--replicas=5"}).exit_code, 0);
+  r = cdp({"wait",
+           "window.__sameDocument === true && Number(document.getElementById('drift-count')."
+           "textContent) > " +
+               std::to_string(before) +
+               " && document.getElementById('repairs').textContent.includes('Deployment app/web')"
+               " && document.getElementById('repairs').textContent",
+           "15000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << log();
+  EXPECT_NE(r.out.find("spec.replicas"), std::string::npos) << r.out;
+  screenshot("deployment.png");
+
+  // Object page: live YAML, managedFields folded, the Secret's value masked.
+  ASSERT_EQ(cdp({"open", url_ + "/#/o/GantryDeployment/default/app/Secret/app/creds"}).exit_code,
+            0);
+  r = cdp({"wait", "(document.getElementById('yaml') || {}).textContent", "15000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bytes, hidden"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("managedFields:"), std::string::npos) << r.out;
+  r = cdp({"eval", "document.documentElement.outerHTML"});
+  EXPECT_EQ(r.out.find("hunter2"), std::string::npos);
+  r = cdp({"eval",
+           "document.getElementById('managed-fields').open === false && "
+           "document.getElementById('managed-fields').textContent"});
+  EXPECT_NE(r.out.find("gantry-controller"), std::string::npos) << r.out;
+  screenshot("object.png");
+  auto took = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started);
+  EXPECT_LT(took.count(), 60) << "the browser part took " << took.count() << " s";
+}
+
+}  // namespace
+}  // namespace gantry::testing

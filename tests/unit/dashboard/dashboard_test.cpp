@@ -1,0 +1,341 @@
+// The dashboard's API shaping (views.h), its change feed (feed.h) and the
+// request handler's rules that need no cluster: security headers, assets,
+// routing and the guards on actions (token, CSRF header, origin).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "dashboard/assets.h"
+#include "dashboard/dashboard.h"
+#include "dashboard/feed.h"
+#include "dashboard/views.h"
+#include "doc/json.h"
+#include "doc/yaml.h"
+#include "kube/client.h"
+#include "kube/discovery.h"
+
+namespace gantry::dashboard {
+namespace {
+
+using doc::Value;
+using namespace std::chrono_literals;
+
+Value yaml(const std::string& text) {
+  return doc::parse_yaml(text, "test.yaml");
+}
+
+const char* kDeployment = R"(apiVersion: gantry.dev/v1alpha1
+kind: GantryDeployment
+metadata: {name: shop, namespace: team}
+spec:
+  source: {git: {url: "https://git.example/shop.git", ref: {branch: main}, path: deploy}}
+  target: prod
+  interval: 5m
+  suspend: true
+status:
+  lastAppliedRevision: main@sha1:0123456789abcdef
+  conditions:
+  - {type: Ready, status: "False", reason: ApplyFailed, message: "1 object failed"}
+  - {type: Reconciling, status: "True", reason: Progressing, message: ""}
+  lastResult: {applied: 3, unchanged: 7, pruned: 1, hooks: 0, failed: 1, durationMs: 840,
+               time: "2026-01-02T03:04:05Z"}
+  driftRepairs: 4
+  recentRepairs:
+  - {object: Deployment shop/web, change: spec.replicas 1 -> 5, time: "2026-01-02T03:05:00Z"}
+  managedObjects: 3
+  inventory: [Namespace shop, Deployment shop/web, "Secret shop/db", "bad", "Kind a/b/c"]
+)";
+
+TEST(DashboardViews, SummaryHasEveryOverviewColumn) {
+  Value s = deployment_summary(yaml(kDeployment));
+  EXPECT_EQ(s.get_string("kind"), "GantryDeployment");
+  EXPECT_EQ(s.get_string("namespace"), "team");
+  EXPECT_EQ(s.get_string("name"), "shop");
+  EXPECT_EQ(s.get_string("target"), "prod");
+  EXPECT_EQ(s.get_string("sourceUrl"), "https://git.example/shop.git");
+  EXPECT_EQ(s.get_string("sourceRef"), "branch main");
+  EXPECT_EQ(s.get_string("sourcePath"), "deploy");
+  EXPECT_EQ(s.get_string("revision"), "main@sha1:0123456789abcdef");
+  EXPECT_EQ(s.get_string("ready"), "False");
+  EXPECT_EQ(s.get_string("readyReason"), "ApplyFailed");
+  EXPECT_TRUE(s.find("reconciling")->as_bool());
+  EXPECT_TRUE(s.find("suspended")->as_bool());
+  EXPECT_EQ(s.find_path({"lastResult", "applied"})->as_int(), 3);
+  EXPECT_EQ(s.find_path({"lastResult", "failed"})->as_int(), 1);
+  EXPECT_EQ(s.get_string("lastDeployTime"), "2026-01-02T03:04:05Z");
+  EXPECT_EQ(s.find("driftRepairs")->as_int(), 4);
+  ASSERT_EQ(s.find("recentRepairs")->size(), 1u);
+  EXPECT_EQ(s.find("recentRepairs")->as_list()[0].get_string("change"), "spec.replicas 1 -> 5");
+  EXPECT_EQ(s.get_string("invalid"), "");
+}
+
+TEST(DashboardViews, SummaryOfAFreshOrInvalidResource) {
+  Value s = deployment_summary(
+      yaml("apiVersion: gantry.dev/v1alpha1\nkind: GantryDeployment\nmetadata: {name: x, "
+           "namespace: y}\nspec: {target: t, interval: soon}\n"));
+  EXPECT_EQ(s.get_string("ready"), "Unknown");
+  EXPECT_NE(s.get_string("invalid"), "");
+  EXPECT_EQ(s.find("driftRepairs")->as_int(), 0);
+}
+
+TEST(DashboardViews, InventoryEntriesParsedAndBadOnesSkipped) {
+  auto inv = inventory_of(yaml(kDeployment));
+  ASSERT_EQ(inv.size(), 3u);
+  EXPECT_EQ(inv[0].kind, "Namespace");
+  EXPECT_EQ(inv[0].ns, "");
+  EXPECT_EQ(inv[0].name, "shop");
+  EXPECT_EQ(inv[1].kind, "Deployment");
+  EXPECT_EQ(inv[1].ns, "shop");
+  EXPECT_EQ(inv[1].name, "web");
+}
+
+// A Deployment that wants `want` replicas, `ready` of them ready and available.
+Value web(int want, int ready) {
+  std::string w = std::to_string(want), r = std::to_string(ready);
+  return yaml(
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, generation: 2}\n"
+      "spec: {replicas: " +
+      w + "}\nstatus: {observedGeneration: 2, replicas: " + w + ", readyReplicas: " + r +
+      ", updatedReplicas: " + w + ", availableReplicas: " + r + "}\n");
+}
+
+TEST(DashboardViews, HealthWithReplicas) {
+  Value progressing = object_health(web(3, 1));
+  EXPECT_EQ(progressing.get_string("health"), "progressing");
+  EXPECT_EQ(progressing.find_path({"replicas", "desired"})->as_int(), 3);
+  EXPECT_EQ(progressing.find_path({"replicas", "ready"})->as_int(), 1);
+  Value ready = object_health(web(2, 2));
+  EXPECT_EQ(ready.get_string("health"), "ready");
+  Value failed = object_health(yaml(R"(apiVersion: batch/v1
+kind: Job
+metadata: {name: j, namespace: shop}
+status: {conditions: [{type: Failed, status: "True", reason: BackoffLimitExceeded}]}
+)"));
+  EXPECT_EQ(failed.get_string("health"), "degraded");
+  EXPECT_EQ(failed.find("replicas"), nullptr);
+  EXPECT_EQ(missing_health().get_string("health"), "missing");
+}
+
+TEST(DashboardViews, SecretValuesNeverLeaveMasked) {
+  Value secret = yaml(R"(apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: shop
+  annotations:
+    kubectl.kubernetes.io/last-applied-configuration: '{"stringData":{"password":"hunter2"}}'
+    team: blue
+  managedFields:
+  - {manager: gantry-controller, operation: Apply, time: "2026-01-01T00:00:00Z"}
+data:
+  password: aHVudGVyMg==
+  token: c2VjcmV0LXRva2Vu
+stringData:
+  other: plain-secret
+)");
+  Value m = masked_object(secret);
+  std::string text = doc::to_yaml(m) + doc::to_json(m);
+  EXPECT_EQ(text.find("aHVudGVyMg"), std::string::npos) << text;
+  EXPECT_EQ(text.find("hunter2"), std::string::npos) << text;
+  EXPECT_EQ(text.find("c2VjcmV0LXRva2Vu"), std::string::npos) << text;
+  EXPECT_EQ(text.find("plain-secret"), std::string::npos) << text;
+  EXPECT_EQ(m.find_path({"data", "password"})->as_string(), "(7 bytes, hidden)");
+  EXPECT_EQ(m.find_path({"data", "token"})->as_string(), "(12 bytes, hidden)");
+  EXPECT_EQ(m.find_path({"stringData", "other"})->as_string(), "(12 bytes, hidden)");
+  EXPECT_EQ(m.find_path({"metadata", "annotations", "team"})->as_string(), "blue");
+  EXPECT_EQ(m.find_path({"metadata", "managedFields"}), nullptr);
+  Value mf = managed_fields_summary(secret);
+  ASSERT_EQ(mf.size(), 1u);
+  EXPECT_EQ(mf.as_list()[0].get_string("manager"), "gantry-controller");
+  // Other kinds keep their values; managedFields still folded out.
+  Value cm = masked_object(
+      yaml("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, managedFields: [{manager: x}]}\n"
+           "data: {k: visible}\n"));
+  EXPECT_EQ(cm.find_path({"data", "k"})->as_string(), "visible");
+  EXPECT_EQ(cm.find_path({"metadata", "managedFields"}), nullptr);
+}
+
+TEST(DashboardViews, EventsAboutOneObjectNewestFirst) {
+  Value list = yaml(R"(items:
+- {involvedObject: {kind: GantryDeployment, name: shop}, type: Normal, reason: Applied, message: a, count: 2, lastTimestamp: "2026-01-01T00:00:01Z"}
+- {involvedObject: {kind: GantryDeployment, name: other}, type: Normal, reason: Applied, message: b, lastTimestamp: "2026-01-01T00:00:03Z"}
+- {involvedObject: {kind: GantryDeployment, name: shop}, type: Warning, reason: DriftRepaired, message: c, lastTimestamp: "2026-01-01T00:00:02Z"}
+)");
+  Value ev = events_about(list, "GantryDeployment", "shop");
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev.as_list()[0].get_string("message"), "c");
+  EXPECT_EQ(ev.as_list()[1].get_string("message"), "a");
+  EXPECT_EQ(ev.as_list()[1].find("count")->as_int(), 2);
+}
+
+// A client for a server that is never contacted by the paths tested here.
+kube::ClusterAccess unreachable() {
+  kube::ClusterAccess a;
+  a.server = "https://127.0.0.1:1";
+  a.token = "x";
+  return a;
+}
+
+TEST(DashboardFeed, ChangesInOrderAndResetWhenBehind) {
+  kube::Client client(unreachable());
+  kube::RestMapper mapper(client, "");
+  DeploymentFeed feed(client, mapper, "");
+  Value r = yaml(kDeployment);
+  feed.put("GantryDeployment", "team", "shop", &r);
+  bool reset = true;
+  auto ch = feed.wait_changes(0, 10ms, &reset);
+  EXPECT_FALSE(reset);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_EQ(ch[0].key, "GantryDeployment/team/shop");
+  EXPECT_EQ(ch[0].summary.get_string("target"), "prod");
+  EXPECT_TRUE(feed.manages("Deployment", "shop", "web"));
+  EXPECT_FALSE(feed.manages("Deployment", "shop", "api"));
+  // A waiter wakes when a change arrives.
+  std::thread later([&] {
+    std::this_thread::sleep_for(50ms);
+    feed.put("GantryDeployment", "team", "shop", nullptr);
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  ch = feed.wait_changes(1, 5s, &reset);
+  later.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_TRUE(ch[0].summary.is_null());
+  EXPECT_TRUE(feed.summaries().empty());
+  // More than the kept changes: a waiter that far behind is told to reset.
+  for (int i = 0; i < 1100; ++i)
+    feed.put("GantryDeployment", "team", "n" + std::to_string(i), &r);
+  ch = feed.wait_changes(1, 10ms, &reset);
+  EXPECT_TRUE(reset);
+  EXPECT_TRUE(ch.empty());
+  EXPECT_EQ(feed.summaries().size(), 1100u);
+  feed.stop();
+  ch = feed.wait_changes(5000, 5s, &reset);  // returns at once once stopped
+  EXPECT_TRUE(ch.empty());
+}
+
+http::ServerResponse call(Dashboard& d, const std::string& method, const std::string& path,
+                          std::multimap<std::string, std::string> headers = {},
+                          std::multimap<std::string, std::string> params = {}) {
+  http::ServerRequest req;
+  req.params = std::move(params);
+  req.method = method;
+  req.path = path;
+  req.headers = std::move(headers);
+  http::ServerResponse res;
+  d.handle(req, res);
+  return res;
+}
+
+std::string header(const http::ServerResponse& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == name) return v;
+  return "";
+}
+
+TEST(DashboardHandler, SecurityHeadersOnEveryResponse) {
+  kube::Client client(unreachable());
+  Dashboard d(client, {});
+  for (auto [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/"},
+                                                        {"GET", "/assets/app.js"},
+                                                        {"GET", "/nope"},
+                                                        {"GET", "/api/session"},
+                                                        {"POST", "/api/actions/reconcile"},
+                                                        {"DELETE", "/"},
+                                                        {"GET", "/api/nope"}}) {
+    http::ServerResponse r = call(d, method, path);
+    std::string csp = header(r, "Content-Security-Policy");
+    EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << path;
+    EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << path;
+    EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << path;
+    EXPECT_EQ(header(r, "X-Content-Type-Options"), "nosniff") << path;
+    EXPECT_EQ(header(r, "Referrer-Policy"), "no-referrer") << path;
+  }
+}
+
+TEST(DashboardHandler, AssetsEmbeddedWithoutInlineScript) {
+  kube::Client client(unreachable());
+  Dashboard d(client, {});
+  http::ServerResponse index = call(d, "GET", "/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(index.body.find("<script src=\"/assets/app.js\""), std::string::npos);
+  EXPECT_EQ(index.body.find("<script>"), std::string::npos);
+  EXPECT_EQ(index.body.find(" on"), std::string::npos);  // no inline handlers (onclick=...)
+  http::ServerResponse js = call(d, "GET", "/assets/app.js");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
+  EXPECT_NE(js.body.find("EventSource('/api/stream')"), std::string::npos);
+  EXPECT_EQ(call(d, "GET", "/assets/app.css").content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(call(d, "GET", "/assets/../CMakeLists.txt").status, 404);
+  EXPECT_EQ(call(d, "GET", "/assets/missing.js").status, 404);
+  EXPECT_EQ(call(d, "POST", "/").status, 405);
+  EXPECT_FALSE(find_asset("/assets/index.html"));
+}
+
+TEST(DashboardHandler, ReadOnlyWithoutToken) {
+  kube::Client client(unreachable());
+  Dashboard d(client, {});
+  EXPECT_EQ(call(d, "GET", "/api/session").body, R"({"actions":false})");
+  http::ServerResponse r =
+      call(d, "POST", "/api/actions/reconcile",
+           {{"Authorization", "Bearer anything-at-all-1234"}, {"X-Gantry-CSRF", "1"}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(call(d, "GET", "/api/actions/reconcile").status, 405);
+  EXPECT_EQ(call(d, "POST", "/api/deployments").status, 405);
+}
+
+TEST(DashboardHandler, ActionsNeedTokenCsrfHeaderAndSameOrigin) {
+  kube::Client client(unreachable());
+  DashboardOptions o;
+  o.token = "0123456789abcdef-token";
+  Dashboard d(client, o);
+  EXPECT_EQ(call(d, "GET", "/api/session").body, R"({"actions":true})");
+  const std::string path = "/api/actions/reconcile";
+  EXPECT_EQ(call(d, "POST", path, {{"X-Gantry-CSRF", "1"}}).status, 401);
+  EXPECT_EQ(
+      call(d, "POST", path, {{"Authorization", "Bearer wrong"}, {"X-Gantry-CSRF", "1"}}).status,
+      401);
+  EXPECT_EQ(call(d, "POST", path, {{"Authorization", "Bearer " + o.token}}).status, 403);
+  EXPECT_EQ(call(d, "POST", path,
+                 {{"Authorization", "Bearer " + o.token},
+                  {"X-Gantry-CSRF", "1"},
+                  {"Host", "127.0.0.1:8080"},
+                  {"Origin", "http://evil.example"}})
+                .status,
+            403);
+  // All guards passed: the request reaches the lookup (no such deployment).
+  http::ServerResponse ok = call(d, "POST", path,
+                                 {{"Authorization", "Bearer " + o.token},
+                                  {"X-Gantry-CSRF", "1"},
+                                  {"Host", "127.0.0.1:8080"},
+                                  {"Origin", "http://127.0.0.1:8080"}},
+                                 {{"kind", "GantryDeployment"}, {"namespace", "a"}, {"name", "b"}});
+  EXPECT_EQ(ok.status, 404) << ok.body;
+}
+
+}  // namespace
+}  // namespace gantry::dashboard
+
+namespace gantry::dashboard {
+namespace {
+
+TEST(DashboardHandler, HostHeaderGuardsAgainstDnsRebinding) {
+  kube::Client client(unreachable());
+  DashboardOptions o;
+  o.allowed_hosts = {"dash.example"};
+  Dashboard d(client, o);
+  for (const char* ok : {"127.0.0.1:8080", "localhost:8080", "LOCALHOST", "[::1]:8080", "10.0.0.7",
+                         "dash.example:443"})
+    EXPECT_EQ(call(d, "GET", "/api/session", {{"Host", ok}}).status, 200) << ok;
+  for (const char* bad : {"evil.example:8080", "127.0.0.1.evil.example", "dash.example.evil"}) {
+    http::ServerResponse r = call(d, "GET", "/api/session", {{"Host", bad}});
+    EXPECT_EQ(r.status, 421) << bad;
+    EXPECT_EQ(header(r, "X-Content-Type-Options"), "nosniff");
+  }
+}
+
+}  // namespace
+}  // namespace gantry::dashboard
