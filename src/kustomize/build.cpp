@@ -258,8 +258,14 @@ class Builder {
   }
 
   void check_within_root(const fs::path& p, const std::string& entry, const Location& where) {
-    fs::path canon = fs::exists(p) ? fs::weakly_canonical(p) : p;
-    fs::path root_canon = fs::exists(root_) ? fs::weakly_canonical(root_) : root_;
+    // weakly_canonical resolves the existing prefix even for a path that is
+    // only in memory (a rendered Helm chart), so a root reached through a
+    // symlink compares like the files below it.
+    std::error_code ec, root_ec;
+    fs::path canon = fs::weakly_canonical(p, ec);
+    fs::path root_canon = fs::weakly_canonical(root_, root_ec);
+    if (ec) canon = p;
+    if (root_ec) root_canon = root_;
     if (!is_within(root_, p) || !is_within(root_canon, canon))
       throw Error(where, "path \"" + entry + "\" escapes the root " + root_.string() +
                              " (resolves to " + p.string() + ")");

@@ -142,6 +142,24 @@ TEST_P(HelmCourse, RendersLikeKluctl) {
 
 INSTANTIATE_TEST_SUITE_P(Targets, HelmCourse, ::testing::Values("staging", "production"));
 
+// A project reached through a symlink (a mounted checkout, /home -> /usr/home):
+// the rendered chart exists only in memory, and it must compare with the root
+// the same way the files on disk do (it was refused as escaping the root).
+TEST(HelmCourseThroughSymlink, RendersLikeThroughTheRealPath) {
+  ASSERT_NE(helm_binary(), "") << "no helm: run scripts/install-deps.sh";
+  TempDir dir;
+  fs::create_directory_symlink(course_dir(), dir.path() / "course");
+  auto render = [&](const fs::path& root) {
+    return run_gantry({"render", "--project", (root / "kluctl").string(), "-t", "staging",
+                       "--helm-binary", helm_binary()});
+  };
+  ProcessResult linked = render(dir.path() / "course");
+  ASSERT_EQ(linked.exit_code, 0) << linked.err;
+  ProcessResult real = render(course_dir());
+  ASSERT_EQ(real.exit_code, 0) << real.err;
+  EXPECT_EQ(linked.out, real.out);
+}
+
 // A small chart of our own, pre-pulled into a scratch project.
 class HelmItem : public ::testing::Test {
  protected:
