@@ -9,8 +9,8 @@
 namespace gantry::gitops {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::error_text;
+using ::testing::HasSubstr;
 
 ImageUpdateSpec parse(const std::string& y) {
   return parse_image_update(doc::parse_yaml(y, "t.yaml"));
