@@ -94,16 +94,6 @@ Value policy_doc(const Value& o) {
                         {"spec", spec ? *spec : Value::map()}});
 }
 
-std::string condition_time(const Value* old_status, const std::string& type,
-                           const std::string& status, const std::string& now) {
-  if (old_status)
-    if (const Value* cs = old_status->find("conditions"); cs && cs->is_list())
-      for (const auto& c : cs->as_list())
-        if (c.get_string("type") == type && c.get_string("status") == status)
-          return c.get_string("lastTransitionTime", now);
-  return now;
-}
-
 // The version of a Flux image kind the cluster serves ("" when none).
 std::string served_flux_version(kube::RestMapper& mapper, const std::string& kind) {
   for (const char* v : {"v1", "v1beta2"})
@@ -477,12 +467,12 @@ struct ImageUpdater::Impl {
 
   void patch_status(const kube::ResourceType& t, const std::string& ns, const std::string& name,
                     const Value& status) {
-    Value body = Value::object({{"status", status}});
-    kube::Response r = client.send("PATCH", t.object_path(ns, name) + "/status", doc::to_json(body),
-                                   "application/merge-patch+json");
-    if (!r.ok() && r.status != 404)
+    try {
+      gitops::patch_status(client, t, ns, name, status);
+    } catch (const Error& e) {
       log("warn", "status not written",
-          {{"resource", t.kind + "/" + ns + "/" + name}, {"error", r.message()}});
+          {{"resource", t.kind + "/" + ns + "/" + name}, {"error", e.what()}});
+    }
   }
 
   void write_failure(const kube::ResourceType& type, const Value& obj, const Failure& f,
@@ -498,7 +488,6 @@ struct ImageUpdater::Impl {
 
   void write_status(const kube::ResourceType& type, const Value& obj, const ImageUpdateSpec& s,
                     const Outcome* out, const Failure* f) {
-    std::string now = utc_now();
     const Value* old = obj.find("status");
     State st;
     {
@@ -514,15 +503,7 @@ struct ImageUpdater::Impl {
     if (f) ready = Condition{"Ready", "False", f->reason, f->message};
     if (s.suspend && !f)
       ready = Condition{"Ready", "True", "Suspended", "image automation is suspended"};
-    Value cond =
-        Value::object({{"type", ready.type},
-                       {"status", ready.status},
-                       {"observedGeneration", s.generation},
-                       {"lastTransitionTime", condition_time(old, ready.type, ready.status, now)},
-                       {"reason", ready.reason},
-                       {"message", ready.message}});
-    Value status = Value::object(
-        {{"observedGeneration", s.generation}, {"conditions", Value(doc::List{cond})}});
+    Value status = conditions_status({ready}, s.generation, old);
     if (out && !out->scan_time.empty()) {
       status.set("lastScanTime", out->scan_time);
       status.set("lastAutomationRunTime", out->scan_time);  // Flux's name

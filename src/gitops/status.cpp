@@ -21,11 +21,6 @@ std::string old_transition(const Value* old, const Condition& c) {
   return {};
 }
 
-std::string object_path(const DeploymentSpec& d) {
-  kube::ResourceType t = d.is_kluctl() ? kluctl_deployment_type() : gantry_deployment_type();
-  return t.object_path(d.ns, d.name);
-}
-
 std::string host_name() {
   char buf[256] = {0};
   if (gethostname(buf, sizeof buf - 1) != 0) return "gantry";
@@ -34,19 +29,24 @@ std::string host_name() {
 
 }  // namespace
 
-Value status_value(const StatusUpdate& u, const Value* old) {
+Value conditions_status(const std::vector<Condition>& conditions, int64_t observed_generation,
+                        const Value* old) {
   std::string now = utc_now();
   Value conds = Value::list();
-  for (const auto& c : u.conditions) {
+  for (const auto& c : conditions) {
     std::string since = old_transition(old, c);
     conds.push_back(Value::object({{"type", c.type},
                                    {"status", c.status},
-                                   {"observedGeneration", u.observed_generation},
+                                   {"observedGeneration", observed_generation},
                                    {"lastTransitionTime", since.empty() ? now : since},
                                    {"reason", c.reason},
                                    {"message", c.message}}));
   }
-  Value s = Value::object({{"observedGeneration", u.observed_generation}, {"conditions", conds}});
+  return Value::object({{"observedGeneration", observed_generation}, {"conditions", conds}});
+}
+
+Value status_value(const StatusUpdate& u, const Value* old) {
+  Value s = conditions_status(u.conditions, u.observed_generation, old);
   if (!u.last_attempted_revision.empty()) s.set("lastAttemptedRevision", u.last_attempted_revision);
   if (!u.last_applied_revision.empty()) s.set("lastAppliedRevision", u.last_applied_revision);
   if (!u.handled_request.empty()) s.set("lastHandledReconcileAt", u.handled_request);
@@ -68,13 +68,20 @@ Value status_value(const StatusUpdate& u, const Value* old) {
   return s;
 }
 
-void write_status(const kube::Client& client, const DeploymentSpec& d, const Value& status) {
+void patch_status(const kube::Client& client, const kube::ResourceType& type, const std::string& ns,
+                  const std::string& name, const Value& status) {
   Value body = Value::object({{"status", status}});
-  kube::Response r = client.send("PATCH", object_path(d) + "/status", doc::to_json(body),
-                                 "application/merge-patch+json");
+  kube::Response r = client.send("PATCH", type.object_path(ns, name) + "/status",
+                                 doc::to_json(body), "application/merge-patch+json");
   if (r.status == 404) return;  // the resource is gone
   if (!r.ok())
-    throw Error("writing the status of " + d.key() + ": " + r.message(), ExitCode::kExternal);
+    throw Error("writing the status of " + type.kind + " " + ns + "/" + name + ": " + r.message(),
+                ExitCode::kExternal);
+}
+
+void write_status(const kube::Client& client, const DeploymentSpec& d, const Value& status) {
+  kube::ResourceType t = d.is_kluctl() ? kluctl_deployment_type() : gantry_deployment_type();
+  patch_status(client, t, d.ns, d.name, status);
 }
 
 void record_event(const kube::Client& client, const DeploymentSpec& d, const std::string& type,

@@ -39,12 +39,24 @@ struct StatusUpdate {
   std::vector<std::string> unsupported;
 };
 
+// `{observedGeneration, conditions}`: the part of a status every gantry
+// resource has, carrying over transition times from `old` (the resource's
+// current status, or null).
+doc::Value conditions_status(const std::vector<Condition>& conditions, int64_t observed_generation,
+                             const doc::Value* old);
+
 // The status object for `update`, carrying over transition times from `old`
 // (the resource's current status, or null).
 doc::Value status_value(const StatusUpdate& update, const doc::Value* old);
 
-// Writes `status` through the status subresource (a JSON merge patch). Throws
-// Error when the server refuses.
+// Writes `status` of any resource through its status subresource (a JSON
+// merge patch: no resourceVersion, so no conflict with other writers). A
+// resource that is gone (404) is not an error; throws Error when the server
+// refuses.
+void patch_status(const kube::Client& client, const kube::ResourceType& type, const std::string& ns,
+                  const std::string& name, const doc::Value& status);
+
+// patch_status of a GantryDeployment or KluctlDeployment.
 void write_status(const kube::Client& client, const DeploymentSpec& d, const doc::Value& status);
 
 // Records a core/v1 Event on the resource ("Normal" or "Warning"); failures
