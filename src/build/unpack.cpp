@@ -1,10 +1,15 @@
 #include "build/unpack.h"
 
+#include "build/container.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -88,11 +93,14 @@ void remove_children(const fs::path& dir) {
 
 }  // namespace
 
-void unpack_layer(std::string_view blob, const fs::path& root_in, const UnpackLimits& limits) {
+void unpack_layer(std::string_view blob, const fs::path& root_in, const UnpackLimits& limits,
+                  Whiteouts whiteouts) {
   fs::path root = fs::canonical(root_in);
   std::unique_ptr<archive, ReadCloser> in(archive_read_new());
   archive_read_support_filter_gzip(in.get());
   archive_read_support_filter_zstd(in.get());
+  archive_read_support_filter_xz(in.get());
+  archive_read_support_filter_bzip2(in.get());
   archive_read_support_filter_none(in.get());
   archive_read_support_format_tar(in.get());
   if (archive_read_open_memory(in.get(), blob.data(), blob.size()) != ARCHIVE_OK)
@@ -122,13 +130,27 @@ void unpack_layer(std::string_view blob, const fs::path& root_in, const UnpackLi
     for (size_t k = 0; k + 1 < parts.size(); ++k)
       parent_rel += "/" + parts[k];
     fs::path parent = resolve_in_root(root, parent_rel, true);
-    if (base == kOpaque) {
-      remove_children(parent);
+    if (base == kOpaque && whiteouts != Whiteouts::kKeep) {
+      fs::create_directories(parent);
+      if (whiteouts == Whiteouts::kApply) {
+        remove_children(parent);
+      } else if (::lsetxattr(parent.c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0) {
+        throw Error("cannot mark " + parent_rel + " opaque (needs root): " + std::strerror(errno),
+                    ExitCode::kExternal);
+      }
       continue;
     }
-    if (base.rfind(kWhiteout, 0) == 0) {
+    if (base.rfind(kWhiteout, 0) == 0 && whiteouts != Whiteouts::kKeep) {
       std::error_code ec;
-      fs::remove_all(parent / base.substr(kWhiteout.size()), ec);
+      fs::path victim = parent / base.substr(kWhiteout.size());
+      fs::remove_all(victim, ec);
+      if (whiteouts == Whiteouts::kOverlay) {
+        fs::create_directories(parent);
+        if (::mknod(victim.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0)
+          throw Error(
+              "cannot create the whiteout of " + name + " (needs root): " + std::strerror(errno),
+              ExitCode::kExternal);
+      }
       continue;
     }
     fs::create_directories(parent);
@@ -159,6 +181,11 @@ void unpack_layer(std::string_view blob, const fs::path& root_in, const UnpackLi
     if (archive_write_finish_entry(out.get()) < ARCHIVE_WARN)
       throw Error("cannot write " + name + ": " + archive_error_string(out.get()));
   }
+}
+
+void unpack_snapshot(std::string_view blob, const fs::path& dir, const UnpackLimits& limits) {
+  fs::create_directories(dir);
+  unpack_layer(blob, dir, limits, Whiteouts::kOverlay);
 }
 
 }  // namespace gantry::build

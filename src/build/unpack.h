@@ -17,10 +17,17 @@ struct UnpackLimits {
   uint64_t max_bytes = 64ull << 30;  // uncompressed
 };
 
+// What OCI whiteout entries become.
+enum class Whiteouts {
+  kApply,    // delete what they name (applying a layer onto a root filesystem)
+  kOverlay,  // overlayfs form: 0/0 character devices and the opaque xattr (a snapshot)
+  kKeep,     // ordinary files (an archive ADD extracts, which is not a layer)
+};
+
 // Applies the layer in `blob` on top of `root`. Throws gantry::Error naming
 // the entry for a malformed archive, a path that escapes the root or a limit.
 void unpack_layer(std::string_view blob, const std::filesystem::path& root,
-                  const UnpackLimits& limits = {});
+                  const UnpackLimits& limits = {}, Whiteouts whiteouts = Whiteouts::kApply);
 
 // The real path of `relative` (a path inside an image, absolute or not)
 // under `root`, with symlinks of existing components followed inside the

@@ -42,6 +42,7 @@ int run(int argc, char** argv) {
   add_helm_pull_command(app, action);
   add_helm_update_command(app, action);
   add_dashboard_command(app, action);
+  add_build_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -35,5 +35,6 @@ void add_uninstall_command(CLI::App& app, Action& action);
 void add_helm_pull_command(CLI::App& app, Action& action);
 void add_helm_update_command(CLI::App& app, Action& action);
 void add_dashboard_command(CLI::App& app, Action& action);
+void add_build_command(CLI::App& app, Action& action);
 
 }  // namespace gantry::cli

@@ -192,6 +192,23 @@ std::string Repository::describe(const DescribeOptions& options) const {
   return out.str();
 }
 
+std::optional<Repository::HeadCommit> Repository::head() const {
+  git_oid oid;
+  if (git_reference_name_to_id(&oid, impl_->repo.get(), "HEAD") != 0) return std::nullopt;
+  git_commit* raw = nullptr;
+  if (git_commit_lookup(&raw, impl_->repo.get(), &oid) != 0) return std::nullopt;
+  CommitPtr commit(raw);
+  HeadCommit out;
+  out.id = git_oid_tostr_s(&oid);
+  out.time = git_commit_time(commit.get());
+  git_remote* remote = nullptr;
+  if (git_remote_lookup(&remote, impl_->repo.get(), "origin") == 0) {
+    RemotePtr r(remote);
+    if (const char* url = git_remote_url(r.get())) out.origin_url = url;
+  }
+  return out;
+}
+
 std::optional<std::string> Repository::current_branch() const {
   git_reference* raw = nullptr;
   int rc = git_reference_lookup(&raw, impl_->repo.get(), "HEAD");

@@ -74,6 +74,16 @@ class Repository {
   // has no commit, or when no tag matches and !options.always.
   std::string describe(const DescribeOptions& options) const;
 
+  // HEAD's commit: full id and committer time (seconds since the epoch), and
+  // the URL of the remote "origin" (empty when none), or nullopt when HEAD
+  // has no commit yet. `gantry build` takes its epoch and labels from it.
+  struct HeadCommit {
+    std::string id;
+    int64_t time = 0;
+    std::string origin_url;
+  };
+  std::optional<HeadCommit> head() const;
+
   // The branch HEAD is on ("main"), or nullopt when HEAD is detached.
   std::optional<std::string> current_branch() const;
 
