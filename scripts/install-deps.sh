@@ -18,6 +18,7 @@ TEST_PACKAGES=(
   openssh-server openssh-client         # git push over ssh is tested against a real sshd
   python3-prometheus-client             # /metrics is parsed with the reference text-format parser
   chromium                              # the dashboard's browser test (headless, DevTools protocol via node >= 20)
+  busybox-static buildah                # gantry build: base images without network; buildah runs the results and is the benchmark peer
 )
 
 want=("${BUILD_PACKAGES[@]}")

@@ -457,6 +457,7 @@ BuildResult build_image(oci::Session& session, const BuildOptions& opts,
   }
   for (const std::string& d : dests) {
     oci::ImageLocation dst = oci::parse_location(d);
+    if (dst.is_layout() && dst.tag.empty()) dst.tag = "latest";  // replaced by the next build
     oci::CopyOptions co;
     co.jobs = opts.jobs;
     oci::copy_image(session, built, dst, co);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "build/layered_view.h"
@@ -111,8 +112,10 @@ void parents(const fs::path& merged, const fs::path& upper, const fs::path& rel)
   }
 }
 
+using Links = std::map<std::pair<dev_t, ino_t>, fs::path>;
+
 void diff_dir(const LayeredView& view, const fs::path& merged, const fs::path& upper,
-              const std::string& image_dir, const fs::path& rel) {
+              const std::string& image_dir, const fs::path& rel, Links& links) {
   std::set<std::string> present;
   std::error_code ec;
   for (auto it = fs::directory_iterator(merged / rel, ec); !ec && it != fs::directory_iterator();
@@ -127,14 +130,22 @@ void diff_dir(const LayeredView& view, const fs::path& merged, const fs::path& u
     bool changed = !below || !same(*below, st, it->path());
     if (changed) {
       parents(merged, upper, r);
-      copy_entry(it->path(), st, upper / r);
+      auto key = std::make_pair(st.st_dev, st.st_ino);
+      auto link = links.find(key);
+      if (S_ISREG(st.st_mode) && st.st_nlink > 1 && link != links.end()) {
+        std::error_code e2;
+        fs::create_hard_link(link->second, upper / r, e2);  // hard links stay links
+      } else {
+        copy_entry(it->path(), st, upper / r);
+        if (S_ISREG(st.st_mode) && st.st_nlink > 1) links[key] = upper / r;
+      }
     }
     if (S_ISDIR(st.st_mode)) {
       if (below && !S_ISDIR(below->st.st_mode)) below.reset();
       if (below)
-        diff_dir(view, merged, upper, image, r);
+        diff_dir(view, merged, upper, image, r, links);
       else
-        diff_dir(LayeredView({}), merged, upper, image, r);  // all new
+        diff_dir(LayeredView({}), merged, upper, image, r, links);  // all new
       if (changed) set_attrs(upper / r, st);
     }
   }
@@ -160,7 +171,8 @@ void copy_snapshots(const std::vector<fs::path>& lowers, const fs::path& merged)
 void diff_into_upper(const std::vector<fs::path>& lowers, const fs::path& merged,
                      const fs::path& upper) {
   LayeredView view(lowers);
-  diff_dir(view, merged, upper, "/", "");
+  Links links;
+  diff_dir(view, merged, upper, "/", "", links);
 }
 
 }  // namespace gantry::build

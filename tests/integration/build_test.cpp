@@ -1,0 +1,381 @@
+// gantry build with real peers only: a busybox-static base image made in the
+// test, docker-registry for push and pull, buildah running the result
+// (`buildah run --isolation chroot`) and building a base image for gantry,
+// skopeo inspecting what gantry wrote. Needs root (namespaces, overlayfs).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "core/digest.h"
+#include "core/file.h"
+#include "core/process.h"
+#include "doc/json.h"
+#include "support/busybox_image.h"
+#include "support/fixtures.h"
+#include "support/registry.h"
+
+namespace gantry::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class BuildTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!busybox_available()) GTEST_SKIP() << "needs root and /bin/busybox (busybox-static)";
+    base_ = busybox_base(tmp_.path());
+  }
+
+  ProcessResult build(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+    args.insert(args.begin(), "build");
+    args.push_back("--cache-dir");
+    args.push_back((tmp_.path() / "cache").string());
+    return run_gantry(args, {}, env);
+  }
+
+  ProcessResult buildah(std::vector<std::string> args) {
+    std::vector<std::string> argv{"buildah",
+                                  "--root",
+                                  (tmp_.path() / "buildah/root").string(),
+                                  "--runroot",
+                                  (tmp_.path() / "buildah/run").string(),
+                                  "--storage-driver",
+                                  "vfs"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ProcessOptions o;
+    o.timeout = std::chrono::minutes(2);
+    return run_process(argv, o);
+  }
+
+  // Runs `cmd` with sh in a container of the image at `location`.
+  std::string run_in(const std::string& location, const std::string& cmd) {
+    std::string c = "c" + std::to_string(++containers_);
+    // buildah names images after the layout's path, which must be lower case.
+    std::string loc = location;
+    if (loc.rfind("oci:", 0) == 0) {
+      std::string rest = loc.substr(4);
+      size_t colon = rest.find(':');
+      fs::path link =
+          fs::temp_directory_path() / ("gantry-buildah-" + std::to_string(::getpid()) + "-" + c);
+      std::error_code ec;
+      fs::remove(link, ec);
+      fs::create_symlink(rest.substr(0, colon), link);
+      links_.push_back(link);
+      loc = "oci:" + link.string() + (colon == std::string::npos ? "" : rest.substr(colon));
+    }
+    ProcessResult from = buildah({"from", "--name", c, "--tls-verify=false", loc});
+    EXPECT_EQ(from.exit_code, 0) << from.err;
+    ProcessResult r = buildah({"run", "--isolation", "chroot", c, "--", "sh", "-c", cmd});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    buildah({"rm", c});
+    return r.out;
+  }
+
+  std::string digest_of(const ProcessResult& r) {
+    std::string out = r.out;
+    while (!out.empty() && out.back() == '\n')
+      out.pop_back();
+    return out.substr(out.rfind('\n') + 1);
+  }
+
+  // The entry names of all layers of a layout.
+  std::string all_entries(const fs::path& layout) {
+    return run_process({"sh", "-c",
+                        "for f in " + (layout / "blobs/sha256").string() +
+                            "/*; do tar tzf \"$f\" 2>/dev/null; done"})
+        .out;
+  }
+
+  // All layer and config bytes of a layout, decompressed.
+  std::string all_content(const fs::path& layout) {
+    ProcessResult r = run_process({"sh", "-c",
+                                   "for f in " + (layout / "blobs/sha256").string() +
+                                       "/*; do gzip -dc \"$f\" 2>/dev/null || cat \"$f\"; done"});
+    return r.out;
+  }
+
+  TempDir tmp_;
+  std::string base_;
+  int containers_ = 0;
+  std::vector<fs::path> links_;
+
+  void TearDown() override {
+    for (const fs::path& l : links_) {
+      std::error_code ec;
+      fs::remove(l, ec);
+    }
+  }
+};
+
+TEST_F(BuildTest, MultiStageImageRunsUnderBuildahAndSkopeoReadsIt) {
+  fs::path ctx = tmp_.path() / "app";
+  put_file(ctx / "greeting.txt", "hello from gantry\n");
+  put_file(ctx / "Dockerfile",
+           "# syntax=docker/dockerfile:1.7\n"
+           "ARG BASE=" +
+               base_ +
+               "\n"
+               "FROM ${BASE} AS build\n"
+               "ARG NAME=world\n"
+               "WORKDIR /src\n"
+               "COPY greeting.txt .\n"
+               "RUN mkdir -p /out && { cat greeting.txt; echo \"name=$NAME\"; } > /out/message \\\n"
+               " && printf '#!/bin/sh\\ncat /opt/message\\n' > /out/hello\n"
+               "FROM ${BASE} AS other\n"
+               "RUN echo independent > /independent\n"
+               "FROM ${BASE}\n"
+               "COPY --from=build --chown=app:app --chmod=0755 /out/hello /usr/local/bin/hello\n"
+               "COPY --from=build /out/message /opt/message\n"
+               "COPY --from=other /independent /opt/\n"
+               "USER app\n"
+               "ENV MODE=prod\n"
+               "LABEL org.example.team=shop\n"
+               "EXPOSE 8080\n"
+               "ENTRYPOINT [\"/usr/local/bin/hello\"]\n");
+  std::string out = "oci:" + (tmp_.path() / "out").string() + ":v1";
+  ProcessResult r = build({ctx.string(), "--build-arg", "NAME=gantry", "-o", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("[build 3/4] COPY greeting.txt .")) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("[other 1/1] RUN echo independent")) << r.err;
+
+  ProcessResult inspect = run_process({"skopeo", "inspect", "--config", out});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  doc::Value cfg = doc::parse_json(inspect.out, "config");
+  EXPECT_EQ(cfg.find_path({"config", "User"})->as_string(), "app");
+  EXPECT_EQ(cfg.find_path({"config", "Labels", "org.example.team"})->as_string(), "shop");
+  EXPECT_TRUE(cfg.find_path({"config", "ExposedPorts", "8080/tcp"}));
+  EXPECT_EQ(cfg.get_string("created"), "1970-01-01T00:00:00Z");
+
+  // The entrypoint runs, as app, with the files owned and moded as asked.
+  std::string shown = run_in(out,
+                             "/usr/local/bin/hello; id -u; stat -c '%u:%g %a' "
+                             "/usr/local/bin/hello; cat /opt/independent; echo $MODE");
+  EXPECT_EQ(shown, "hello from gantry\nname=gantry\n1000\n1000:1000 755\nindependent\nprod\n");
+}
+
+TEST_F(BuildTest, UnchangedRebuildIsCachedAndAChangeRerunsFromTheStepThatReadsIt) {
+  fs::path ctx = tmp_.path() / "app";
+  put_file(ctx / "deps.txt", "dep-1\n");
+  put_file(ctx / "src/main.txt", "main-1\n");
+  put_file(ctx / "Dockerfile", "FROM " + base_ +
+                                   "\n"
+                                   "COPY deps.txt /app/\n"
+                                   "RUN cat /app/deps.txt > /app/installed\n"
+                                   "COPY src/ /app/src/\n"
+                                   "RUN cat /app/src/main.txt > /app/built\n");
+  std::string out = "oci:" + (tmp_.path() / "out").string();
+  ProcessResult first = build({ctx.string(), "-o", out, "-o", "json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, Not(HasSubstr("\"cached\"}")));
+  ProcessResult again = build({ctx.string(), "-o", out, "-o", "json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  doc::Value result =
+      doc::parse_json(again.out.substr(again.out.rfind("{\"type\":\"result\"")), "result");
+  EXPECT_EQ(result.find("cached")->as_int(), 4);
+  EXPECT_EQ(result.find("steps")->as_int(), 5);  // FROM and four layer steps
+  doc::Value first_result =
+      doc::parse_json(first.out.substr(first.out.rfind("{\"type\":\"result\"")), "result");
+  EXPECT_EQ(first_result.get_string("digest"), result.get_string("digest"));
+
+  // Changing src/ re-runs its COPY and the RUN after it; the first two stay cached.
+  put_file(ctx / "src/main.txt", "main-2\n");
+  ProcessResult changed = build({ctx.string(), "-o", out});
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_THAT(changed.err, HasSubstr("#2 CACHED"));
+  EXPECT_THAT(changed.err, HasSubstr("#3 CACHED"));
+  EXPECT_THAT(changed.err, Not(HasSubstr("#4 CACHED")));
+  EXPECT_THAT(changed.err, Not(HasSubstr("#5 CACHED")));
+  EXPECT_NE(digest_of(changed), digest_of(first));
+  EXPECT_EQ(run_in(out, "cat /app/built"), "main-2\n");
+
+  // --no-cache runs everything again and gives the same image.
+  ProcessResult fresh = build({ctx.string(), "--no-cache", "-o", out});
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_THAT(fresh.err, Not(HasSubstr("CACHED")));
+  EXPECT_EQ(digest_of(fresh), digest_of(changed));
+}
+
+TEST_F(BuildTest, SameDigestFromDifferentDirectoriesCachesAndClockTimes) {
+  // Two copies of the context with different file times (after the epoch,
+  // as a checkout's are), two caches, builds a second apart: one digest.
+  for (int i = 0; i < 2; ++i) {
+    fs::path ctx = tmp_.path() / ("ctx" + std::to_string(i));
+    put_file(ctx / "a/b.txt", "same\n");
+    run_process({"touch", "-d", i ? "2024-01-01" : "2025-06-01", (ctx / "a/b.txt").string()});
+  }
+  std::string df2 = "FROM " + base_ + "\nCOPY . /app/\nRUN touch /app/touched && mkdir /app/d\n";
+  std::vector<std::string> d2;
+  for (int i = 0; i < 2; ++i) {
+    fs::path ctx = tmp_.path() / ("ctx" + std::to_string(i));
+    put_file(ctx / "Dockerfile", df2);
+    ProcessResult r = run_gantry({"build", ctx.string(), "--cache-dir",
+                                  (tmp_.path() / ("cache" + std::to_string(i))).string()},
+                                 {}, {"SOURCE_DATE_EPOCH=1700000000"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    d2.push_back(digest_of(r));
+    ::sleep(1);
+  }
+  EXPECT_EQ(d2[0], d2[1]);
+}
+
+TEST_F(BuildTest, SecretsAndCacheMountsNeverReachLayersHistoryOrConfig) {
+  fs::path ctx = tmp_.path() / "app";
+  put_file(tmp_.path() / "token", "s3cr3t-token-value");
+  std::string hash = sha256_hex("s3cr3t-token-value");
+  put_file(
+      ctx / "Dockerfile",
+      "FROM " + base_ +
+          "\n"
+          "RUN --mount=type=secret,id=token --mount=type=cache,target=/var/cache/app,id=c1 \\\n"
+          "    test \"$(sha256sum < /run/secrets/token | cut -c1-64)\" = " +
+          hash +
+          " && \\\n"
+          "    echo run >> /var/cache/app/runs && wc -l < /var/cache/app/runs > /count\n"
+          "RUN --mount=type=secret,id=token,env=TOKEN test \"$(printf %s \"$TOKEN\" | sha256sum | "
+          "cut -c1-64)\" = " +
+          hash +
+          " && echo ok > /env-ok\n"
+          "RUN --mount=type=tmpfs,target=/scratch echo temp > /scratch/t\n");
+  fs::path out = tmp_.path() / "out";
+  ProcessResult r =
+      build({ctx.string(), "--secret", "id=token,src=" + (tmp_.path() / "token").string(), "-o",
+             "oci:" + out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(run_in("oci:" + out.string(),
+                   "cat /count /env-ok; ls -d /var/cache /scratch 2>/dev/null | wc -l"),
+            "1\nok\n0\n");
+  std::string content = all_content(out);
+  EXPECT_THAT(content, Not(HasSubstr("s3cr3t-token-value")));
+  std::string entries = all_entries(out);
+  EXPECT_THAT(entries, HasSubstr("count\n"));
+  EXPECT_THAT(entries, Not(HasSubstr("var/cache")));
+  EXPECT_THAT(entries, Not(HasSubstr("scratch")));
+  EXPECT_THAT(entries, Not(HasSubstr("run/secrets")));
+  // The cache mount keeps its content for the next build (run again with --no-cache).
+  ProcessResult again =
+      build({ctx.string(), "--no-cache", "--secret",
+             "id=token,src=" + (tmp_.path() / "token").string(), "-o", "oci:" + out.string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(run_in("oci:" + out.string(), "cat /count"), "2\n");
+  // A required secret that is not given is an error naming the line.
+  put_file(ctx / "Dockerfile",
+           "FROM " + base_ + "\nRUN --mount=type=secret,id=missing,required true\n");
+  ProcessResult missing = build({ctx.string()});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr("Dockerfile:2"));
+  EXPECT_THAT(missing.err, HasSubstr("secret missing is required"));
+}
+
+TEST_F(BuildTest, WhiteoutsDockerignoreExcludesOwnershipAndHeredocs) {
+  fs::path ctx = tmp_.path() / "app";
+  put_file(ctx / "keep/a.txt", "a\n");
+  put_file(ctx / "keep/secret.env", "x\n");
+  put_file(ctx / "keep/skip.log", "log\n");
+  put_file(ctx / "node_modules/big.js", "x\n");
+  put_file(ctx / ".dockerignore", "node_modules\n**/*.env\n");
+  put_file(ctx / "Dockerfile",
+           "FROM " + base_ +
+               "\n"
+               "COPY --exclude=*.log keep/ /keep/\n"
+               "COPY --chown=1000:2000 --chmod=640 keep/a.txt /owned\n"
+               "RUN rm /keep/a.txt /etc/group && mkdir -p /d/sub && echo 1 > /d/sub/f\n"
+               "RUN rm -rf /d && mkdir /d && echo 2 > /d/g\n"
+               "COPY <<EOF /etc/motd\nwelcome $HOSTNAME_NOT_SET-end\nEOF\n"
+               "RUN <<EOF\nset -e\necho heredoc-ran > /heredoc\nEOF\n");
+  fs::path out = tmp_.path() / "out";
+  ProcessResult r = build({ctx.string(), "-o", "oci:" + out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(run_in("oci:" + out.string(),
+                   "ls -a /keep; test ! -e /etc/group && echo no-group; stat -c '%u:%g %a' /owned; "
+                   "ls -R /d; cat /etc/motd /heredoc; ls / | grep -c node_modules; true"),
+            ".\n..\n"
+            "no-group\n1000:2000 640\n/d:\ng\nwelcome -end\nheredoc-ran\n0\n");
+}
+
+TEST_F(BuildTest, BadInputFailsWithItsLineAndWritesNothing) {
+  fs::path ctx = tmp_.path() / "app";
+  put_file(ctx / "ok.txt", "x");
+  fs::path out = tmp_.path() / "out";
+  struct Case {
+    std::string dockerfile;
+    std::vector<std::string> extra;
+    std::string expected;
+  };
+  // An archive whose entry climbs out of its directory.
+  run_process({"sh", "-c",
+               "cd " + ctx.string() +
+                   " && mkdir -p e && echo evil > e/evil && tar -cf bad.tar --transform "
+                   "'s,^e/,../../,' e/evil"});
+  std::vector<Case> cases = {
+      {"FROM " + base_ + "\nCOPY missing.txt /\n", {}, "Dockerfile:2"},
+      {"FROM " + base_ + "\nRUN echo before-failing && exit 3\n", {}, "exit code 3"},
+      {"FROM " + base_ + "\nFROBNICATE x\n", {}, "Dockerfile:2"},
+      {"FROM " + base_ + " AS a\nCOPY --from=b /x /x\nFROM " + base_ +
+           " AS b\nCOPY --from=a /x /x\n",
+       {},
+       "circular dependency"},
+      {"FROM " + base_ + "\nCOPY ok.txt /\n", {"--target", "nope"}, "nope"},
+      {"FROM " + base_ + "\nCOPY ../outside /\n", {}, "not found in the build context"},
+      {"FROM " + base_ + "\nADD bad.tar /x/\n", {}, "Dockerfile:2"},
+  };
+  for (const Case& c : cases) {
+    put_file(ctx / "Dockerfile", c.dockerfile);
+    std::vector<std::string> args{ctx.string(), "-o", "oci:" + out.string() + ":t"};
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    ProcessResult r = build(args);
+    EXPECT_NE(r.exit_code, 0) << c.dockerfile;
+    EXPECT_THAT(r.err, HasSubstr(c.expected)) << c.dockerfile;
+    EXPECT_FALSE(fs::exists(out)) << c.dockerfile;
+  }
+  put_file(ctx / "Dockerfile", "FROM " + base_ + "\nRUN echo before-failing && exit 3\n");
+  ProcessResult r = build({ctx.string()});
+  EXPECT_THAT(r.err, HasSubstr("before-failing"));
+  EXPECT_THAT(r.err, HasSubstr("Dockerfile:2"));
+}
+
+TEST_F(BuildTest, PushesToARegistryAndBuildsOnABuildahImage) {
+  if (!TestRegistry::available()) GTEST_SKIP() << "docker-registry is not installed";
+  TestRegistry registry;
+  // buildah makes a base image from the busybox root filesystem and pushes it.
+  fs::path rootfs = tmp_.path() / "ctx/rootfs";
+  ProcessResult from = buildah({"from", "scratch"});
+  ASSERT_EQ(from.exit_code, 0) << from.err;
+  std::string c = from.out.substr(0, from.out.find('\n'));
+  ASSERT_EQ(buildah({"copy", c, rootfs.string(), "/"}).exit_code, 0);
+  ASSERT_EQ(buildah({"config", "--env", "FROM_BUILDAH=yes", c}).exit_code, 0);
+  std::string base = registry.host() + "/base/busybox:buildah";
+  ProcessResult push = buildah({"commit", "--tls-verify=false", c, "docker://" + base});
+  ASSERT_EQ(push.exit_code, 0) << push.err;
+
+  fs::path ctx = tmp_.path() / "app";
+  put_file(ctx / "Dockerfile", "FROM " + base + "\nRUN echo \"$FROM_BUILDAH\" > /from\n");
+  std::string image = registry.host() + "/shop/app:1.0";
+  ProcessResult r = build({ctx.string(), "-t", image, "--push"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ProcessResult inspect =
+      run_process({"skopeo", "inspect", "--tls-verify=false", "docker://" + image});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_EQ(doc::parse_json(inspect.out, "inspect").get_string("Digest"), digest_of(r));
+  EXPECT_EQ(run_in("docker://" + image, "cat /from"), "yes\n");
+}
+
+TEST_F(BuildTest, CopyingSnapshotterGivesTheSameImage) {
+  fs::path ctx = tmp_.path() / "app";
+  put_file(ctx / "Dockerfile",
+           "FROM " + base_ +
+               "\n"
+               "RUN mkdir -p /a/b && echo x > /a/b/f && rm /etc/group && ln /a/b/f /a/hard\n"
+               "USER app\nWORKDIR /home/app\nRUN touch mine\n");
+  ProcessResult overlay = build({ctx.string(), "--no-cache"});
+  ASSERT_EQ(overlay.exit_code, 0) << overlay.err;
+  ProcessResult copy = build({ctx.string(), "--no-cache"}, {"GANTRY_SNAPSHOTTER=copy"});
+  ASSERT_EQ(copy.exit_code, 0) << copy.err;
+  EXPECT_EQ(digest_of(overlay), digest_of(copy));
+}
+
+}  // namespace
+}  // namespace gantry::testing
