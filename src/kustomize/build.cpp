@@ -230,11 +230,35 @@ class Builder {
     }
     run_generators(k, dir, fname, ra);
     run_transformers(k, dir, fname, ra);
+    merge_vars(k, fname, ra);
     chain_.pop_back();
     return ra;
   }
 
+  const std::map<std::string, Var>& vars() const { return vars_; }
+  const std::vector<FieldSpec>& var_specs() const { return var_reference_specs(); }
+
  private:
+  // kustomize's MergeVars: the kustomization's vars are bound to the
+  // resources they name once its own transformations are done; a name may be
+  // declared once in the whole build.
+  void merge_vars(const doc::Value& k, const std::string& fname, ResList& ra) {
+    const doc::Value* list = k.find("vars");
+    if (!list || list->is_null()) return;
+    if (!list->is_list()) throw Error(loc(*list, fname), "vars must be a list (in " + fname + ")");
+    std::vector<Var> vars;
+    for (const auto& e : list->as_list())
+      vars.push_back(parse_var(e, fname));
+    bind_vars(ra, vars);
+    for (auto& v : vars) {
+      if (vars_.count(v.name))
+        throw Error(v.where, "var '" + v.name + "' already encountered (also declared at " +
+                                 vars_.at(v.name).where.str() + ")");
+      std::string name = v.name;
+      vars_.emplace(std::move(name), std::move(v));
+    }
+  }
+
   fs::path find_file(const fs::path& dir) {
     for (const char* n : kFileNames) {
       fs::path p = dir / n;
@@ -314,16 +338,27 @@ class Builder {
   }
 
   void check_fields(const doc::Value& k, const std::string& fname) {
-    static const std::set<std::string> supported = {"apiVersion",      "kind",
-                                                    "metadata",        "resources",
-                                                    "bases",           "components",
-                                                    "namespace",       "namePrefix",
-                                                    "nameSuffix",      "commonLabels",
-                                                    "labels",          "commonAnnotations",
-                                                    "images",          "replicas",
-                                                    "patches",         "patchesStrategicMerge",
-                                                    "patchesJson6902", "configMapGenerator",
-                                                    "secretGenerator", "generatorOptions"};
+    static const std::set<std::string> supported = {"apiVersion",
+                                                    "kind",
+                                                    "metadata",
+                                                    "resources",
+                                                    "bases",
+                                                    "components",
+                                                    "namespace",
+                                                    "namePrefix",
+                                                    "nameSuffix",
+                                                    "commonLabels",
+                                                    "labels",
+                                                    "commonAnnotations",
+                                                    "images",
+                                                    "replicas",
+                                                    "patches",
+                                                    "patchesStrategicMerge",
+                                                    "patchesJson6902",
+                                                    "configMapGenerator",
+                                                    "secretGenerator",
+                                                    "generatorOptions",
+                                                    "vars"};
     for (const auto& m : k.as_map()) {
       if (supported.count(m.key)) continue;
       Location where = m.key_span.known() ? m.key_span.location() : Location{fname};
@@ -604,6 +639,7 @@ class Builder {
     r.prev = old.prev;
     r.prefixes = old.prefixes;
     r.suffixes = old.suffixes;
+    r.ref_vars = old.ref_vars;
     r.needs_hash = old.needs_hash;  // kustomize keeps the old resource's hash option
     r.behavior.clear();
     old = std::move(r);
@@ -874,6 +910,7 @@ class Builder {
   fs::path root_;
   std::map<fs::path, std::string> overlay_;
   std::vector<fs::path> chain_;
+  std::map<std::string, Var> vars_;
 };
 
 }  // namespace
@@ -893,6 +930,7 @@ std::vector<Resource> build(const fs::path& dir_in, const Options& options) {
   ResList ra = b.accumulate(dir, {}, false);
   apply_hash_suffixes(ra);
   fix_name_references(ra);
+  resolve_vars(ra, b.vars(), b.var_specs());
   legacy_sort(ra);
   std::vector<Resource> out;
   out.reserve(ra.size());

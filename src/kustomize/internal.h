@@ -54,6 +54,7 @@ struct Res {
   std::vector<std::string> prefixes, suffixes;  // applied name prefixes/suffixes
   bool needs_hash = false;                      // generated, suffix hash pending
   std::string behavior;                         // generators: create/merge/replace
+  std::vector<std::string> ref_vars;            // names of the vars bound to this resource
 
   ResId cur_id() const;
   ResId org_id() const { return prev.empty() ? cur_id() : prev.front(); }
@@ -110,6 +111,27 @@ struct ReplicaSpec {
   int64_t count = 0;
 };
 void apply_replicas(ResList& list, const ReplicaSpec& r, const Location& where);
+
+// --- vars (vars.cpp) ---
+// A kustomization's `vars` entry: $(name) takes the value at `field_path`
+// of the object `target` names (by its original or any later id).
+struct Var {
+  std::string name;
+  ResId target;
+  std::string field_path;  // dotted, "metadata.name" by default
+  Location where;
+};
+Var parse_var(const doc::Value& v, const std::string& file);
+// Binds each var to the one resource of `list` it names (kustomize's
+// MergeVars, run when the kustomization declaring it is done). Errors when
+// several match; a var matching nothing stays unbound (an error at resolve).
+void bind_vars(ResList& list, const std::vector<Var>& vars);
+// Replaces $(NAME) in the `specs` fields of every resource with the value of
+// the bound field (after name references are fixed). `vars` by name.
+void resolve_vars(ResList& list, const std::map<std::string, Var>& vars,
+                  const std::vector<FieldSpec>& specs);
+// kustomize's default varReference field specs.
+const std::vector<FieldSpec>& var_reference_specs();
 
 // --- name references (nameref.cpp) ---
 void fix_name_references(ResList& list);

@@ -179,8 +179,8 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "crds", "vars", "replacements", "transformers",
-                            "generators", "configurations", "openapi", "sortOptions"}) {
+  for (const char* field : {"helmCharts", "crds", "replacements", "transformers", "generators",
+                            "configurations", "openapi", "sortOptions"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -188,6 +188,51 @@ TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
     EXPECT_HAS(msg, "kustomization.yaml:2");
     EXPECT_HAS(msg, "not supported");
   }
+}
+
+// vars: the three errors kubectl kustomize (v5.5) gives for them, checked
+// against it on the same input.
+constexpr const char* kVarX =
+    "vars:\n- name: X\n  objref:\n    kind: ConfigMap\n    name: cm\n    apiVersion: v1\n";
+
+TEST(KustomizeErrors, VarDeclaredInBaseAndOverlay) {
+  TempDir d;
+  d.write("base/kustomization.yaml", std::string("resources:\n- cm.yaml\n") + kVarX);
+  d.write("base/cm.yaml", kConfigMap);
+  d.write("kustomization.yaml", std::string("resources:\n- base\n") + kVarX);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "var 'X' already encountered");
+  EXPECT_HAS(msg, "base/kustomization.yaml:4");  // where it was declared first
+}
+
+TEST(KustomizeErrors, VarNamingNoObject) {
+  TempDir d;
+  // No apiVersion: kustomize compares group, version and kind exactly, so a
+  // ConfigMap (v1) is not found.
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\nvars:\n- name: X\n  objref:\n    kind: ConfigMap\n"
+          "    name: cm\n");
+  d.write("cm.yaml", kConfigMap);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "cannot be mapped to a field in the set of known resources");
+  EXPECT_HAS(msg, "kustomization.yaml:4");
+}
+
+TEST(KustomizeErrors, VarMatchingTwoObjects) {
+  TempDir d;
+  d.write("kustomization.yaml", std::string("resources:\n- cm.yaml\n") + kVarX);
+  d.write("cm.yaml",
+          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: a\n---\n"
+          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: b\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "found 2 resId matches for var 'X'");
+}
+
+TEST(KustomizeErrors, VarFieldMissing) {
+  TempDir d;
+  d.write("kustomization.yaml", std::string("resources:\n- cm.yaml\n") + kVarX +
+                                    "  fieldref:\n    fieldpath: data.nope\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "not found in corresponding resource");
 }
 
 TEST(KustomizeErrors, UnsupportedPatchOptions) {
