@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include "core/file.h"
 #include "doc/yaml.h"
@@ -223,6 +224,13 @@ class Builder {
       for (const auto& [entry, where] : strings(k, field, fname))
         add_resource(dir, fname, entry, where, ra);
     check_unique(ra);
+    for (const auto& [entry, where] : strings(k, "configurations", fname)) {
+      fs::path p = file_path(dir, entry, where);
+      if (!exists_file(p))
+        throw Error(where, "configurations file \"" + entry + "\" does not exist",
+                    ExitCode::kNotFound);
+      cfg_.merge(parse_transformer_config(read(p), p.string()), where);
+    }
     for (const auto& [entry, where] : strings(k, "components", fname)) {
       fs::path sub = normal(dir / entry);
       check_dir(sub, entry, where);
@@ -236,7 +244,7 @@ class Builder {
   }
 
   const std::map<std::string, Var>& vars() const { return vars_; }
-  const std::vector<FieldSpec>& var_specs() const { return var_reference_specs(); }
+  const TransformerConfig& config() const { return cfg_; }
 
  private:
   // kustomize's MergeVars: the kustomization's vars are bound to the
@@ -358,7 +366,8 @@ class Builder {
                                                     "configMapGenerator",
                                                     "secretGenerator",
                                                     "generatorOptions",
-                                                    "vars"};
+                                                    "vars",
+                                                    "configurations"};
     for (const auto& m : k.as_map()) {
       if (supported.count(m.key)) continue;
       Location where = m.key_span.known() ? m.key_span.location() : Location{fname};
@@ -431,7 +440,12 @@ class Builder {
     }
     if (fs::is_directory(p)) {
       check_dir(p, entry, where);
+      // A base starts from the default configuration; what it adds comes up
+      // to the kustomization listing it (kustomize's MergeAccumulator).
+      TransformerConfig mine = std::exchange(cfg_, TransformerConfig::defaults());
       ResList sub = accumulate(p, {}, false);
+      mine.merge(cfg_, where);
+      cfg_ = std::move(mine);
       for (auto& r : sub)
         append(ra, std::move(r));
       return;
@@ -852,7 +866,7 @@ class Builder {
               m.key != "fields")
             throw Error(loc(m.value, fname), "labels field \"" + m.key + "\" is not supported");
         if (selectors) {
-          for (const auto& s : common_label_specs())
+          for (const auto& s : cfg_.common_labels)
             specs.push_back(s);
         } else {
           specs.push_back(FieldSpec{{}, "metadata/labels", true});
@@ -863,9 +877,9 @@ class Builder {
         apply_labels(ra, pairs, specs);
       }
     }
-    apply_labels(ra, string_map(k.find("commonLabels"), "commonLabels", fname),
-                 common_label_specs());
-    apply_annotations(ra, string_map(k.find("commonAnnotations"), "commonAnnotations", fname));
+    apply_labels(ra, string_map(k.find("commonLabels"), "commonLabels", fname), cfg_.common_labels);
+    apply_annotations(ra, string_map(k.find("commonAnnotations"), "commonAnnotations", fname),
+                      cfg_.common_annotations);
     run_patches_json(k, dir, fname, ra);
     if (const doc::Value* reps = k.find("replicas"); reps && !reps->is_null()) {
       if (!reps->is_list()) throw Error(loc(*reps, fname), "replicas must be a list");
@@ -876,7 +890,7 @@ class Builder {
         if (rs.name.empty() || !c || !c->is_int())
           throw Error(loc(r, fname), "replicas entries need a name and an integer count");
         rs.count = c->as_int();
-        apply_replicas(ra, rs, loc(r, fname));
+        apply_replicas(ra, rs, cfg_.replicas, loc(r, fname));
       }
     }
     if (const doc::Value* imgs = k.find("images"); imgs && !imgs->is_null()) {
@@ -902,7 +916,7 @@ class Builder {
         if (s.name.empty()) throw Error(loc(i, fname), "images entries need a name");
         specs.push_back(std::move(s));
       }
-      apply_images(ra, specs);
+      apply_images(ra, specs, cfg_.images);
     }
   }
 
@@ -911,6 +925,7 @@ class Builder {
   std::map<fs::path, std::string> overlay_;
   std::vector<fs::path> chain_;
   std::map<std::string, Var> vars_;
+  TransformerConfig cfg_ = TransformerConfig::defaults();
 };
 
 }  // namespace
@@ -929,8 +944,8 @@ std::vector<Resource> build(const fs::path& dir_in, const Options& options) {
     throw Error(Location{dir_in.string()}, "not a directory", ExitCode::kNotFound);
   ResList ra = b.accumulate(dir, {}, false);
   apply_hash_suffixes(ra);
-  fix_name_references(ra);
-  resolve_vars(ra, b.vars(), b.var_specs());
+  fix_name_references(ra, b.config().name_reference);
+  resolve_vars(ra, b.vars(), b.config().var_reference);
   legacy_sort(ra);
   std::vector<Resource> out;
   out.reserve(ra.size());

@@ -95,22 +95,49 @@ const std::vector<FieldSpec>& template_label_specs();
 const std::vector<FieldSpec>& common_annotation_specs();
 const std::vector<FieldSpec>& replica_specs();
 
+// --- transformer configurations (config.cpp) ---
+// A custom nameReference entry: fields of referrers naming a `target` object.
+struct NameRefSpec {
+  Gvk target;
+  std::vector<FieldSpec> referrers;
+};
+
+// The field specs the transformations use: kustomize's defaults merged with
+// the `configurations:` files of the kustomization and its bases.
+struct TransformerConfig {
+  std::vector<FieldSpec> common_labels, common_annotations, var_reference, replicas;
+  std::vector<FieldSpec> images;            // besides every containers/initContainers image
+  std::vector<NameRefSpec> name_reference;  // besides nameref.cpp's built-in table
+
+  static const TransformerConfig& defaults();
+  // kustomize's merge: specs are added unless already there; the same gvk and
+  // path with a different `create` is an Error.
+  void merge(const TransformerConfig& other, const Location& where);
+};
+
+// Reads a `configurations:` file. Errors name the file.
+TransformerConfig parse_transformer_config(const std::string& text, const std::string& file);
+
 // --- transformations (transforms.cpp) ---
 void apply_namespace(ResList& list, const std::string& ns, const Location& where);
 void apply_prefix_suffix(ResList& list, const std::string& prefix, const std::string& suffix);
 void apply_labels(ResList& list, const doc::Value& labels, const std::vector<FieldSpec>& specs);
-void apply_annotations(ResList& list, const doc::Value& annotations);
+void apply_annotations(ResList& list, const doc::Value& annotations,
+                       const std::vector<FieldSpec>& specs);
 
 struct ImageSpec {
   std::string name, new_name, new_tag, digest;
 };
-void apply_images(ResList& list, const std::vector<ImageSpec>& images);
+// Every containers/initContainers image, and the image strings at `extra`.
+void apply_images(ResList& list, const std::vector<ImageSpec>& images,
+                  const std::vector<FieldSpec>& extra);
 
 struct ReplicaSpec {
   std::string name;
   int64_t count = 0;
 };
-void apply_replicas(ResList& list, const ReplicaSpec& r, const Location& where);
+void apply_replicas(ResList& list, const ReplicaSpec& r, const std::vector<FieldSpec>& specs,
+                    const Location& where);
 
 // --- vars (vars.cpp) ---
 // A kustomization's `vars` entry: $(name) takes the value at `field_path`
@@ -134,7 +161,8 @@ void resolve_vars(ResList& list, const std::map<std::string, Var>& vars,
 const std::vector<FieldSpec>& var_reference_specs();
 
 // --- name references (nameref.cpp) ---
-void fix_name_references(ResList& list);
+// `extra`: custom nameReference entries (configurations), after the built-in ones.
+void fix_name_references(ResList& list, const std::vector<NameRefSpec>& extra);
 
 // --- patches (smp.cpp, json6902.cpp) ---
 // Strategic merge: merges `patch` into `target`. Returns false when the patch

@@ -104,11 +104,12 @@ void apply_labels(ResList& list, const doc::Value& labels, const std::vector<Fie
   }
 }
 
-void apply_annotations(ResList& list, const doc::Value& annotations) {
+void apply_annotations(ResList& list, const doc::Value& annotations,
+                       const std::vector<FieldSpec>& specs) {
   if (!annotations.is_map() || annotations.as_map().empty()) return;
   for (auto& r : list) {
     Gvk g = Gvk::of(r.obj);
-    visit_fieldspecs(r.obj, g, common_annotation_specs(),
+    visit_fieldspecs(r.obj, g, specs,
                      [&](doc::Value& node) { set_map_entries(node, annotations); });
   }
 }
@@ -194,7 +195,8 @@ void walk_images(doc::Value& node, const CompiledImage& ci) {
 
 }  // namespace
 
-void apply_images(ResList& list, const std::vector<ImageSpec>& images) {
+void apply_images(ResList& list, const std::vector<ImageSpec>& images,
+                  const std::vector<FieldSpec>& extra) {
   for (const auto& spec : images) {
     CompiledImage ci{&spec, nullptr};
     // kustomize matches "^" + name + "(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$", with the
@@ -203,14 +205,19 @@ void apply_images(ResList& list, const std::vector<ImageSpec>& images) {
     opts.set_log_errors(false);
     auto re = std::make_unique<RE2>(spec.name + "(@sha256)?(:[a-zA-Z0-9_.{}-]*)?", opts);
     if (re->ok()) ci.re = std::move(re);
-    for (auto& r : list)
+    for (auto& r : list) {
       walk_images(r.obj, ci);
+      if (!extra.empty())
+        visit_fieldspecs(r.obj, Gvk::of(r.obj), extra,
+                         [&](doc::Value& node) { update_image(node, ci); });
+    }
   }
 }
 
-void apply_replicas(ResList& list, const ReplicaSpec& rep, const Location& where) {
+void apply_replicas(ResList& list, const ReplicaSpec& rep, const std::vector<FieldSpec>& specs,
+                    const Location& where) {
   bool found = false;
-  for (const auto& fs : replica_specs()) {
+  for (const auto& fs : specs) {
     for (auto& r : list) {
       Gvk g = Gvk::of(r.obj);
       if (!g.selected_by(fs.gvk)) continue;

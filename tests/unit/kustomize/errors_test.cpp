@@ -180,7 +180,7 @@ TEST(KustomizeErrors, RemoteResource) {
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
   for (const char* field : {"helmCharts", "crds", "replacements", "transformers", "generators",
-                            "configurations", "openapi", "sortOptions"}) {
+                            "openapi", "sortOptions"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -233,6 +233,28 @@ TEST(KustomizeErrors, VarFieldMissing) {
                                     "  fieldref:\n    fieldpath: data.nope\n");
   d.write("cm.yaml", kConfigMap);
   EXPECT_HAS(error_of([&] { build(d); }), "not found in corresponding resource");
+}
+
+TEST(KustomizeErrors, ConfigurationsWithUnsupportedKind) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\nconfigurations:\n- config.yaml\n");
+  d.write("cm.yaml", kConfigMap);
+  // Only the default spec (metadata/name of every kind) is accepted.
+  d.write("config.yaml", "namePrefix:\n- path: metadata/name\n- path: spec/alias\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "\"namePrefix\"");
+  EXPECT_HAS(msg, "spec/alias");
+  EXPECT_HAS(msg, "config.yaml:2");
+  EXPECT_HAS(msg, "not supported");
+}
+
+TEST(KustomizeErrors, ConfigurationsConflictingCreate) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\nconfigurations:\n- config.yaml\n");
+  d.write("cm.yaml", kConfigMap);
+  // The default spec for metadata/labels has create: true.
+  d.write("config.yaml", "commonLabels:\n- path: metadata/labels\n  create: false\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "conflicting fieldspecs");
 }
 
 TEST(KustomizeErrors, UnsupportedPatchOptions) {

@@ -1,0 +1,155 @@
+// Transformer configurations (`configurations:` files): custom field specs
+// for commonLabels, commonAnnotations, images, replicas, varReference and
+// nameReference, merged with kustomize's defaults the way kustomize does.
+#include <algorithm>
+
+#include "doc/yaml.h"
+#include "kustomize/internal.h"
+
+namespace gantry::kustomize::detail {
+
+namespace {
+
+Location at(const doc::Value& v, const std::string& file) {
+  return v.span().known() ? v.span().location() : Location{file};
+}
+
+std::string str(const doc::Value& m, std::string_view key, const std::string& file) {
+  const doc::Value* v = m.find(key);
+  if (!v || v->is_null()) return {};
+  if (!v->is_string())
+    throw Error(at(*v, file), std::string(key) + " must be a string (in " + file + ")");
+  return v->as_string();
+}
+
+Gvk gvk_of(const doc::Value& m, const std::string& file) {
+  return Gvk{str(m, "group", file), str(m, "version", file), str(m, "kind", file)};
+}
+
+std::vector<FieldSpec> field_specs(const doc::Value& list, const std::string& what,
+                                   const std::string& file) {
+  std::vector<FieldSpec> out;
+  if (list.is_null()) return out;
+  if (!list.is_list()) throw Error(at(list, file), what + " must be a list (in " + file + ")");
+  for (const auto& e : list.as_list()) {
+    if (!e.is_map()) throw Error(at(e, file), what + " entries must be mappings");
+    FieldSpec f{gvk_of(e, file), str(e, "path", file), false};
+    for (const auto& m : e.as_map()) {
+      if (m.key == "create") {
+        if (!m.value.is_bool()) throw Error(at(m.value, file), "create must be true or false");
+        f.create = m.value.as_bool();
+      } else if (m.key != "group" && m.key != "version" && m.key != "kind" && m.key != "path") {
+        throw Error(at(m.value, file),
+                    what + " field \"" + m.key + "\" is not supported (in " + file + ")");
+      }
+    }
+    if (f.path.empty()) throw Error(at(e, file), what + " entries need a path (in " + file + ")");
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+void merge_specs(std::vector<FieldSpec>& into, const std::vector<FieldSpec>& add,
+                 const Location& where) {
+  for (const auto& f : add) {
+    auto it = std::find_if(into.begin(), into.end(),
+                           [&](const FieldSpec& x) { return x.gvk == f.gvk && x.path == f.path; });
+    if (it == into.end()) {
+      into.push_back(f);
+    } else if (it->create != f.create) {
+      throw Error(where, "conflicting fieldspecs: the path " + f.path + " of " + f.gvk.str() +
+                             " is given with create true and false");
+    }
+  }
+}
+
+}  // namespace
+
+const TransformerConfig& TransformerConfig::defaults() {
+  static const TransformerConfig d = [] {
+    TransformerConfig c;
+    c.common_labels = common_label_specs();
+    c.common_annotations = common_annotation_specs();
+    c.var_reference = var_reference_specs();
+    c.replicas = replica_specs();
+    return c;
+  }();
+  return d;
+}
+
+void TransformerConfig::merge(const TransformerConfig& o, const Location& where) {
+  merge_specs(common_labels, o.common_labels, where);
+  merge_specs(common_annotations, o.common_annotations, where);
+  merge_specs(var_reference, o.var_reference, where);
+  merge_specs(replicas, o.replicas, where);
+  merge_specs(images, o.images, where);
+  for (const auto& n : o.name_reference) {
+    auto it = std::find_if(name_reference.begin(), name_reference.end(),
+                           [&](const NameRefSpec& x) { return x.target == n.target; });
+    if (it == name_reference.end())
+      name_reference.push_back(n);
+    else
+      merge_specs(it->referrers, n.referrers, where);
+  }
+}
+
+TransformerConfig parse_transformer_config(const std::string& text, const std::string& file) {
+  doc::Value v = doc::parse_yaml(text, file);
+  TransformerConfig c;
+  if (v.is_null()) return c;
+  if (!v.is_map()) throw Error(at(v, file), "a transformer configuration must be a mapping");
+  for (const auto& m : v.as_map()) {
+    if (m.key == "commonLabels") {
+      c.common_labels = field_specs(m.value, m.key, file);
+    } else if (m.key == "commonAnnotations") {
+      c.common_annotations = field_specs(m.value, m.key, file);
+    } else if (m.key == "varReference") {
+      c.var_reference = field_specs(m.value, m.key, file);
+    } else if (m.key == "replicas") {
+      c.replicas = field_specs(m.value, m.key, file);
+    } else if (m.key == "images") {
+      c.images = field_specs(m.value, m.key, file);
+    } else if (m.key == "nameReference") {
+      if (m.value.is_null()) continue;
+      if (!m.value.is_list())
+        throw Error(at(m.value, file), "nameReference must be a list (in " + file + ")");
+      for (const auto& e : m.value.as_list()) {
+        if (!e.is_map()) throw Error(at(e, file), "nameReference entries must be mappings");
+        NameRefSpec n{gvk_of(e, file), {}};
+        for (const auto& f : e.as_map()) {
+          if (f.key == "fieldSpecs")
+            n.referrers = field_specs(f.value, "nameReference.fieldSpecs", file);
+          else if (f.key != "group" && f.key != "version" && f.key != "kind")
+            throw Error(at(f.value, file),
+                        "nameReference field \"" + f.key + "\" is not supported (in " + file + ")");
+        }
+        n.referrers.erase(std::unique(n.referrers.begin(), n.referrers.end(),
+                                      [](const FieldSpec& a, const FieldSpec& b) {
+                                        return a.gvk == b.gvk && a.path == b.path;
+                                      }),
+                          n.referrers.end());
+        c.name_reference.push_back(std::move(n));
+      }
+    } else if (m.key == "namePrefix" || m.key == "nameSuffix" || m.key == "namespace") {
+      // Entries equal to kustomize's defaults change nothing; others would
+      // rename or re-namespace other fields, which gantry does not do.
+      std::string path = m.key == "namespace" ? "metadata/namespace" : "metadata/name";
+      for (const auto& f : field_specs(m.value, m.key, file))
+        if (f.path != path || !(f.gvk == Gvk{}))
+          throw Error(at(m.value, file), "transformer configuration \"" + m.key + "\" in " + file +
+                                             " with the path " + f.path +
+                                             " is not supported by gantry's kustomize engine "
+                                             "(only the default " +
+                                             path + ")");
+    } else {
+      Location where = m.key_span.known() ? m.key_span.location() : Location{file};
+      throw Error(where, "transformer configuration \"" + m.key + "\" in " + file +
+                             " is not supported by gantry's kustomize engine (supported: "
+                             "commonLabels, commonAnnotations, images, replicas, varReference, "
+                             "nameReference)");
+    }
+  }
+  return c;
+}
+
+}  // namespace gantry::kustomize::detail
