@@ -10,16 +10,8 @@ namespace gantry::kustomize::detail {
 
 namespace {
 
-Location at(const doc::Value& v, const std::string& file) {
-  return v.span().known() ? v.span().location() : Location{file};
-}
-
 std::string str(const doc::Value& m, std::string_view key, const std::string& file) {
-  const doc::Value* v = m.find(key);
-  if (!v || v->is_null()) return {};
-  if (!v->is_string())
-    throw Error(at(*v, file), std::string(key) + " must be a string (in " + file + ")");
-  return v->as_string();
+  return optional_string(m, key, "", file);
 }
 
 Gvk gvk_of(const doc::Value& m, const std::string& file) {
@@ -30,20 +22,23 @@ std::vector<FieldSpec> field_specs(const doc::Value& list, const std::string& wh
                                    const std::string& file) {
   std::vector<FieldSpec> out;
   if (list.is_null()) return out;
-  if (!list.is_list()) throw Error(at(list, file), what + " must be a list (in " + file + ")");
+  if (!list.is_list())
+    throw Error(where_of(list, file), what + " must be a list (in " + file + ")");
   for (const auto& e : list.as_list()) {
-    if (!e.is_map()) throw Error(at(e, file), what + " entries must be mappings");
+    if (!e.is_map()) throw Error(where_of(e, file), what + " entries must be mappings");
     FieldSpec f{gvk_of(e, file), str(e, "path", file), false};
     for (const auto& m : e.as_map()) {
       if (m.key == "create") {
-        if (!m.value.is_bool()) throw Error(at(m.value, file), "create must be true or false");
+        if (!m.value.is_bool())
+          throw Error(where_of(m.value, file), "create must be true or false");
         f.create = m.value.as_bool();
       } else if (m.key != "group" && m.key != "version" && m.key != "kind" && m.key != "path") {
-        throw Error(at(m.value, file),
+        throw Error(where_of(m.value, file),
                     what + " field \"" + m.key + "\" is not supported (in " + file + ")");
       }
     }
-    if (f.path.empty()) throw Error(at(e, file), what + " entries need a path (in " + file + ")");
+    if (f.path.empty())
+      throw Error(where_of(e, file), what + " entries need a path (in " + file + ")");
     out.push_back(std::move(f));
   }
   return out;
@@ -97,7 +92,7 @@ TransformerConfig parse_transformer_config(const std::string& text, const std::s
   doc::Value v = doc::parse_yaml(text, file);
   TransformerConfig c;
   if (v.is_null()) return c;
-  if (!v.is_map()) throw Error(at(v, file), "a transformer configuration must be a mapping");
+  if (!v.is_map()) throw Error(where_of(v, file), "a transformer configuration must be a mapping");
   for (const auto& m : v.as_map()) {
     if (m.key == "commonLabels") {
       c.common_labels = field_specs(m.value, m.key, file);
@@ -112,15 +107,15 @@ TransformerConfig parse_transformer_config(const std::string& text, const std::s
     } else if (m.key == "nameReference") {
       if (m.value.is_null()) continue;
       if (!m.value.is_list())
-        throw Error(at(m.value, file), "nameReference must be a list (in " + file + ")");
+        throw Error(where_of(m.value, file), "nameReference must be a list (in " + file + ")");
       for (const auto& e : m.value.as_list()) {
-        if (!e.is_map()) throw Error(at(e, file), "nameReference entries must be mappings");
+        if (!e.is_map()) throw Error(where_of(e, file), "nameReference entries must be mappings");
         NameRefSpec n{gvk_of(e, file), {}};
         for (const auto& f : e.as_map()) {
           if (f.key == "fieldSpecs")
             n.referrers = field_specs(f.value, "nameReference.fieldSpecs", file);
           else if (f.key != "group" && f.key != "version" && f.key != "kind")
-            throw Error(at(f.value, file),
+            throw Error(where_of(f.value, file),
                         "nameReference field \"" + f.key + "\" is not supported (in " + file + ")");
         }
         n.referrers.erase(std::unique(n.referrers.begin(), n.referrers.end(),
@@ -136,11 +131,11 @@ TransformerConfig parse_transformer_config(const std::string& text, const std::s
       std::string path = m.key == "namespace" ? "metadata/namespace" : "metadata/name";
       for (const auto& f : field_specs(m.value, m.key, file))
         if (f.path != path || !(f.gvk == Gvk{}))
-          throw Error(at(m.value, file), "transformer configuration \"" + m.key + "\" in " + file +
-                                             " with the path " + f.path +
-                                             " is not supported by gantry's kustomize engine "
-                                             "(only the default " +
-                                             path + ")");
+          throw Error(where_of(m.value, file), "transformer configuration \"" + m.key + "\" in " +
+                                                   file + " with the path " + f.path +
+                                                   " is not supported by gantry's kustomize engine "
+                                                   "(only the default " +
+                                                   path + ")");
     } else {
       Location where = m.key_span.known() ? m.key_span.location() : Location{file};
       throw Error(where, "transformer configuration \"" + m.key + "\" in " + file +

@@ -193,6 +193,13 @@ void legacy_sort(ResList& list);
 // kustomize's JSON round trip of every object does.
 void sort_keys(doc::Value& v);
 
+// Where `v` was written, or the file when its position is unknown.
+Location where_of(const doc::Value& v, const std::string& file);
+// The string at `key` of the mapping `m` ("" when absent or null); another
+// type is an Error naming `what`.
+std::string optional_string(const doc::Value& m, std::string_view key, const std::string& what,
+                            const std::string& file);
+
 // Strings for label/annotation values as kustomize writes them.
 std::string scalar_string(const doc::Value& v);
 

@@ -289,6 +289,20 @@ const std::vector<FieldSpec>& replica_specs() {
   return specs;
 }
 
+Location where_of(const doc::Value& v, const std::string& file) {
+  return v.span().known() ? v.span().location() : Location{file};
+}
+
+std::string optional_string(const doc::Value& m, std::string_view key, const std::string& what,
+                            const std::string& file) {
+  const doc::Value* v = m.find(key);
+  if (!v || v->is_null()) return {};
+  if (!v->is_string())
+    throw Error(where_of(*v, file),
+                what + std::string(key) + " must be a string (in " + file + ")");
+  return v->as_string();
+}
+
 std::string scalar_string(const doc::Value& v) {
   switch (v.type()) {
     case doc::Type::kString:

@@ -11,16 +11,8 @@ namespace gantry::kustomize::detail {
 
 namespace {
 
-Location at(const doc::Value& v, const std::string& file) {
-  return v.span().known() ? v.span().location() : Location{file};
-}
-
 std::string opt_string(const doc::Value& m, std::string_view key, const std::string& file) {
-  const doc::Value* v = m.find(key);
-  if (!v || v->is_null()) return {};
-  if (!v->is_string())
-    throw Error(at(*v, file), "vars: " + std::string(key) + " must be a string (in " + file + ")");
-  return v->as_string();
+  return optional_string(m, key, "vars: ", file);
 }
 
 std::string lower(std::string s) {
@@ -169,9 +161,10 @@ void substitute(doc::Value& node, const std::map<std::string, doc::Value>& value
 }  // namespace
 
 Var parse_var(const doc::Value& v, const std::string& file) {
-  if (!v.is_map()) throw Error(at(v, file), "vars entries must be mappings (in " + file + ")");
+  if (!v.is_map())
+    throw Error(where_of(v, file), "vars entries must be mappings (in " + file + ")");
   Var out;
-  out.where = at(v, file);
+  out.where = where_of(v, file);
   for (const auto& m : v.as_map()) {
     std::string key = lower(m.key);
     if (key != "name" && key != "objref" && key != "fieldref")
@@ -218,7 +211,7 @@ Var parse_var(const doc::Value& v, const std::string& file) {
   }
   out.field_path = "metadata.name";
   if (const doc::Value* fr = find_ci(v, "fieldref"); fr && !fr->is_null()) {
-    if (!fr->is_map()) throw Error(at(*fr, file), "vars fieldref must be a mapping");
+    if (!fr->is_map()) throw Error(where_of(*fr, file), "vars fieldref must be a mapping");
     for (const auto& m : fr->as_map()) {
       std::string key = lower(m.key);
       if (key != "fieldpath")
