@@ -498,6 +498,66 @@ class Builder {
     return out;
   }
 
+  // One configMapGenerator / secretGenerator entry (or the arguments of a
+  // builtin ConfigMapGenerator / SecretGenerator plugin, whose `skip` keys
+  // are the plugin's own).
+  static GeneratorArgs parse_generator(const doc::Value& g, const std::string& field,
+                                       const std::string& fname,
+                                       const std::set<std::string>& skip = {}) {
+    if (!g.is_map()) throw Error(loc(g, fname), field + " entries must be mappings");
+    GeneratorArgs a;
+    a.kind = field == "secretGenerator" || field == "SecretGenerator" ? "Secret" : "ConfigMap";
+    a.where = loc(g, fname);
+    for (const auto& m : g.as_map()) {
+      const std::string& key = m.key;
+      if (skip.count(key)) continue;
+      if (key == "name" || key == "namespace" || key == "behavior" ||
+          (key == "type" && a.kind == "Secret")) {
+        std::string s = need_string(m.value, field + "." + key, fname);
+        if (key == "name")
+          a.name = s;
+        else if (key == "namespace")
+          a.ns = s;
+        else if (key == "behavior")
+          a.behavior = s;
+        else
+          a.type = s;
+      } else if (key == "literals") {
+        a.literals = string_list(g, key, fname);
+      } else if (key == "files") {
+        a.files = string_list(g, key, fname);
+      } else if (key == "envs") {
+        a.envs = string_list(g, key, fname);
+      } else if (key == "env") {
+        if (!m.value.is_null()) a.envs.push_back(need_string(m.value, "env", fname));
+      } else if (key == "options") {
+        if (!m.value.is_map())
+          throw Error(loc(m.value, fname), field + ".options must be a mapping");
+        for (const auto& o : m.value.as_map()) {
+          if (o.key == "labels")
+            a.labels = string_map(&o.value, "options.labels", fname);
+          else if (o.key == "annotations")
+            a.annotations = string_map(&o.value, "options.annotations", fname);
+          else if (o.key == "disableNameSuffixHash")
+            a.disable_hash = opt_bool(m.value, o.key, fname);
+          else if (o.key == "immutable")
+            a.immutable = opt_bool(m.value, o.key, fname);
+          else
+            throw Error(loc(o.value, fname),
+                        field + ".options." + o.key + " in " + fname + " is not supported");
+        }
+      } else {
+        throw Error(loc(m.value, fname),
+                    field + " field \"" + key + "\" in " + fname + " is not supported");
+      }
+    }
+    if (a.name.empty()) throw Error(a.where, field + " entry in " + fname + " has no name");
+    if (!a.behavior.empty() && a.behavior != "create" && a.behavior != "merge" &&
+        a.behavior != "replace")
+      throw Error(a.where, "behavior must be create, merge or replace, not " + a.behavior);
+    return a;
+  }
+
   void run_generators(const doc::Value& k, const fs::path& dir, const std::string& fname,
                       ResList& ra) {
     GeneratorOptions global;
@@ -528,58 +588,7 @@ class Builder {
       if (!gens || gens->is_null()) continue;
       if (!gens->is_list()) throw Error(loc(*gens, fname), std::string(field) + " must be a list");
       for (const auto& g : gens->as_list()) {
-        if (!g.is_map())
-          throw Error(loc(g, fname), std::string(field) + " entries must be mappings");
-        GeneratorArgs a;
-        a.kind = std::string(field) == "secretGenerator" ? "Secret" : "ConfigMap";
-        a.where = loc(g, fname);
-        for (const auto& m : g.as_map()) {
-          const std::string& key = m.key;
-          if (key == "name" || key == "namespace" || key == "behavior" ||
-              (key == "type" && a.kind == "Secret")) {
-            std::string s = need_string(m.value, std::string(field) + "." + key, fname);
-            if (key == "name")
-              a.name = s;
-            else if (key == "namespace")
-              a.ns = s;
-            else if (key == "behavior")
-              a.behavior = s;
-            else
-              a.type = s;
-          } else if (key == "literals") {
-            a.literals = string_list(g, key, fname);
-          } else if (key == "files") {
-            a.files = string_list(g, key, fname);
-          } else if (key == "envs") {
-            a.envs = string_list(g, key, fname);
-          } else if (key == "env") {
-            if (!m.value.is_null()) a.envs.push_back(need_string(m.value, "env", fname));
-          } else if (key == "options") {
-            if (!m.value.is_map())
-              throw Error(loc(m.value, fname), std::string(field) + ".options must be a mapping");
-            for (const auto& o : m.value.as_map()) {
-              if (o.key == "labels")
-                a.labels = string_map(&o.value, "options.labels", fname);
-              else if (o.key == "annotations")
-                a.annotations = string_map(&o.value, "options.annotations", fname);
-              else if (o.key == "disableNameSuffixHash")
-                a.disable_hash = opt_bool(m.value, o.key, fname);
-              else if (o.key == "immutable")
-                a.immutable = opt_bool(m.value, o.key, fname);
-              else
-                throw Error(loc(o.value, fname), std::string(field) + ".options." + o.key + " in " +
-                                                     fname + " is not supported");
-            }
-          } else {
-            throw Error(loc(m.value, fname), std::string(field) + " field \"" + key + "\" in " +
-                                                 fname + " is not supported");
-          }
-        }
-        if (a.name.empty())
-          throw Error(a.where, std::string(field) + " entry in " + fname + " has no name");
-        if (!a.behavior.empty() && a.behavior != "create" && a.behavior != "merge" &&
-            a.behavior != "replace")
-          throw Error(a.where, "behavior must be create, merge or replace, not " + a.behavior);
+        GeneratorArgs a = parse_generator(g, field, fname);
         if (!indexed) {
           for (size_t i = 0; i < ra.size(); ++i)
             index_res(idx, ra, i);
@@ -736,73 +745,83 @@ class Builder {
     const doc::Value* patches = k.find("patches");
     if (!patches || patches->is_null()) return;
     if (!patches->is_list()) throw Error(loc(*patches, fname), "patches must be a list");
-    for (const auto& e : patches->as_list()) {
-      if (!e.is_map()) throw Error(loc(e, fname), "patches entries must be mappings");
-      const doc::Value* path = e.find("path");
-      const doc::Value* inl = e.find("patch");
-      const doc::Value* target = e.find("target");
-      for (const auto& m : e.as_map())
-        if (m.key != "path" && m.key != "patch" && m.key != "target")
-          throw Error(loc(m.value, fname),
-                      "patches field \"" + m.key + "\" in " + fname + " is not supported");
-      if ((path != nullptr) == (inl != nullptr))
-        throw Error(loc(e, fname),
-                    "a patch needs exactly one of path and patch (in " + fname + ")");
-      std::string text, name;
-      Location where = loc(e, fname);
-      if (path) {
-        fs::path p = file_path(dir, scalar_string(*path), loc(*path, fname));
-        text = read(p);
-        name = p.string();
-        where = Location{name};
-      } else {
-        if (!inl->is_string()) throw Error(loc(*inl, fname), "patch must be a string");
-        text = inl->as_string();
-        name = fname;
-        where = loc(*inl, fname);
-      }
-      auto docs = patch_docs(text, name);
-      bool is_json = docs.size() == 1 && docs[0].is_list();
-      std::optional<Selector> sel;
-      if (target && !target->is_null()) sel = parse_selector(*target, fname);
-      if (is_json) {
-        if (!sel) throw Error(where, "a JSON 6902 patch needs a target (in " + fname + ")");
-        apply_json_to(ra, select(ra, *sel, where), docs[0], where);
-        continue;
-      }
-      // Strategic merge patches are read with kyaml, like resources.
-      for (auto& d : docs)
-        kyaml_booleans(d, text);
-      for (const auto& d : docs) {
-        if (!d.is_map())
-          throw Error(where, "unable to parse the patch as a strategic merge or JSON 6902 patch");
-        if (sel)
-          apply_smp_to(ra, select(ra, *sel, where), d);
-        else
-          apply_smp_by_id(ra, d, where);
-      }
+    for (const auto& e : patches->as_list())
+      apply_patch(e, dir, fname, ra);
+  }
+
+  // One `patches` entry (or a builtin PatchTransformer): `path` or `patch`,
+  // optional `target`; a YAML/JSON list is JSON 6902, anything else SMP.
+  void apply_patch(const doc::Value& e, const fs::path& dir, const std::string& fname, ResList& ra,
+                   const std::set<std::string>& skip = {}) {
+    if (!e.is_map()) throw Error(loc(e, fname), "patches entries must be mappings");
+    const doc::Value* path = e.find("path");
+    const doc::Value* inl = e.find("patch");
+    const doc::Value* target = e.find("target");
+    for (const auto& m : e.as_map())
+      if (m.key != "path" && m.key != "patch" && m.key != "target" && !skip.count(m.key))
+        throw Error(loc(m.value, fname),
+                    "patches field \"" + m.key + "\" in " + fname + " is not supported");
+    if ((path != nullptr) == (inl != nullptr))
+      throw Error(loc(e, fname), "a patch needs exactly one of path and patch (in " + fname + ")");
+    std::string text, name;
+    Location where = loc(e, fname);
+    if (path) {
+      fs::path p = file_path(dir, scalar_string(*path), loc(*path, fname));
+      text = read(p);
+      name = p.string();
+      where = Location{name};
+    } else {
+      if (!inl->is_string()) throw Error(loc(*inl, fname), "patch must be a string");
+      text = inl->as_string();
+      name = fname;
+      where = loc(*inl, fname);
+    }
+    auto docs = patch_docs(text, name);
+    bool is_json = docs.size() == 1 && docs[0].is_list();
+    std::optional<Selector> sel;
+    if (target && !target->is_null()) sel = parse_selector(*target, fname);
+    if (is_json) {
+      if (!sel) throw Error(where, "a JSON 6902 patch needs a target (in " + fname + ")");
+      apply_json_to(ra, select(ra, *sel, where), docs[0], where);
+      return;
+    }
+    // Strategic merge patches are read with kyaml, like resources.
+    for (auto& d : docs)
+      kyaml_booleans(d, text);
+    for (const auto& d : docs) {
+      if (!d.is_map())
+        throw Error(where, "unable to parse the patch as a strategic merge or JSON 6902 patch");
+      if (sel)
+        apply_smp_to(ra, select(ra, *sel, where), d);
+      else
+        apply_smp_by_id(ra, d, where);
     }
   }
 
   void run_patches_sm(const doc::Value& k, const fs::path& dir, const std::string& fname,
                       ResList& ra) {
-    for (const auto& [entry, where] : strings(k, "patchesStrategicMerge", fname)) {
-      std::string text = entry, name = fname;
-      Location at = where;
-      bool inline_patch =
-          entry.find('\n') != std::string::npos || entry.find(':') != std::string::npos;
-      if (!inline_patch || exists_file(dir / entry)) {
-        fs::path p = file_path(dir, entry, where);
-        if (!exists_file(p))
-          throw Error(where, "patch file \"" + entry + "\" listed in " + fname + " does not exist",
-                      ExitCode::kNotFound);
-        text = read(p);
-        name = p.string();
-        at = Location{name};
-      }
-      for (const auto& d : patch_docs(text, name))
-        apply_smp_by_id(ra, d, at);
+    for (const auto& [entry, where] : strings(k, "patchesStrategicMerge", fname))
+      apply_smp_entry(entry, where, dir, fname, ra);
+  }
+
+  // One patchesStrategicMerge entry: a file path or an inline patch.
+  void apply_smp_entry(const std::string& entry, const Location& where, const fs::path& dir,
+                       const std::string& fname, ResList& ra) {
+    std::string text = entry, name = fname;
+    Location at = where;
+    bool inline_patch =
+        entry.find('\n') != std::string::npos || entry.find(':') != std::string::npos;
+    if (!inline_patch || exists_file(dir / entry)) {
+      fs::path p = file_path(dir, entry, where);
+      if (!exists_file(p))
+        throw Error(where, "patch file \"" + entry + "\" listed in " + fname + " does not exist",
+                    ExitCode::kNotFound);
+      text = read(p);
+      name = p.string();
+      at = Location{name};
     }
+    for (const auto& d : patch_docs(text, name))
+      apply_smp_by_id(ra, d, at);
   }
 
   void run_patches_json(const doc::Value& k, const fs::path& dir, const std::string& fname,
@@ -810,28 +829,35 @@ class Builder {
     const doc::Value* list = k.find("patchesJson6902");
     if (!list || list->is_null()) return;
     if (!list->is_list()) throw Error(loc(*list, fname), "patchesJson6902 must be a list");
-    for (const auto& e : list->as_list()) {
-      const doc::Value* target = e.find("target");
-      if (!target) throw Error(loc(e, fname), "patchesJson6902 entry needs a target");
-      Selector sel = parse_selector(*target, fname);
-      const doc::Value* path = e.find("path");
-      const doc::Value* inl = e.find("patch");
-      if ((path != nullptr) == (inl != nullptr))
-        throw Error(loc(e, fname), "a patchesJson6902 entry needs exactly one of path and patch");
-      std::string text, name = fname;
-      Location where = loc(e, fname);
-      if (path) {
-        fs::path p = file_path(dir, scalar_string(*path), loc(*path, fname));
-        text = read(p);
-        name = p.string();
-        where = Location{name};
-      } else {
-        text = scalar_string(*inl);
-      }
-      // JSON patches are decoded like kubectl does (YAML 1.1 booleans).
-      doc::Value ops = doc::parse_yaml(text, name);
-      apply_json_to(ra, select(ra, sel, where), ops, where);
+    for (const auto& e : list->as_list())
+      apply_json_entry(e, "patch", dir, fname, ra);
+  }
+
+  // One patchesJson6902 entry (or a builtin PatchJson6902Transformer, whose
+  // inline operations are under `jsonOp`): `target` and `path` or `inline_key`.
+  void apply_json_entry(const doc::Value& e, const std::string& inline_key, const fs::path& dir,
+                        const std::string& fname, ResList& ra) {
+    const doc::Value* target = e.find("target");
+    if (!target) throw Error(loc(e, fname), "patchesJson6902 entry needs a target");
+    Selector sel = parse_selector(*target, fname);
+    const doc::Value* path = e.find("path");
+    const doc::Value* inl = e.find(inline_key);
+    if ((path != nullptr) == (inl != nullptr))
+      throw Error(loc(e, fname),
+                  "a patchesJson6902 entry needs exactly one of path and " + inline_key);
+    std::string text, name = fname;
+    Location where = loc(e, fname);
+    if (path) {
+      fs::path p = file_path(dir, scalar_string(*path), loc(*path, fname));
+      text = read(p);
+      name = p.string();
+      where = Location{name};
+    } else {
+      text = scalar_string(*inl);
     }
+    // JSON patches are decoded like kubectl does (YAML 1.1 booleans).
+    doc::Value ops = doc::parse_yaml(text, name);
+    apply_json_to(ra, select(ra, sel, where), ops, where);
   }
 
   static std::string str_field(const doc::Value& k, std::string_view key,
