@@ -367,6 +367,8 @@ class Builder {
                                                     "secretGenerator",
                                                     "generatorOptions",
                                                     "vars",
+                                                    "transformers",
+                                                    "generators",
                                                     "configurations"};
     for (const auto& m : k.as_map()) {
       if (supported.count(m.key)) continue;
@@ -551,7 +553,6 @@ class Builder {
                     field + " field \"" + key + "\" in " + fname + " is not supported");
       }
     }
-    if (a.name.empty()) throw Error(a.where, field + " entry in " + fname + " has no name");
     if (!a.behavior.empty() && a.behavior != "create" && a.behavior != "merge" &&
         a.behavior != "replace")
       throw Error(a.where, "behavior must be create, merge or replace, not " + a.behavior);
@@ -589,6 +590,8 @@ class Builder {
       if (!gens->is_list()) throw Error(loc(*gens, fname), std::string(field) + " must be a list");
       for (const auto& g : gens->as_list()) {
         GeneratorArgs a = parse_generator(g, field, fname);
+        if (a.name.empty())
+          throw Error(a.where, std::string(field) + " entry in " + fname + " has no name");
         if (!indexed) {
           for (size_t i = 0; i < ra.size(); ++i)
             index_res(idx, ra, i);
@@ -597,6 +600,7 @@ class Builder {
         absorb(ra, generate(a, global, reader), idx);
       }
     }
+    run_plugins(k, "generators", dir, fname, ra);
   }
 
   // Index of resources by kind and every name they had (for generators'
@@ -860,6 +864,161 @@ class Builder {
     apply_json_to(ra, select(ra, sel, where), ops, where);
   }
 
+  // --- builtin plugin configurations (transformers:, generators:) ---
+
+  // The configs an entry of `transformers:`/`generators:` names: an inline
+  // YAML object, a file, or a kustomization directory building such objects.
+  ResList plugin_configs(const std::string& entry, const Location& where, const fs::path& dir,
+                         const std::string& fname) {
+    ResList configs;
+    bool inline_config = entry.find('\n') != std::string::npos ||
+                         (entry.find(": ") != std::string::npos && !exists_file(dir / entry) &&
+                          !fs::is_directory(dir / entry));
+    if (inline_config)
+      add_objects(entry, fname, configs);
+    else
+      add_resource(dir, fname, entry, where, configs);
+    return configs;
+  }
+
+  void run_plugins(const doc::Value& k, const char* field, const fs::path& dir,
+                   const std::string& fname, ResList& ra) {
+    for (const auto& [entry, where] : strings(k, field, fname))
+      for (const auto& c : plugin_configs(entry, where, dir, fname))
+        run_plugin(c, std::string(field) == "generators", dir, fname, ra);
+  }
+
+  // Runs one builtin plugin config with the same code as the kustomization
+  // field it stands for.
+  void run_plugin(const Res& c, bool generator, const fs::path& dir, const std::string& fname,
+                  ResList& ra) {
+    const doc::Value& o = c.obj;
+    std::string api = o.get_string("apiVersion"), kind = o.get_string("kind");
+    std::string cfile = c.source.file.empty() ? fname : c.source.file;
+    Location where = c.source;
+    if (api != "builtin")
+      throw Error(where, "plugin " + api + "/" + kind + " (" + c.source.str() +
+                             ") is not supported: gantry's kustomize engine runs only builtin "
+                             "plugins (apiVersion: builtin), not exec, container or Go plugins");
+    static const std::set<std::string> kGenerators = {"ConfigMapGenerator", "SecretGenerator"};
+    if (generator != (kGenerators.count(kind) > 0))
+      throw Error(where, "builtin " + kind + " (" + c.source.str() + ") cannot be listed under " +
+                             (generator ? "generators" : "transformers"));
+    auto specs = [&](bool required) {
+      const doc::Value* f = o.find("fieldSpecs");
+      if (required && (!f || f->is_null()))
+        throw Error(where, "builtin " + kind + ": fieldSpecs is not expected to be nil");
+      return f ? parse_field_specs(*f, kind + ".fieldSpecs", cfile) : std::vector<FieldSpec>{};
+    };
+    auto known = [&](std::initializer_list<std::string_view> keys) {
+      for (const auto& m : o.as_map())
+        if (m.key != "apiVersion" && m.key != "kind" && m.key != "metadata" &&
+            std::find(keys.begin(), keys.end(), m.key) == keys.end())
+          throw Error(loc(m.value, cfile), "builtin " + kind + " field \"" + m.key +
+                                               "\" is not supported (in " + cfile + ")");
+    };
+    if (kind == "ConfigMapGenerator" || kind == "SecretGenerator") {
+      GeneratorArgs a = parse_generator(o, kind, cfile, {"apiVersion", "kind", "metadata"});
+      if (a.name.empty()) a.name = c.name();
+      if (a.ns.empty()) a.ns = c.ns();
+      if (a.name.empty()) throw Error(where, kind + " (" + c.source.str() + ") has no name");
+      FileReader reader = [&](const std::string& rel) {
+        return read(file_path(dir, rel, Location{fname}));
+      };
+      NameIndex idx;
+      for (size_t i = 0; i < ra.size(); ++i)
+        index_res(idx, ra, i);
+      absorb(ra, generate(a, GeneratorOptions{}, reader), idx);
+    } else if (kind == "LabelTransformer" || kind == "AnnotationsTransformer") {
+      bool labels = kind == "LabelTransformer";
+      const char* key = labels ? "labels" : "annotations";
+      known({key, "fieldSpecs"});
+      doc::Value pairs = string_map(o.find(key), kind + "." + key, cfile);
+      if (labels)
+        apply_labels(ra, pairs, specs(false));
+      else
+        apply_annotations(ra, pairs, specs(false));
+    } else if (kind == "PrefixSuffixTransformer" || kind == "PrefixTransformer" ||
+               kind == "SuffixTransformer") {
+      known({"prefix", "suffix", "fieldSpecs"});
+      std::vector<Gvk> kinds;
+      for (const auto& f : specs(kind != "PrefixSuffixTransformer")) {
+        if (f.path != "metadata/name")
+          throw Error(where, "builtin " + kind + " (" + c.source.str() + "): only the path " +
+                                 "metadata/name is supported, not " + f.path);
+        kinds.push_back(f.gvk);
+      }
+      std::string prefix = kind == "SuffixTransformer" ? "" : str_field(o, "prefix", cfile);
+      std::string suffix = kind == "PrefixTransformer" ? "" : str_field(o, "suffix", cfile);
+      apply_prefix_suffix(ra, prefix, suffix, &kinds);
+    } else if (kind == "NamespaceTransformer") {
+      known({"fieldSpecs", "unsetOnly", "setRoleBindingSubjects"});
+      if (opt_bool(o, "unsetOnly", cfile).value_or(false))
+        throw Error(where, "builtin NamespaceTransformer: unsetOnly is not supported");
+      std::string rb = str_field(o, "setRoleBindingSubjects", cfile);
+      if (!rb.empty() && rb != "defaultOnly")
+        throw Error(where, "builtin NamespaceTransformer: setRoleBindingSubjects " + rb +
+                               " is not supported (only defaultOnly)");
+      // metadata/namespace is always set; the other fields are kustomize's
+      // three defaults, all of them or none.
+      int defaults = 0;
+      for (const auto& f : specs(false)) {
+        if (f.path == "metadata/namespace") continue;
+        bool is_default = (f.path == "metadata/name" && f.gvk.kind == "Namespace") ||
+                          (f.path == "spec/service/namespace" && f.gvk.kind == "APIService") ||
+                          (f.path == "spec/conversion/webhook/clientConfig/service/namespace" &&
+                           f.gvk.kind == "CustomResourceDefinition");
+        if (!is_default)
+          throw Error(where, "builtin NamespaceTransformer: the field spec " + f.path +
+                                 " is not supported");
+        ++defaults;
+      }
+      if (defaults != 0 && defaults != 3)
+        throw Error(where,
+                    "builtin NamespaceTransformer: give all three default field specs "
+                    "besides metadata/namespace, or none");
+      std::string ns = c.ns();
+      apply_namespace(ra, ns, where, defaults == 3);
+    } else if (kind == "ImageTagTransformer") {
+      known({"imageTag", "fieldSpecs"});
+      const doc::Value* t = o.find("imageTag");
+      if (!t || !t->is_map()) throw Error(where, "builtin ImageTagTransformer needs an imageTag");
+      ImageSpec img{str_field(*t, "name", cfile), str_field(*t, "newName", cfile),
+                    str_field(*t, "newTag", cfile), str_field(*t, "digest", cfile)};
+      apply_images(ra, {img}, specs(false));
+    } else if (kind == "ReplicaCountTransformer") {
+      known({"replica", "fieldSpecs"});
+      const doc::Value* r = o.find("replica");
+      const doc::Value* count = r ? r->find("count") : nullptr;
+      if (!r || !count || !count->is_int())
+        throw Error(where,
+                    "builtin ReplicaCountTransformer needs replica.name and an integer "
+                    "replica.count");
+      apply_replicas(ra, ReplicaSpec{str_field(*r, "name", cfile), count->as_int()}, specs(false),
+                     where);
+    } else if (kind == "PatchTransformer") {
+      apply_patch(o, dir, cfile, ra, {"apiVersion", "kind", "metadata"});
+    } else if (kind == "PatchJson6902Transformer") {
+      known({"target", "path", "jsonOp"});
+      apply_json_entry(o, "jsonOp", dir, cfile, ra);
+    } else if (kind == "PatchStrategicMergeTransformer") {
+      known({"paths", "patches"});
+      auto paths = strings(o, "paths", cfile);
+      std::string patches = str_field(o, "patches", cfile);
+      if (paths.empty() && patches.empty())
+        throw Error(where,
+                    "builtin PatchStrategicMergeTransformer: empty file path and empty "
+                    "patch content");
+      for (const auto& [p, at] : paths)
+        apply_smp_entry(p, at, dir, cfile, ra);
+      if (!patches.empty()) apply_smp_entry(patches, where, dir, cfile, ra);
+    } else {
+      throw Error(where, "builtin plugin " + kind + " (" + c.source.str() +
+                             ") is not supported by gantry's kustomize engine (see "
+                             "docs/commands/kustomize.md)");
+    }
+  }
+
   static std::string str_field(const doc::Value& k, std::string_view key,
                                const std::string& fname) {
     const doc::Value* v = k.find(key);
@@ -944,6 +1103,7 @@ class Builder {
       }
       apply_images(ra, specs, cfg_.images);
     }
+    run_plugins(k, "transformers", dir, fname, ra);
   }
 
   const Options& opts_;

@@ -18,8 +18,10 @@ Gvk gvk_of(const doc::Value& m, const std::string& file) {
   return Gvk{str(m, "group", file), str(m, "version", file), str(m, "kind", file)};
 }
 
-std::vector<FieldSpec> field_specs(const doc::Value& list, const std::string& what,
-                                   const std::string& file) {
+}  // namespace
+
+std::vector<FieldSpec> parse_field_specs(const doc::Value& list, const std::string& what,
+                                         const std::string& file) {
   std::vector<FieldSpec> out;
   if (list.is_null()) return out;
   if (!list.is_list())
@@ -43,6 +45,8 @@ std::vector<FieldSpec> field_specs(const doc::Value& list, const std::string& wh
   }
   return out;
 }
+
+namespace {
 
 void merge_specs(std::vector<FieldSpec>& into, const std::vector<FieldSpec>& add,
                  const Location& where) {
@@ -95,15 +99,15 @@ TransformerConfig parse_transformer_config(const std::string& text, const std::s
   if (!v.is_map()) throw Error(where_of(v, file), "a transformer configuration must be a mapping");
   for (const auto& m : v.as_map()) {
     if (m.key == "commonLabels") {
-      c.common_labels = field_specs(m.value, m.key, file);
+      c.common_labels = parse_field_specs(m.value, m.key, file);
     } else if (m.key == "commonAnnotations") {
-      c.common_annotations = field_specs(m.value, m.key, file);
+      c.common_annotations = parse_field_specs(m.value, m.key, file);
     } else if (m.key == "varReference") {
-      c.var_reference = field_specs(m.value, m.key, file);
+      c.var_reference = parse_field_specs(m.value, m.key, file);
     } else if (m.key == "replicas") {
-      c.replicas = field_specs(m.value, m.key, file);
+      c.replicas = parse_field_specs(m.value, m.key, file);
     } else if (m.key == "images") {
-      c.images = field_specs(m.value, m.key, file);
+      c.images = parse_field_specs(m.value, m.key, file);
     } else if (m.key == "nameReference") {
       if (m.value.is_null()) continue;
       if (!m.value.is_list())
@@ -113,7 +117,7 @@ TransformerConfig parse_transformer_config(const std::string& text, const std::s
         NameRefSpec n{gvk_of(e, file), {}};
         for (const auto& f : e.as_map()) {
           if (f.key == "fieldSpecs")
-            n.referrers = field_specs(f.value, "nameReference.fieldSpecs", file);
+            n.referrers = parse_field_specs(f.value, "nameReference.fieldSpecs", file);
           else if (f.key != "group" && f.key != "version" && f.key != "kind")
             throw Error(where_of(f.value, file),
                         "nameReference field \"" + f.key + "\" is not supported (in " + file + ")");
@@ -129,7 +133,7 @@ TransformerConfig parse_transformer_config(const std::string& text, const std::s
       // Entries equal to kustomize's defaults change nothing; others would
       // rename or re-namespace other fields, which gantry does not do.
       std::string path = m.key == "namespace" ? "metadata/namespace" : "metadata/name";
-      for (const auto& f : field_specs(m.value, m.key, file))
+      for (const auto& f : parse_field_specs(m.value, m.key, file))
         if (f.path != path || !(f.gvk == Gvk{}))
           throw Error(where_of(m.value, file), "transformer configuration \"" + m.key + "\" in " +
                                                    file + " with the path " + f.path +

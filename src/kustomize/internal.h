@@ -115,12 +115,22 @@ struct TransformerConfig {
   void merge(const TransformerConfig& other, const Location& where);
 };
 
+// A list of field specs (`group`, `version`, `kind`, `path`, `create`).
+std::vector<FieldSpec> parse_field_specs(const doc::Value& list, const std::string& what,
+                                         const std::string& file);
+
 // Reads a `configurations:` file. Errors name the file.
 TransformerConfig parse_transformer_config(const std::string& text, const std::string& file);
 
 // --- transformations (transforms.cpp) ---
-void apply_namespace(ResList& list, const std::string& ns, const Location& where);
-void apply_prefix_suffix(ResList& list, const std::string& prefix, const std::string& suffix);
+// `other_fields`: also kustomize's default namespace field specs (the name of
+// Namespace objects, APIService and CRD conversion webhook services), not
+// only metadata.namespace and RoleBinding subjects named default.
+void apply_namespace(ResList& list, const std::string& ns, const Location& where,
+                     bool other_fields = true);
+// `kinds`: when given, only objects selected by one of these are renamed.
+void apply_prefix_suffix(ResList& list, const std::string& prefix, const std::string& suffix,
+                         const std::vector<Gvk>* kinds = nullptr);
 void apply_labels(ResList& list, const doc::Value& labels, const std::vector<FieldSpec>& specs);
 void apply_annotations(ResList& list, const doc::Value& annotations,
                        const std::vector<FieldSpec>& specs);

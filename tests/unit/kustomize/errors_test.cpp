@@ -179,8 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "crds", "replacements", "transformers", "generators",
-                            "openapi", "sortOptions"}) {
+  for (const char* field : {"helmCharts", "crds", "replacements", "openapi", "sortOptions"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -255,6 +254,38 @@ TEST(KustomizeErrors, ConfigurationsConflictingCreate) {
   // The default spec for metadata/labels has create: true.
   d.write("config.yaml", "commonLabels:\n- path: metadata/labels\n  create: false\n");
   EXPECT_HAS(error_of([&] { build(d); }), "conflicting fieldspecs");
+}
+
+TEST(KustomizeErrors, ExecPluginNamesItsApiVersionKindAndFile) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\ntransformers:\n- plugin.yaml\n");
+  d.write("cm.yaml", kConfigMap);
+  d.write("plugin.yaml",
+          "apiVersion: someteam.example.com/v1\nkind: ChartInflator\nmetadata:\n  name: x\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "someteam.example.com/v1/ChartInflator");
+  EXPECT_HAS(msg, "plugin.yaml:1");
+  EXPECT_HAS(msg, "only builtin plugins");
+}
+
+TEST(KustomizeErrors, UnsupportedBuiltinPlugin) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\ntransformers:\n- |\n  apiVersion: builtin\n"
+          "  kind: ValueAddTransformer\n  metadata:\n    name: v\n  value: x\n");
+  d.write("cm.yaml", kConfigMap);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "builtin plugin ValueAddTransformer");
+  EXPECT_HAS(msg, "not supported");
+}
+
+TEST(KustomizeErrors, GeneratorConfigUnderTransformers) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\ntransformers:\n- |\n  apiVersion: builtin\n"
+          "  kind: ConfigMapGenerator\n  metadata:\n    name: g\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "cannot be listed under transformers");
 }
 
 TEST(KustomizeErrors, UnsupportedPatchOptions) {
