@@ -219,6 +219,9 @@ class Builder {
       throw Error(loc(*k.find("kind"), fname),
                   "kind must be Kustomization or Component, not " + kind);
 
+    if (chain_.empty() && !component)
+      if (const doc::Value* so = k.find("sortOptions"); so && !so->is_null())
+        sort_ = parse_sort_options(*so, fname);
     chain_.push_back(dir);
     for (const char* field : {"resources", "bases"})
       for (const auto& [entry, where] : strings(k, field, fname))
@@ -245,6 +248,7 @@ class Builder {
 
   const std::map<std::string, Var>& vars() const { return vars_; }
   const TransformerConfig& config() const { return cfg_; }
+  const SortOptions& sort_options() const { return sort_; }
 
  private:
   // kustomize's MergeVars: the kustomization's vars are bound to the
@@ -367,6 +371,7 @@ class Builder {
                                                     "secretGenerator",
                                                     "generatorOptions",
                                                     "vars",
+                                                    "sortOptions",
                                                     "transformers",
                                                     "generators",
                                                     "configurations"};
@@ -1112,6 +1117,7 @@ class Builder {
   std::vector<fs::path> chain_;
   std::map<std::string, Var> vars_;
   TransformerConfig cfg_ = TransformerConfig::defaults();
+  SortOptions sort_;  // the top kustomization's sortOptions (legacy by default)
 };
 
 }  // namespace
@@ -1132,7 +1138,7 @@ std::vector<Resource> build(const fs::path& dir_in, const Options& options) {
   apply_hash_suffixes(ra);
   fix_name_references(ra, b.config().name_reference);
   resolve_vars(ra, b.vars(), b.config().var_reference);
-  legacy_sort(ra);
+  apply_sort_options(ra, b.sort_options());
   std::vector<Resource> out;
   out.reserve(ra.size());
   for (auto& r : ra) {

@@ -198,7 +198,19 @@ std::string content_hash(const doc::Value& obj);
 void apply_hash_suffixes(ResList& list);
 
 // --- ordering (ordering.cpp) ---
-void legacy_sort(ResList& list);
+// `first`/`last`: custom kind orders (sortOptions.legacySortOptions)
+// instead of kustomize's default lists.
+void legacy_sort(ResList& list, const std::vector<std::string>* first = nullptr,
+                 const std::vector<std::string>* last = nullptr);
+
+// sortOptions (kustomization field, or a builtin SortOrderTransformer).
+struct SortOptions {
+  bool fifo = false;    // keep the order of the build
+  bool custom = false;  // legacySortOptions given
+  std::vector<std::string> first, last;
+};
+SortOptions parse_sort_options(const doc::Value& v, const std::string& file);
+void apply_sort_options(ResList& list, const SortOptions& o);
 // Sorts map keys recursively and turns integral floats into ints, as
 // kustomize's JSON round trip of every object does.
 void sort_keys(doc::Value& v);

@@ -179,7 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "crds", "replacements", "openapi", "sortOptions"}) {
+  for (const char* field : {"helmCharts", "crds", "replacements", "openapi", "buildMetadata"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -286,6 +286,15 @@ TEST(KustomizeErrors, GeneratorConfigUnderTransformers) {
           "  kind: ConfigMapGenerator\n  metadata:\n    name: g\n");
   d.write("cm.yaml", kConfigMap);
   EXPECT_HAS(error_of([&] { build(d); }), "cannot be listed under transformers");
+}
+
+TEST(KustomizeErrors, SortOptionsLegacyOptionsWithFifo) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\nsortOptions:\n  order: fifo\n  legacySortOptions:\n"
+          "    orderFirst: [Secret]\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "'sortOptions.legacySortOptions' is set");
 }
 
 TEST(KustomizeErrors, UnsupportedPatchOptions) {
