@@ -219,9 +219,20 @@ class Builder {
       throw Error(loc(*k.find("kind"), fname),
                   "kind must be Kustomization or Component, not " + kind);
 
-    if (chain_.empty() && !component)
+    if (chain_.empty() && !component) {
       if (const doc::Value* so = k.find("sortOptions"); so && !so->is_null())
         sort_ = parse_sort_options(*so, fname);
+      for (const auto& [opt, where] : strings(k, "buildMetadata", fname)) {
+        if (opt == "originAnnotations")
+          origin_annotations_ = true;
+        else if (opt == "managedByLabel")
+          managed_by_label_ = true;
+        else
+          throw Error(where, "buildMetadata option \"" + opt + "\" in " + fname +
+                                 " is not supported by gantry's kustomize engine (supported: "
+                                 "originAnnotations, managedByLabel)");
+      }
+    }
     chain_.push_back(dir);
     for (const char* field : {"resources", "bases"})
       for (const auto& [entry, where] : strings(k, field, fname))
@@ -249,6 +260,29 @@ class Builder {
   const std::map<std::string, Var>& vars() const { return vars_; }
   const TransformerConfig& config() const { return cfg_; }
   const SortOptions& sort_options() const { return sort_; }
+
+  // buildMetadata of the top kustomization in `top`: where each object came
+  // from (kustomize's config.kubernetes.io/origin annotation) and kubectl's
+  // managed-by label.
+  void add_build_metadata(ResList& ra, const fs::path& top) const {
+    for (auto& r : ra) {
+      if (origin_annotations_) {
+        std::string rel = fs::path(r.source.file).lexically_relative(top).generic_string();
+        std::string origin;
+        if (r.generator_kind.empty()) {
+          origin = "path: " + rel + "\n";
+        } else {
+          origin = "configuredIn: " + rel +
+                   "\nconfiguredBy:\n  apiVersion: builtin\n  kind: " + r.generator_kind + "\n";
+          if (!r.generator_name.empty()) origin += "  name: " + r.generator_name + "\n";
+        }
+        r.obj["metadata"]["annotations"].set("config.kubernetes.io/origin", origin);
+      }
+      // kubectl's build of kustomize has no release version: "(devel)".
+      if (managed_by_label_)
+        r.obj["metadata"]["labels"].set("app.kubernetes.io/managed-by", "kustomize-(devel)");
+    }
+  }
 
  private:
   // kustomize's MergeVars: the kustomization's vars are bound to the
@@ -372,6 +406,7 @@ class Builder {
                                                     "generatorOptions",
                                                     "vars",
                                                     "sortOptions",
+                                                    "buildMetadata",
                                                     "transformers",
                                                     "generators",
                                                     "configurations"};
@@ -602,7 +637,9 @@ class Builder {
             index_res(idx, ra, i);
           indexed = true;
         }
-        absorb(ra, generate(a, global, reader), idx);
+        Res r = generate(a, global, reader);
+        r.generator_kind = a.kind + "Generator";
+        absorb(ra, std::move(r), idx);
       }
     }
     run_plugins(k, "generators", dir, fname, ra);
@@ -933,7 +970,10 @@ class Builder {
       NameIndex idx;
       for (size_t i = 0; i < ra.size(); ++i)
         index_res(idx, ra, i);
-      absorb(ra, generate(a, GeneratorOptions{}, reader), idx);
+      Res r = generate(a, GeneratorOptions{}, reader);
+      r.generator_kind = kind;
+      r.generator_name = c.name();
+      absorb(ra, std::move(r), idx);
     } else if (kind == "LabelTransformer" || kind == "AnnotationsTransformer") {
       bool labels = kind == "LabelTransformer";
       const char* key = labels ? "labels" : "annotations";
@@ -1118,6 +1158,7 @@ class Builder {
   std::map<std::string, Var> vars_;
   TransformerConfig cfg_ = TransformerConfig::defaults();
   SortOptions sort_;  // the top kustomization's sortOptions (legacy by default)
+  bool origin_annotations_ = false, managed_by_label_ = false;  // its buildMetadata
 };
 
 }  // namespace
@@ -1139,6 +1180,7 @@ std::vector<Resource> build(const fs::path& dir_in, const Options& options) {
   fix_name_references(ra, b.config().name_reference);
   resolve_vars(ra, b.vars(), b.config().var_reference);
   apply_sort_options(ra, b.sort_options());
+  b.add_build_metadata(ra, dir);
   std::vector<Resource> out;
   out.reserve(ra.size());
   for (auto& r : ra) {

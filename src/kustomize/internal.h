@@ -55,6 +55,9 @@ struct Res {
   bool needs_hash = false;                      // generated, suffix hash pending
   std::string behavior;                         // generators: create/merge/replace
   std::vector<std::string> ref_vars;            // names of the vars bound to this resource
+  // Generated objects: the generator (kind, and the plugin config's name)
+  // for buildMetadata's origin annotation; `source` is where it is configured.
+  std::string generator_kind, generator_name;
 
   ResId cur_id() const;
   ResId org_id() const { return prev.empty() ? cur_id() : prev.front(); }

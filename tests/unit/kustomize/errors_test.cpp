@@ -179,7 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "crds", "replacements", "openapi", "buildMetadata"}) {
+  for (const char* field : {"helmCharts", "crds", "replacements", "openapi"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
