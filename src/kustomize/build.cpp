@@ -245,6 +245,12 @@ class Builder {
                     ExitCode::kNotFound);
       cfg_.merge(parse_transformer_config(read(p), p.string()), where);
     }
+    for (const auto& [entry, where] : strings(k, "crds", fname)) {
+      fs::path p = file_path(dir, entry, where);
+      if (!exists_file(p))
+        throw Error(where, "crds file \"" + entry + "\" does not exist", ExitCode::kNotFound);
+      cfg_.merge(parse_crd_config(read(p), p.string()), where);
+    }
     for (const auto& [entry, where] : strings(k, "components", fname)) {
       fs::path sub = normal(dir / entry);
       check_dir(sub, entry, where);
@@ -407,6 +413,7 @@ class Builder {
                                                     "vars",
                                                     "sortOptions",
                                                     "buildMetadata",
+                                                    "crds",
                                                     "transformers",
                                                     "generators",
                                                     "configurations"};

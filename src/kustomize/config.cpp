@@ -2,6 +2,7 @@
 // for commonLabels, commonAnnotations, images, replicas, varReference and
 // nameReference, merged with kustomize's defaults the way kustomize does.
 #include <algorithm>
+#include <cctype>
 
 #include "doc/yaml.h"
 #include "kustomize/internal.h"
@@ -90,6 +91,85 @@ void TransformerConfig::merge(const TransformerConfig& o, const Location& where)
     else
       merge_specs(it->referrers, n.referrers, where);
   }
+}
+
+namespace {
+
+std::string join_path(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts)
+    out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+// kustomize's loadCrdIntoConfig: walks the properties of `type_name` (and
+// the types they $ref) collecting the field specs its x-kubernetes-*
+// extensions declare for objects of `gvk`.
+void load_crd_type(TransformerConfig& c, const Gvk& gvk, const doc::Value& defs,
+                   const std::string& type_name, std::vector<std::string>& path,
+                   const std::string& file) {
+  if (path.size() > 64)
+    throw Error(Location{file},
+                "crds: $ref nesting deeper than 64 levels (a cycle?) at " + join_path(path));
+  const doc::Value* def = defs.find(type_name);
+  if (!def) return;
+  const doc::Value* schema = find_key_any_case(*def, "Schema");
+  const doc::Value* props = schema ? schema->find("properties") : nullptr;
+  if (!props || !props->is_map()) return;
+  for (const auto& p : props->as_map()) {
+    const doc::Value& prop = p.value;
+    if (!prop.is_map()) continue;
+    auto ext = [&](std::string_view key) -> const doc::Value* {
+      const doc::Value* v = prop.find(key);
+      return v && v->is_string() ? v : nullptr;
+    };
+    path.push_back(p.key);
+    FieldSpec here{gvk, join_path(path), false};
+    if (ext("x-kubernetes-annotation")) merge_specs(c.common_annotations, {here}, Location{file});
+    if (ext("x-kubernetes-label-selector")) merge_specs(c.common_labels, {here}, Location{file});
+    if (ext("x-kubernetes-identity"))
+      throw Error(Location{file}, "crds: x-kubernetes-identity (a name-prefixed field, " +
+                                      here.path +
+                                      ") is not supported by gantry's kustomize engine");
+    const doc::Value* version = ext("x-kubernetes-object-ref-api-version");
+    const doc::Value* kind = ext("x-kubernetes-object-ref-kind");
+    if (version && kind) {
+      const doc::Value* name_key = ext("x-kubernetes-object-ref-name-key");
+      std::string key = name_key ? name_key->as_string() : "name";
+      NameRefSpec n{Gvk{"", version->as_string(), kind->as_string()},
+                    {FieldSpec{gvk, here.path + "/" + key, false}}};
+      TransformerConfig one;
+      one.name_reference.push_back(std::move(n));
+      c.merge(one, Location{file});
+    }
+    if (const doc::Value* ref = prop.find("$ref");
+        ref && ref->is_string() && !ref->as_string().empty())
+      load_crd_type(c, gvk, defs, ref->as_string(), path, file);
+    path.pop_back();
+  }
+}
+
+}  // namespace
+
+TransformerConfig parse_crd_config(const std::string& text, const std::string& file) {
+  doc::Value defs = doc::parse_yaml(text, file);
+  TransformerConfig c;
+  if (defs.is_null()) return c;
+  if (!defs.is_map())
+    throw Error(Location{file}, "unable to parse open API definition from '" + file +
+                                    "': expected a mapping of type names to definitions");
+  for (const auto& d : defs.as_map()) {
+    const doc::Value* schema = find_key_any_case(d.value, "Schema");
+    const doc::Value* props = schema ? schema->find("properties") : nullptr;
+    // Only types that look like Kubernetes objects.
+    if (!props || !props->find("kind") || !props->find("apiVersion") || !props->find("metadata"))
+      continue;
+    size_t dot = d.key.rfind('.');
+    Gvk gvk{"", "", dot == std::string::npos ? d.key : d.key.substr(dot + 1)};
+    std::vector<std::string> path;
+    load_crd_type(c, gvk, defs, d.key, path, file);
+  }
+  return c;
 }
 
 TransformerConfig parse_transformer_config(const std::string& text, const std::string& file) {

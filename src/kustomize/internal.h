@@ -122,6 +122,11 @@ struct TransformerConfig {
 std::vector<FieldSpec> parse_field_specs(const doc::Value& list, const std::string& what,
                                          const std::string& file);
 
+// Reads a `crds:` file (OpenAPI definitions by type name, JSON or YAML): the
+// field specs its x-kubernetes-object-ref-*, -annotation and -label-selector
+// extensions declare.
+TransformerConfig parse_crd_config(const std::string& text, const std::string& file);
+
 // Reads a `configurations:` file. Errors name the file.
 TransformerConfig parse_transformer_config(const std::string& text, const std::string& file);
 
@@ -224,6 +229,10 @@ Location where_of(const doc::Value& v, const std::string& file);
 // type is an Error naming `what`.
 std::string optional_string(const doc::Value& m, std::string_view key, const std::string& what,
                             const std::string& file);
+
+// The value at `key` of the mapping `m`, matched like kubectl decodes the
+// kustomization (encoding/json: the exact spelling, else ignoring case).
+const doc::Value* find_key_any_case(const doc::Value& m, std::string_view key);
 
 // Strings for label/annotation values as kustomize writes them.
 std::string scalar_string(const doc::Value& v);

@@ -2,6 +2,8 @@
 // default field spec tables.
 #include <algorithm>
 
+#include <cctype>
+
 #include "kustomize/internal.h"
 #include "kustomize/kustomize.h"
 
@@ -301,6 +303,19 @@ std::string optional_string(const doc::Value& m, std::string_view key, const std
     throw Error(where_of(*v, file),
                 what + std::string(key) + " must be a string (in " + file + ")");
   return v->as_string();
+}
+
+const doc::Value* find_key_any_case(const doc::Value& m, std::string_view key) {
+  if (!m.is_map()) return nullptr;
+  if (const doc::Value* v = m.find(key)) return v;
+  for (const auto& e : m.as_map())
+    if (e.key.size() == key.size() &&
+        std::equal(e.key.begin(), e.key.end(), key.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        }))
+      return &e.value;
+  return nullptr;
 }
 
 std::string scalar_string(const doc::Value& v) {

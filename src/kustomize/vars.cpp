@@ -21,16 +21,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-// The value of a mapping key, matched like kubectl decodes the kustomization
-// (encoding/json: exact spelling first, then case-insensitively).
-const doc::Value* find_ci(const doc::Value& m, std::string_view key) {
-  if (!m.is_map()) return nullptr;
-  if (const doc::Value* v = m.find(key)) return v;
-  for (const auto& e : m.as_map())
-    if (lower(e.key) == lower(std::string(key))) return &e.value;
-  return nullptr;
-}
-
 // kyaml's SmarterPathSplitter: splits at '.' outside of [...].
 std::vector<std::string> split_field_path(const std::string& path) {
   std::vector<std::string> out;
@@ -171,11 +161,11 @@ Var parse_var(const doc::Value& v, const std::string& file) {
       throw Error(m.key_span.known() ? m.key_span.location() : Location{file},
                   "vars field \"" + m.key + "\" is not supported (in " + file + ")");
   }
-  const doc::Value* name = find_ci(v, "name");
+  const doc::Value* name = find_key_any_case(v, "name");
   if (!name || !name->is_string() || name->as_string().empty())
     throw Error(out.where, "vars entries need a name (in " + file + ")");
   out.name = name->as_string();
-  const doc::Value* ref = find_ci(v, "objref");
+  const doc::Value* ref = find_key_any_case(v, "objref");
   if (!ref || !ref->is_map())
     throw Error(out.where, "var '" + out.name + "' needs an objref (in " + file + ")");
   for (const auto& m : ref->as_map()) {
@@ -199,7 +189,7 @@ Var parse_var(const doc::Value& v, const std::string& file) {
     }
   }
   // apiVersion wins over group/version, as in kustomize.
-  if (const doc::Value* av = find_ci(*ref, "apiVersion"); av && av->is_string()) {
+  if (const doc::Value* av = find_key_any_case(*ref, "apiVersion"); av && av->is_string()) {
     std::string value = av->as_string();
     size_t slash = value.find('/');
     if (slash == std::string::npos) {
@@ -210,7 +200,7 @@ Var parse_var(const doc::Value& v, const std::string& file) {
     }
   }
   out.field_path = "metadata.name";
-  if (const doc::Value* fr = find_ci(v, "fieldref"); fr && !fr->is_null()) {
+  if (const doc::Value* fr = find_key_any_case(v, "fieldref"); fr && !fr->is_null()) {
     if (!fr->is_map()) throw Error(where_of(*fr, file), "vars fieldref must be a mapping");
     for (const auto& m : fr->as_map()) {
       std::string key = lower(m.key);

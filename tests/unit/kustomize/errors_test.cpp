@@ -179,7 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "crds", "replacements", "openapi"}) {
+  for (const char* field : {"helmCharts", "replacements", "openapi"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -295,6 +295,30 @@ TEST(KustomizeErrors, SortOptionsLegacyOptionsWithFifo) {
           "    orderFirst: [Secret]\n");
   d.write("cm.yaml", kConfigMap);
   EXPECT_HAS(error_of([&] { build(d); }), "'sortOptions.legacySortOptions' is set");
+}
+
+// A kustomization with a ConfigMap and a crds file defining type x.v1.Foo
+// whose `spec` property is `spec_json`.
+void write_crd_case(TempDir& d, const std::string& spec_json) {
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\ncrds:\n- crd.json\n");
+  d.write("cm.yaml", kConfigMap);
+  d.write("crd.json", R"({"x.v1.Foo": {"Schema": {"properties": {"apiVersion": {}, "kind": {},
+          "metadata": {}, "spec": )" +
+                          spec_json + "}}}}");
+}
+
+TEST(KustomizeErrors, CrdIdentityExtensionIsUnsupported) {
+  TempDir d;
+  write_crd_case(d, R"({"x-kubernetes-identity": "true"})");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "x-kubernetes-identity");
+  EXPECT_HAS(msg, "crd.json");
+}
+
+TEST(KustomizeErrors, CrdRefCycleIsAnErrorNotAStackOverflow) {
+  TempDir d;
+  write_crd_case(d, R"({"$ref": "x.v1.Foo"})");
+  EXPECT_HAS(error_of([&] { build(d); }), "nesting deeper than 64 levels");
 }
 
 TEST(KustomizeErrors, UnsupportedPatchOptions) {
