@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include "core/file.h"
 #include "doc/yaml.h"
@@ -218,11 +219,38 @@ class Builder {
       throw Error(loc(*k.find("kind"), fname),
                   "kind must be Kustomization or Component, not " + kind);
 
+    if (chain_.empty() && !component) {
+      if (const doc::Value* so = k.find("sortOptions"); so && !so->is_null())
+        sort_ = parse_sort_options(*so, fname);
+      for (const auto& [opt, where] : strings(k, "buildMetadata", fname)) {
+        if (opt == "originAnnotations")
+          origin_annotations_ = true;
+        else if (opt == "managedByLabel")
+          managed_by_label_ = true;
+        else
+          throw Error(where, "buildMetadata option \"" + opt + "\" in " + fname +
+                                 " is not supported by gantry's kustomize engine (supported: "
+                                 "originAnnotations, managedByLabel)");
+      }
+    }
     chain_.push_back(dir);
     for (const char* field : {"resources", "bases"})
       for (const auto& [entry, where] : strings(k, field, fname))
         add_resource(dir, fname, entry, where, ra);
     check_unique(ra);
+    for (const auto& [entry, where] : strings(k, "configurations", fname)) {
+      fs::path p = file_path(dir, entry, where);
+      if (!exists_file(p))
+        throw Error(where, "configurations file \"" + entry + "\" does not exist",
+                    ExitCode::kNotFound);
+      cfg_.merge(parse_transformer_config(read(p), p.string()), where);
+    }
+    for (const auto& [entry, where] : strings(k, "crds", fname)) {
+      fs::path p = file_path(dir, entry, where);
+      if (!exists_file(p))
+        throw Error(where, "crds file \"" + entry + "\" does not exist", ExitCode::kNotFound);
+      cfg_.merge(parse_crd_config(read(p), p.string()), where);
+    }
     for (const auto& [entry, where] : strings(k, "components", fname)) {
       fs::path sub = normal(dir / entry);
       check_dir(sub, entry, where);
@@ -230,11 +258,59 @@ class Builder {
     }
     run_generators(k, dir, fname, ra);
     run_transformers(k, dir, fname, ra);
+    merge_vars(k, fname, ra);
     chain_.pop_back();
     return ra;
   }
 
+  const std::map<std::string, Var>& vars() const { return vars_; }
+  const TransformerConfig& config() const { return cfg_; }
+  const SortOptions& sort_options() const { return sort_; }
+
+  // buildMetadata of the top kustomization in `top`: where each object came
+  // from (kustomize's config.kubernetes.io/origin annotation) and kubectl's
+  // managed-by label.
+  void add_build_metadata(ResList& ra, const fs::path& top) const {
+    for (auto& r : ra) {
+      if (origin_annotations_) {
+        std::string rel = fs::path(r.source.file).lexically_relative(top).generic_string();
+        std::string origin;
+        if (r.generator_kind.empty()) {
+          origin = "path: " + rel + "\n";
+        } else {
+          origin = "configuredIn: " + rel +
+                   "\nconfiguredBy:\n  apiVersion: builtin\n  kind: " + r.generator_kind + "\n";
+          if (!r.generator_name.empty()) origin += "  name: " + r.generator_name + "\n";
+        }
+        r.obj["metadata"]["annotations"].set("config.kubernetes.io/origin", origin);
+      }
+      // kubectl's build of kustomize has no release version: "(devel)".
+      if (managed_by_label_)
+        r.obj["metadata"]["labels"].set("app.kubernetes.io/managed-by", "kustomize-(devel)");
+    }
+  }
+
  private:
+  // kustomize's MergeVars: the kustomization's vars are bound to the
+  // resources they name once its own transformations are done; a name may be
+  // declared once in the whole build.
+  void merge_vars(const doc::Value& k, const std::string& fname, ResList& ra) {
+    const doc::Value* list = k.find("vars");
+    if (!list || list->is_null()) return;
+    if (!list->is_list()) throw Error(loc(*list, fname), "vars must be a list (in " + fname + ")");
+    std::vector<Var> vars;
+    for (const auto& e : list->as_list())
+      vars.push_back(parse_var(e, fname));
+    bind_vars(ra, vars);
+    for (auto& v : vars) {
+      if (vars_.count(v.name))
+        throw Error(v.where, "var '" + v.name + "' already encountered (also declared at " +
+                                 vars_.at(v.name).where.str() + ")");
+      std::string name = v.name;
+      vars_.emplace(std::move(name), std::move(v));
+    }
+  }
+
   fs::path find_file(const fs::path& dir) {
     for (const char* n : kFileNames) {
       fs::path p = dir / n;
@@ -314,16 +390,33 @@ class Builder {
   }
 
   void check_fields(const doc::Value& k, const std::string& fname) {
-    static const std::set<std::string> supported = {"apiVersion",      "kind",
-                                                    "metadata",        "resources",
-                                                    "bases",           "components",
-                                                    "namespace",       "namePrefix",
-                                                    "nameSuffix",      "commonLabels",
-                                                    "labels",          "commonAnnotations",
-                                                    "images",          "replicas",
-                                                    "patches",         "patchesStrategicMerge",
-                                                    "patchesJson6902", "configMapGenerator",
-                                                    "secretGenerator", "generatorOptions"};
+    static const std::set<std::string> supported = {"apiVersion",
+                                                    "kind",
+                                                    "metadata",
+                                                    "resources",
+                                                    "bases",
+                                                    "components",
+                                                    "namespace",
+                                                    "namePrefix",
+                                                    "nameSuffix",
+                                                    "commonLabels",
+                                                    "labels",
+                                                    "commonAnnotations",
+                                                    "images",
+                                                    "replicas",
+                                                    "patches",
+                                                    "patchesStrategicMerge",
+                                                    "patchesJson6902",
+                                                    "configMapGenerator",
+                                                    "secretGenerator",
+                                                    "generatorOptions",
+                                                    "vars",
+                                                    "sortOptions",
+                                                    "buildMetadata",
+                                                    "crds",
+                                                    "transformers",
+                                                    "generators",
+                                                    "configurations"};
     for (const auto& m : k.as_map()) {
       if (supported.count(m.key)) continue;
       Location where = m.key_span.known() ? m.key_span.location() : Location{fname};
@@ -396,7 +489,12 @@ class Builder {
     }
     if (fs::is_directory(p)) {
       check_dir(p, entry, where);
+      // A base starts from the default configuration; what it adds comes up
+      // to the kustomization listing it (kustomize's MergeAccumulator).
+      TransformerConfig mine = std::exchange(cfg_, TransformerConfig::defaults());
       ResList sub = accumulate(p, {}, false);
+      mine.merge(cfg_, where);
+      cfg_ = std::move(mine);
       for (auto& r : sub)
         append(ra, std::move(r));
       return;
@@ -449,6 +547,65 @@ class Builder {
     return out;
   }
 
+  // One configMapGenerator / secretGenerator entry (or the arguments of a
+  // builtin ConfigMapGenerator / SecretGenerator plugin, whose `skip` keys
+  // are the plugin's own).
+  static GeneratorArgs parse_generator(const doc::Value& g, const std::string& field,
+                                       const std::string& fname,
+                                       const std::set<std::string>& skip = {}) {
+    if (!g.is_map()) throw Error(loc(g, fname), field + " entries must be mappings");
+    GeneratorArgs a;
+    a.kind = field == "secretGenerator" || field == "SecretGenerator" ? "Secret" : "ConfigMap";
+    a.where = loc(g, fname);
+    for (const auto& m : g.as_map()) {
+      const std::string& key = m.key;
+      if (skip.count(key)) continue;
+      if (key == "name" || key == "namespace" || key == "behavior" ||
+          (key == "type" && a.kind == "Secret")) {
+        std::string s = need_string(m.value, field + "." + key, fname);
+        if (key == "name")
+          a.name = s;
+        else if (key == "namespace")
+          a.ns = s;
+        else if (key == "behavior")
+          a.behavior = s;
+        else
+          a.type = s;
+      } else if (key == "literals") {
+        a.literals = string_list(g, key, fname);
+      } else if (key == "files") {
+        a.files = string_list(g, key, fname);
+      } else if (key == "envs") {
+        a.envs = string_list(g, key, fname);
+      } else if (key == "env") {
+        if (!m.value.is_null()) a.envs.push_back(need_string(m.value, "env", fname));
+      } else if (key == "options") {
+        if (!m.value.is_map())
+          throw Error(loc(m.value, fname), field + ".options must be a mapping");
+        for (const auto& o : m.value.as_map()) {
+          if (o.key == "labels")
+            a.labels = string_map(&o.value, "options.labels", fname);
+          else if (o.key == "annotations")
+            a.annotations = string_map(&o.value, "options.annotations", fname);
+          else if (o.key == "disableNameSuffixHash")
+            a.disable_hash = opt_bool(m.value, o.key, fname);
+          else if (o.key == "immutable")
+            a.immutable = opt_bool(m.value, o.key, fname);
+          else
+            throw Error(loc(o.value, fname),
+                        field + ".options." + o.key + " in " + fname + " is not supported");
+        }
+      } else {
+        throw Error(loc(m.value, fname),
+                    field + " field \"" + key + "\" in " + fname + " is not supported");
+      }
+    }
+    if (!a.behavior.empty() && a.behavior != "create" && a.behavior != "merge" &&
+        a.behavior != "replace")
+      throw Error(a.where, "behavior must be create, merge or replace, not " + a.behavior);
+    return a;
+  }
+
   void run_generators(const doc::Value& k, const fs::path& dir, const std::string& fname,
                       ResList& ra) {
     GeneratorOptions global;
@@ -479,66 +636,20 @@ class Builder {
       if (!gens || gens->is_null()) continue;
       if (!gens->is_list()) throw Error(loc(*gens, fname), std::string(field) + " must be a list");
       for (const auto& g : gens->as_list()) {
-        if (!g.is_map())
-          throw Error(loc(g, fname), std::string(field) + " entries must be mappings");
-        GeneratorArgs a;
-        a.kind = std::string(field) == "secretGenerator" ? "Secret" : "ConfigMap";
-        a.where = loc(g, fname);
-        for (const auto& m : g.as_map()) {
-          const std::string& key = m.key;
-          if (key == "name" || key == "namespace" || key == "behavior" ||
-              (key == "type" && a.kind == "Secret")) {
-            std::string s = need_string(m.value, std::string(field) + "." + key, fname);
-            if (key == "name")
-              a.name = s;
-            else if (key == "namespace")
-              a.ns = s;
-            else if (key == "behavior")
-              a.behavior = s;
-            else
-              a.type = s;
-          } else if (key == "literals") {
-            a.literals = string_list(g, key, fname);
-          } else if (key == "files") {
-            a.files = string_list(g, key, fname);
-          } else if (key == "envs") {
-            a.envs = string_list(g, key, fname);
-          } else if (key == "env") {
-            if (!m.value.is_null()) a.envs.push_back(need_string(m.value, "env", fname));
-          } else if (key == "options") {
-            if (!m.value.is_map())
-              throw Error(loc(m.value, fname), std::string(field) + ".options must be a mapping");
-            for (const auto& o : m.value.as_map()) {
-              if (o.key == "labels")
-                a.labels = string_map(&o.value, "options.labels", fname);
-              else if (o.key == "annotations")
-                a.annotations = string_map(&o.value, "options.annotations", fname);
-              else if (o.key == "disableNameSuffixHash")
-                a.disable_hash = opt_bool(m.value, o.key, fname);
-              else if (o.key == "immutable")
-                a.immutable = opt_bool(m.value, o.key, fname);
-              else
-                throw Error(loc(o.value, fname), std::string(field) + ".options." + o.key + " in " +
-                                                     fname + " is not supported");
-            }
-          } else {
-            throw Error(loc(m.value, fname), std::string(field) + " field \"" + key + "\" in " +
-                                                 fname + " is not supported");
-          }
-        }
+        GeneratorArgs a = parse_generator(g, field, fname);
         if (a.name.empty())
           throw Error(a.where, std::string(field) + " entry in " + fname + " has no name");
-        if (!a.behavior.empty() && a.behavior != "create" && a.behavior != "merge" &&
-            a.behavior != "replace")
-          throw Error(a.where, "behavior must be create, merge or replace, not " + a.behavior);
         if (!indexed) {
           for (size_t i = 0; i < ra.size(); ++i)
             index_res(idx, ra, i);
           indexed = true;
         }
-        absorb(ra, generate(a, global, reader), idx);
+        Res r = generate(a, global, reader);
+        r.generator_kind = a.kind + "Generator";
+        absorb(ra, std::move(r), idx);
       }
     }
+    run_plugins(k, "generators", dir, fname, ra);
   }
 
   // Index of resources by kind and every name they had (for generators'
@@ -604,6 +715,7 @@ class Builder {
     r.prev = old.prev;
     r.prefixes = old.prefixes;
     r.suffixes = old.suffixes;
+    r.ref_vars = old.ref_vars;
     r.needs_hash = old.needs_hash;  // kustomize keeps the old resource's hash option
     r.behavior.clear();
     old = std::move(r);
@@ -686,73 +798,83 @@ class Builder {
     const doc::Value* patches = k.find("patches");
     if (!patches || patches->is_null()) return;
     if (!patches->is_list()) throw Error(loc(*patches, fname), "patches must be a list");
-    for (const auto& e : patches->as_list()) {
-      if (!e.is_map()) throw Error(loc(e, fname), "patches entries must be mappings");
-      const doc::Value* path = e.find("path");
-      const doc::Value* inl = e.find("patch");
-      const doc::Value* target = e.find("target");
-      for (const auto& m : e.as_map())
-        if (m.key != "path" && m.key != "patch" && m.key != "target")
-          throw Error(loc(m.value, fname),
-                      "patches field \"" + m.key + "\" in " + fname + " is not supported");
-      if ((path != nullptr) == (inl != nullptr))
-        throw Error(loc(e, fname),
-                    "a patch needs exactly one of path and patch (in " + fname + ")");
-      std::string text, name;
-      Location where = loc(e, fname);
-      if (path) {
-        fs::path p = file_path(dir, scalar_string(*path), loc(*path, fname));
-        text = read(p);
-        name = p.string();
-        where = Location{name};
-      } else {
-        if (!inl->is_string()) throw Error(loc(*inl, fname), "patch must be a string");
-        text = inl->as_string();
-        name = fname;
-        where = loc(*inl, fname);
-      }
-      auto docs = patch_docs(text, name);
-      bool is_json = docs.size() == 1 && docs[0].is_list();
-      std::optional<Selector> sel;
-      if (target && !target->is_null()) sel = parse_selector(*target, fname);
-      if (is_json) {
-        if (!sel) throw Error(where, "a JSON 6902 patch needs a target (in " + fname + ")");
-        apply_json_to(ra, select(ra, *sel, where), docs[0], where);
-        continue;
-      }
-      // Strategic merge patches are read with kyaml, like resources.
-      for (auto& d : docs)
-        kyaml_booleans(d, text);
-      for (const auto& d : docs) {
-        if (!d.is_map())
-          throw Error(where, "unable to parse the patch as a strategic merge or JSON 6902 patch");
-        if (sel)
-          apply_smp_to(ra, select(ra, *sel, where), d);
-        else
-          apply_smp_by_id(ra, d, where);
-      }
+    for (const auto& e : patches->as_list())
+      apply_patch(e, dir, fname, ra);
+  }
+
+  // One `patches` entry (or a builtin PatchTransformer): `path` or `patch`,
+  // optional `target`; a YAML/JSON list is JSON 6902, anything else SMP.
+  void apply_patch(const doc::Value& e, const fs::path& dir, const std::string& fname, ResList& ra,
+                   const std::set<std::string>& skip = {}) {
+    if (!e.is_map()) throw Error(loc(e, fname), "patches entries must be mappings");
+    const doc::Value* path = e.find("path");
+    const doc::Value* inl = e.find("patch");
+    const doc::Value* target = e.find("target");
+    for (const auto& m : e.as_map())
+      if (m.key != "path" && m.key != "patch" && m.key != "target" && !skip.count(m.key))
+        throw Error(loc(m.value, fname),
+                    "patches field \"" + m.key + "\" in " + fname + " is not supported");
+    if ((path != nullptr) == (inl != nullptr))
+      throw Error(loc(e, fname), "a patch needs exactly one of path and patch (in " + fname + ")");
+    std::string text, name;
+    Location where = loc(e, fname);
+    if (path) {
+      fs::path p = file_path(dir, scalar_string(*path), loc(*path, fname));
+      text = read(p);
+      name = p.string();
+      where = Location{name};
+    } else {
+      if (!inl->is_string()) throw Error(loc(*inl, fname), "patch must be a string");
+      text = inl->as_string();
+      name = fname;
+      where = loc(*inl, fname);
+    }
+    auto docs = patch_docs(text, name);
+    bool is_json = docs.size() == 1 && docs[0].is_list();
+    std::optional<Selector> sel;
+    if (target && !target->is_null()) sel = parse_selector(*target, fname);
+    if (is_json) {
+      if (!sel) throw Error(where, "a JSON 6902 patch needs a target (in " + fname + ")");
+      apply_json_to(ra, select(ra, *sel, where), docs[0], where);
+      return;
+    }
+    // Strategic merge patches are read with kyaml, like resources.
+    for (auto& d : docs)
+      kyaml_booleans(d, text);
+    for (const auto& d : docs) {
+      if (!d.is_map())
+        throw Error(where, "unable to parse the patch as a strategic merge or JSON 6902 patch");
+      if (sel)
+        apply_smp_to(ra, select(ra, *sel, where), d);
+      else
+        apply_smp_by_id(ra, d, where);
     }
   }
 
   void run_patches_sm(const doc::Value& k, const fs::path& dir, const std::string& fname,
                       ResList& ra) {
-    for (const auto& [entry, where] : strings(k, "patchesStrategicMerge", fname)) {
-      std::string text = entry, name = fname;
-      Location at = where;
-      bool inline_patch =
-          entry.find('\n') != std::string::npos || entry.find(':') != std::string::npos;
-      if (!inline_patch || exists_file(dir / entry)) {
-        fs::path p = file_path(dir, entry, where);
-        if (!exists_file(p))
-          throw Error(where, "patch file \"" + entry + "\" listed in " + fname + " does not exist",
-                      ExitCode::kNotFound);
-        text = read(p);
-        name = p.string();
-        at = Location{name};
-      }
-      for (const auto& d : patch_docs(text, name))
-        apply_smp_by_id(ra, d, at);
+    for (const auto& [entry, where] : strings(k, "patchesStrategicMerge", fname))
+      apply_smp_entry(entry, where, dir, fname, ra);
+  }
+
+  // One patchesStrategicMerge entry: a file path or an inline patch.
+  void apply_smp_entry(const std::string& entry, const Location& where, const fs::path& dir,
+                       const std::string& fname, ResList& ra) {
+    std::string text = entry, name = fname;
+    Location at = where;
+    bool inline_patch =
+        entry.find('\n') != std::string::npos || entry.find(':') != std::string::npos;
+    if (!inline_patch || exists_file(dir / entry)) {
+      fs::path p = file_path(dir, entry, where);
+      if (!exists_file(p))
+        throw Error(where, "patch file \"" + entry + "\" listed in " + fname + " does not exist",
+                    ExitCode::kNotFound);
+      text = read(p);
+      name = p.string();
+      at = Location{name};
     }
+    for (const auto& d : patch_docs(text, name))
+      apply_smp_by_id(ra, d, at);
   }
 
   void run_patches_json(const doc::Value& k, const fs::path& dir, const std::string& fname,
@@ -760,27 +882,192 @@ class Builder {
     const doc::Value* list = k.find("patchesJson6902");
     if (!list || list->is_null()) return;
     if (!list->is_list()) throw Error(loc(*list, fname), "patchesJson6902 must be a list");
-    for (const auto& e : list->as_list()) {
-      const doc::Value* target = e.find("target");
-      if (!target) throw Error(loc(e, fname), "patchesJson6902 entry needs a target");
-      Selector sel = parse_selector(*target, fname);
-      const doc::Value* path = e.find("path");
-      const doc::Value* inl = e.find("patch");
-      if ((path != nullptr) == (inl != nullptr))
-        throw Error(loc(e, fname), "a patchesJson6902 entry needs exactly one of path and patch");
-      std::string text, name = fname;
-      Location where = loc(e, fname);
-      if (path) {
-        fs::path p = file_path(dir, scalar_string(*path), loc(*path, fname));
-        text = read(p);
-        name = p.string();
-        where = Location{name};
-      } else {
-        text = scalar_string(*inl);
+    for (const auto& e : list->as_list())
+      apply_json_entry(e, "patch", dir, fname, ra);
+  }
+
+  // One patchesJson6902 entry (or a builtin PatchJson6902Transformer, whose
+  // inline operations are under `jsonOp`): `target` and `path` or `inline_key`.
+  void apply_json_entry(const doc::Value& e, const std::string& inline_key, const fs::path& dir,
+                        const std::string& fname, ResList& ra) {
+    const doc::Value* target = e.find("target");
+    if (!target) throw Error(loc(e, fname), "patchesJson6902 entry needs a target");
+    Selector sel = parse_selector(*target, fname);
+    const doc::Value* path = e.find("path");
+    const doc::Value* inl = e.find(inline_key);
+    if ((path != nullptr) == (inl != nullptr))
+      throw Error(loc(e, fname),
+                  "a patchesJson6902 entry needs exactly one of path and " + inline_key);
+    std::string text, name = fname;
+    Location where = loc(e, fname);
+    if (path) {
+      fs::path p = file_path(dir, scalar_string(*path), loc(*path, fname));
+      text = read(p);
+      name = p.string();
+      where = Location{name};
+    } else {
+      text = scalar_string(*inl);
+    }
+    // JSON patches are decoded like kubectl does (YAML 1.1 booleans).
+    doc::Value ops = doc::parse_yaml(text, name);
+    apply_json_to(ra, select(ra, sel, where), ops, where);
+  }
+
+  // --- builtin plugin configurations (transformers:, generators:) ---
+
+  // The configs an entry of `transformers:`/`generators:` names: an inline
+  // YAML object, a file, or a kustomization directory building such objects.
+  ResList plugin_configs(const std::string& entry, const Location& where, const fs::path& dir,
+                         const std::string& fname) {
+    ResList configs;
+    bool inline_config = entry.find('\n') != std::string::npos ||
+                         (entry.find(": ") != std::string::npos && !exists_file(dir / entry) &&
+                          !fs::is_directory(dir / entry));
+    if (inline_config)
+      add_objects(entry, fname, configs);
+    else
+      add_resource(dir, fname, entry, where, configs);
+    return configs;
+  }
+
+  void run_plugins(const doc::Value& k, const char* field, const fs::path& dir,
+                   const std::string& fname, ResList& ra) {
+    for (const auto& [entry, where] : strings(k, field, fname))
+      for (const auto& c : plugin_configs(entry, where, dir, fname))
+        run_plugin(c, std::string(field) == "generators", dir, fname, ra);
+  }
+
+  // Runs one builtin plugin config with the same code as the kustomization
+  // field it stands for.
+  void run_plugin(const Res& c, bool generator, const fs::path& dir, const std::string& fname,
+                  ResList& ra) {
+    const doc::Value& o = c.obj;
+    std::string api = o.get_string("apiVersion"), kind = o.get_string("kind");
+    std::string cfile = c.source.file.empty() ? fname : c.source.file;
+    Location where = c.source;
+    if (api != "builtin")
+      throw Error(where, "plugin " + api + "/" + kind + " (" + c.source.str() +
+                             ") is not supported: gantry's kustomize engine runs only builtin "
+                             "plugins (apiVersion: builtin), not exec, container or Go plugins");
+    static const std::set<std::string> kGenerators = {"ConfigMapGenerator", "SecretGenerator"};
+    if (generator != (kGenerators.count(kind) > 0))
+      throw Error(where, "builtin " + kind + " (" + c.source.str() + ") cannot be listed under " +
+                             (generator ? "generators" : "transformers"));
+    auto specs = [&](bool required) {
+      const doc::Value* f = o.find("fieldSpecs");
+      if (required && (!f || f->is_null()))
+        throw Error(where, "builtin " + kind + ": fieldSpecs is not expected to be nil");
+      return f ? parse_field_specs(*f, kind + ".fieldSpecs", cfile) : std::vector<FieldSpec>{};
+    };
+    auto known = [&](std::initializer_list<std::string_view> keys) {
+      for (const auto& m : o.as_map())
+        if (m.key != "apiVersion" && m.key != "kind" && m.key != "metadata" &&
+            std::find(keys.begin(), keys.end(), m.key) == keys.end())
+          throw Error(loc(m.value, cfile), "builtin " + kind + " field \"" + m.key +
+                                               "\" is not supported (in " + cfile + ")");
+    };
+    if (kind == "ConfigMapGenerator" || kind == "SecretGenerator") {
+      GeneratorArgs a = parse_generator(o, kind, cfile, {"apiVersion", "kind", "metadata"});
+      if (a.name.empty()) a.name = c.name();
+      if (a.ns.empty()) a.ns = c.ns();
+      if (a.name.empty()) throw Error(where, kind + " (" + c.source.str() + ") has no name");
+      FileReader reader = [&](const std::string& rel) {
+        return read(file_path(dir, rel, Location{fname}));
+      };
+      NameIndex idx;
+      for (size_t i = 0; i < ra.size(); ++i)
+        index_res(idx, ra, i);
+      Res r = generate(a, GeneratorOptions{}, reader);
+      r.generator_kind = kind;
+      r.generator_name = c.name();
+      absorb(ra, std::move(r), idx);
+    } else if (kind == "LabelTransformer" || kind == "AnnotationsTransformer") {
+      bool labels = kind == "LabelTransformer";
+      const char* key = labels ? "labels" : "annotations";
+      known({key, "fieldSpecs"});
+      doc::Value pairs = string_map(o.find(key), kind + "." + key, cfile);
+      if (labels)
+        apply_labels(ra, pairs, specs(false));
+      else
+        apply_annotations(ra, pairs, specs(false));
+    } else if (kind == "PrefixSuffixTransformer" || kind == "PrefixTransformer" ||
+               kind == "SuffixTransformer") {
+      known({"prefix", "suffix", "fieldSpecs"});
+      std::vector<Gvk> kinds;
+      for (const auto& f : specs(kind != "PrefixSuffixTransformer")) {
+        if (f.path != "metadata/name")
+          throw Error(where, "builtin " + kind + " (" + c.source.str() + "): only the path " +
+                                 "metadata/name is supported, not " + f.path);
+        kinds.push_back(f.gvk);
       }
-      // JSON patches are decoded like kubectl does (YAML 1.1 booleans).
-      doc::Value ops = doc::parse_yaml(text, name);
-      apply_json_to(ra, select(ra, sel, where), ops, where);
+      std::string prefix = kind == "SuffixTransformer" ? "" : str_field(o, "prefix", cfile);
+      std::string suffix = kind == "PrefixTransformer" ? "" : str_field(o, "suffix", cfile);
+      apply_prefix_suffix(ra, prefix, suffix, &kinds);
+    } else if (kind == "NamespaceTransformer") {
+      known({"fieldSpecs", "unsetOnly", "setRoleBindingSubjects"});
+      if (opt_bool(o, "unsetOnly", cfile).value_or(false))
+        throw Error(where, "builtin NamespaceTransformer: unsetOnly is not supported");
+      std::string rb = str_field(o, "setRoleBindingSubjects", cfile);
+      if (!rb.empty() && rb != "defaultOnly")
+        throw Error(where, "builtin NamespaceTransformer: setRoleBindingSubjects " + rb +
+                               " is not supported (only defaultOnly)");
+      // metadata/namespace is always set; the other fields are kustomize's
+      // three defaults, all of them or none.
+      int defaults = 0;
+      for (const auto& f : specs(false)) {
+        if (f.path == "metadata/namespace") continue;
+        bool is_default = (f.path == "metadata/name" && f.gvk.kind == "Namespace") ||
+                          (f.path == "spec/service/namespace" && f.gvk.kind == "APIService") ||
+                          (f.path == "spec/conversion/webhook/clientConfig/service/namespace" &&
+                           f.gvk.kind == "CustomResourceDefinition");
+        if (!is_default)
+          throw Error(where, "builtin NamespaceTransformer: the field spec " + f.path +
+                                 " is not supported");
+        ++defaults;
+      }
+      if (defaults != 0 && defaults != 3)
+        throw Error(where,
+                    "builtin NamespaceTransformer: give all three default field specs "
+                    "besides metadata/namespace, or none");
+      std::string ns = c.ns();
+      apply_namespace(ra, ns, where, defaults == 3);
+    } else if (kind == "ImageTagTransformer") {
+      known({"imageTag", "fieldSpecs"});
+      const doc::Value* t = o.find("imageTag");
+      if (!t || !t->is_map()) throw Error(where, "builtin ImageTagTransformer needs an imageTag");
+      ImageSpec img{str_field(*t, "name", cfile), str_field(*t, "newName", cfile),
+                    str_field(*t, "newTag", cfile), str_field(*t, "digest", cfile)};
+      apply_images(ra, {img}, specs(false));
+    } else if (kind == "ReplicaCountTransformer") {
+      known({"replica", "fieldSpecs"});
+      const doc::Value* r = o.find("replica");
+      const doc::Value* count = r ? r->find("count") : nullptr;
+      if (!r || !count || !count->is_int())
+        throw Error(where,
+                    "builtin ReplicaCountTransformer needs replica.name and an integer "
+                    "replica.count");
+      apply_replicas(ra, ReplicaSpec{str_field(*r, "name", cfile), count->as_int()}, specs(false),
+                     where);
+    } else if (kind == "PatchTransformer") {
+      apply_patch(o, dir, cfile, ra, {"apiVersion", "kind", "metadata"});
+    } else if (kind == "PatchJson6902Transformer") {
+      known({"target", "path", "jsonOp"});
+      apply_json_entry(o, "jsonOp", dir, cfile, ra);
+    } else if (kind == "PatchStrategicMergeTransformer") {
+      known({"paths", "patches"});
+      auto paths = strings(o, "paths", cfile);
+      std::string patches = str_field(o, "patches", cfile);
+      if (paths.empty() && patches.empty())
+        throw Error(where,
+                    "builtin PatchStrategicMergeTransformer: empty file path and empty "
+                    "patch content");
+      for (const auto& [p, at] : paths)
+        apply_smp_entry(p, at, dir, cfile, ra);
+      if (!patches.empty()) apply_smp_entry(patches, where, dir, cfile, ra);
+    } else {
+      throw Error(where, "builtin plugin " + kind + " (" + c.source.str() +
+                             ") is not supported by gantry's kustomize engine (see "
+                             "docs/commands/kustomize.md)");
     }
   }
 
@@ -816,7 +1103,7 @@ class Builder {
               m.key != "fields")
             throw Error(loc(m.value, fname), "labels field \"" + m.key + "\" is not supported");
         if (selectors) {
-          for (const auto& s : common_label_specs())
+          for (const auto& s : cfg_.common_labels)
             specs.push_back(s);
         } else {
           specs.push_back(FieldSpec{{}, "metadata/labels", true});
@@ -827,9 +1114,9 @@ class Builder {
         apply_labels(ra, pairs, specs);
       }
     }
-    apply_labels(ra, string_map(k.find("commonLabels"), "commonLabels", fname),
-                 common_label_specs());
-    apply_annotations(ra, string_map(k.find("commonAnnotations"), "commonAnnotations", fname));
+    apply_labels(ra, string_map(k.find("commonLabels"), "commonLabels", fname), cfg_.common_labels);
+    apply_annotations(ra, string_map(k.find("commonAnnotations"), "commonAnnotations", fname),
+                      cfg_.common_annotations);
     run_patches_json(k, dir, fname, ra);
     if (const doc::Value* reps = k.find("replicas"); reps && !reps->is_null()) {
       if (!reps->is_list()) throw Error(loc(*reps, fname), "replicas must be a list");
@@ -840,7 +1127,7 @@ class Builder {
         if (rs.name.empty() || !c || !c->is_int())
           throw Error(loc(r, fname), "replicas entries need a name and an integer count");
         rs.count = c->as_int();
-        apply_replicas(ra, rs, loc(r, fname));
+        apply_replicas(ra, rs, cfg_.replicas, loc(r, fname));
       }
     }
     if (const doc::Value* imgs = k.find("images"); imgs && !imgs->is_null()) {
@@ -866,14 +1153,19 @@ class Builder {
         if (s.name.empty()) throw Error(loc(i, fname), "images entries need a name");
         specs.push_back(std::move(s));
       }
-      apply_images(ra, specs);
+      apply_images(ra, specs, cfg_.images);
     }
+    run_plugins(k, "transformers", dir, fname, ra);
   }
 
   const Options& opts_;
   fs::path root_;
   std::map<fs::path, std::string> overlay_;
   std::vector<fs::path> chain_;
+  std::map<std::string, Var> vars_;
+  TransformerConfig cfg_ = TransformerConfig::defaults();
+  SortOptions sort_;  // the top kustomization's sortOptions (legacy by default)
+  bool origin_annotations_ = false, managed_by_label_ = false;  // its buildMetadata
 };
 
 }  // namespace
@@ -892,8 +1184,10 @@ std::vector<Resource> build(const fs::path& dir_in, const Options& options) {
     throw Error(Location{dir_in.string()}, "not a directory", ExitCode::kNotFound);
   ResList ra = b.accumulate(dir, {}, false);
   apply_hash_suffixes(ra);
-  fix_name_references(ra);
-  legacy_sort(ra);
+  fix_name_references(ra, b.config().name_reference);
+  resolve_vars(ra, b.vars(), b.config().var_reference);
+  apply_sort_options(ra, b.sort_options());
+  b.add_build_metadata(ra, dir);
   std::vector<Resource> out;
   out.reserve(ra.size());
   for (auto& r : ra) {

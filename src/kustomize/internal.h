@@ -54,6 +54,10 @@ struct Res {
   std::vector<std::string> prefixes, suffixes;  // applied name prefixes/suffixes
   bool needs_hash = false;                      // generated, suffix hash pending
   std::string behavior;                         // generators: create/merge/replace
+  std::vector<std::string> ref_vars;            // names of the vars bound to this resource
+  // Generated objects: the generator (kind, and the plugin config's name)
+  // for buildMetadata's origin annotation; `source` is where it is configured.
+  std::string generator_kind, generator_name;
 
   ResId cur_id() const;
   ResId org_id() const { return prev.empty() ? cur_id() : prev.front(); }
@@ -94,25 +98,89 @@ const std::vector<FieldSpec>& template_label_specs();
 const std::vector<FieldSpec>& common_annotation_specs();
 const std::vector<FieldSpec>& replica_specs();
 
+// --- transformer configurations (config.cpp) ---
+// A custom nameReference entry: fields of referrers naming a `target` object.
+struct NameRefSpec {
+  Gvk target;
+  std::vector<FieldSpec> referrers;
+};
+
+// The field specs the transformations use: kustomize's defaults merged with
+// the `configurations:` files of the kustomization and its bases.
+struct TransformerConfig {
+  std::vector<FieldSpec> common_labels, common_annotations, var_reference, replicas;
+  std::vector<FieldSpec> images;            // besides every containers/initContainers image
+  std::vector<NameRefSpec> name_reference;  // besides nameref.cpp's built-in table
+
+  static const TransformerConfig& defaults();
+  // kustomize's merge: specs are added unless already there; the same gvk and
+  // path with a different `create` is an Error.
+  void merge(const TransformerConfig& other, const Location& where);
+};
+
+// A list of field specs (`group`, `version`, `kind`, `path`, `create`).
+std::vector<FieldSpec> parse_field_specs(const doc::Value& list, const std::string& what,
+                                         const std::string& file);
+
+// Reads a `crds:` file (OpenAPI definitions by type name, JSON or YAML): the
+// field specs its x-kubernetes-object-ref-*, -annotation and -label-selector
+// extensions declare.
+TransformerConfig parse_crd_config(const std::string& text, const std::string& file);
+
+// Reads a `configurations:` file. Errors name the file.
+TransformerConfig parse_transformer_config(const std::string& text, const std::string& file);
+
 // --- transformations (transforms.cpp) ---
-void apply_namespace(ResList& list, const std::string& ns, const Location& where);
-void apply_prefix_suffix(ResList& list, const std::string& prefix, const std::string& suffix);
+// `other_fields`: also kustomize's default namespace field specs (the name of
+// Namespace objects, APIService and CRD conversion webhook services), not
+// only metadata.namespace and RoleBinding subjects named default.
+void apply_namespace(ResList& list, const std::string& ns, const Location& where,
+                     bool other_fields = true);
+// `kinds`: when given, only objects selected by one of these are renamed.
+void apply_prefix_suffix(ResList& list, const std::string& prefix, const std::string& suffix,
+                         const std::vector<Gvk>* kinds = nullptr);
 void apply_labels(ResList& list, const doc::Value& labels, const std::vector<FieldSpec>& specs);
-void apply_annotations(ResList& list, const doc::Value& annotations);
+void apply_annotations(ResList& list, const doc::Value& annotations,
+                       const std::vector<FieldSpec>& specs);
 
 struct ImageSpec {
   std::string name, new_name, new_tag, digest;
 };
-void apply_images(ResList& list, const std::vector<ImageSpec>& images);
+// Every containers/initContainers image, and the image strings at `extra`.
+void apply_images(ResList& list, const std::vector<ImageSpec>& images,
+                  const std::vector<FieldSpec>& extra);
 
 struct ReplicaSpec {
   std::string name;
   int64_t count = 0;
 };
-void apply_replicas(ResList& list, const ReplicaSpec& r, const Location& where);
+void apply_replicas(ResList& list, const ReplicaSpec& r, const std::vector<FieldSpec>& specs,
+                    const Location& where);
+
+// --- vars (vars.cpp) ---
+// A kustomization's `vars` entry: $(name) takes the value at `field_path`
+// of the object `target` names (by its original or any later id).
+struct Var {
+  std::string name;
+  ResId target;
+  std::string field_path;  // dotted, "metadata.name" by default
+  Location where;
+};
+Var parse_var(const doc::Value& v, const std::string& file);
+// Binds each var to the one resource of `list` it names (kustomize's
+// MergeVars, run when the kustomization declaring it is done). Errors when
+// several match; a var matching nothing stays unbound (an error at resolve).
+void bind_vars(ResList& list, const std::vector<Var>& vars);
+// Replaces $(NAME) in the `specs` fields of every resource with the value of
+// the bound field (after name references are fixed). `vars` by name.
+void resolve_vars(ResList& list, const std::map<std::string, Var>& vars,
+                  const std::vector<FieldSpec>& specs);
+// kustomize's default varReference field specs.
+const std::vector<FieldSpec>& var_reference_specs();
 
 // --- name references (nameref.cpp) ---
-void fix_name_references(ResList& list);
+// `extra`: custom nameReference entries (configurations), after the built-in ones.
+void fix_name_references(ResList& list, const std::vector<NameRefSpec>& extra);
 
 // --- patches (smp.cpp, json6902.cpp) ---
 // Strategic merge: merges `patch` into `target`. Returns false when the patch
@@ -138,10 +206,33 @@ std::string content_hash(const doc::Value& obj);
 void apply_hash_suffixes(ResList& list);
 
 // --- ordering (ordering.cpp) ---
-void legacy_sort(ResList& list);
+// `first`/`last`: custom kind orders (sortOptions.legacySortOptions)
+// instead of kustomize's default lists.
+void legacy_sort(ResList& list, const std::vector<std::string>* first = nullptr,
+                 const std::vector<std::string>* last = nullptr);
+
+// sortOptions (kustomization field, or a builtin SortOrderTransformer).
+struct SortOptions {
+  bool fifo = false;    // keep the order of the build
+  bool custom = false;  // legacySortOptions given
+  std::vector<std::string> first, last;
+};
+SortOptions parse_sort_options(const doc::Value& v, const std::string& file);
+void apply_sort_options(ResList& list, const SortOptions& o);
 // Sorts map keys recursively and turns integral floats into ints, as
 // kustomize's JSON round trip of every object does.
 void sort_keys(doc::Value& v);
+
+// Where `v` was written, or the file when its position is unknown.
+Location where_of(const doc::Value& v, const std::string& file);
+// The string at `key` of the mapping `m` ("" when absent or null); another
+// type is an Error naming `what`.
+std::string optional_string(const doc::Value& m, std::string_view key, const std::string& what,
+                            const std::string& file);
+
+// The value at `key` of the mapping `m`, matched like kubectl decodes the
+// kustomization (encoding/json: the exact spelling, else ignoring case).
+const doc::Value* find_key_any_case(const doc::Value& m, std::string_view key);
 
 // Strings for label/annotation values as kustomize writes them.
 std::string scalar_string(const doc::Value& v);

@@ -272,7 +272,27 @@ class Updater {
 
 }  // namespace
 
-void fix_name_references(ResList& list) {
+void fix_name_references(ResList& list, const std::vector<NameRefSpec>& extra) {
+  std::vector<BackRef> custom;
+  if (!extra.empty()) {
+    custom = back_refs();
+    for (const auto& e : extra) {
+      std::vector<Referrer> refs;
+      for (const auto& f : e.referrers)
+        refs.push_back({f.gvk, f.path});
+      auto it = std::find_if(custom.begin(), custom.end(),
+                             [&](const BackRef& b) { return b.target == e.target; });
+      if (it == custom.end()) {
+        custom.push_back({e.target, std::move(refs)});
+        continue;
+      }
+      for (auto& r : refs)
+        if (std::none_of(it->referrers.begin(), it->referrers.end(),
+                         [&](const Referrer& x) { return x.gvk == r.gvk && x.path == r.path; }))
+          it->referrers.push_back(std::move(r));
+    }
+  }
+  const std::vector<BackRef>& table = extra.empty() ? back_refs() : custom;
   // Resources by every earlier name: only renamed resources can be referral
   // targets (kustomize's previousNameMatches).
   std::unordered_map<std::string, std::vector<size_t>> by_prev;
@@ -308,7 +328,7 @@ void fix_name_references(ResList& list) {
       return id.cluster_scoped() || id.ns_equals(rid) ||
              std::find(rb_namespaces.begin(), rb_namespaces.end(), id.ns) != rb_namespaces.end();
     };
-    for (const auto& br : back_refs()) {
+    for (const auto& br : table) {
       for (const auto& ref : br.referrers) {
         if (!org_gvk.selected_by(ref.gvk)) continue;
         const auto& path = ref.segs;

@@ -3,6 +3,7 @@
 // between; ties are broken by "group_version_kind", then namespace, then name.
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "kustomize/internal.h"
 
@@ -10,36 +11,49 @@ namespace gantry::kustomize::detail {
 
 namespace {
 
-int kind_rank(const std::string& kind) {
-  static const char* first[] = {"Namespace",
-                                "ResourceQuota",
-                                "StorageClass",
-                                "CustomResourceDefinition",
-                                "ServiceAccount",
-                                "PodSecurityPolicy",
-                                "Role",
-                                "ClusterRole",
-                                "RoleBinding",
-                                "ClusterRoleBinding",
-                                "ConfigMap",
-                                "Secret",
-                                "Endpoints",
-                                "Service",
-                                "LimitRange",
-                                "PriorityClass",
-                                "PersistentVolume",
-                                "PersistentVolumeClaim",
-                                "Deployment",
-                                "StatefulSet",
-                                "CronJob",
-                                "PodDisruptionBudget"};
-  static const char* last[] = {"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"};
-  constexpr int n_first = static_cast<int>(std::size(first));
-  for (int i = 0; i < n_first; ++i)
-    if (kind == first[i]) return i - n_first;
-  for (int i = 0; i < static_cast<int>(std::size(last)); ++i)
-    if (kind == last[i]) return i + 1;
-  return 0;
+const std::vector<std::string>& default_first() {
+  static const std::vector<std::string> v = {"Namespace",
+                                             "ResourceQuota",
+                                             "StorageClass",
+                                             "CustomResourceDefinition",
+                                             "ServiceAccount",
+                                             "PodSecurityPolicy",
+                                             "Role",
+                                             "ClusterRole",
+                                             "RoleBinding",
+                                             "ClusterRoleBinding",
+                                             "ConfigMap",
+                                             "Secret",
+                                             "Endpoints",
+                                             "Service",
+                                             "LimitRange",
+                                             "PriorityClass",
+                                             "PersistentVolume",
+                                             "PersistentVolumeClaim",
+                                             "Deployment",
+                                             "StatefulSet",
+                                             "CronJob",
+                                             "PodDisruptionBudget"};
+  return v;
+}
+
+const std::vector<std::string>& default_last() {
+  static const std::vector<std::string> v = {"MutatingWebhookConfiguration",
+                                             "ValidatingWebhookConfiguration"};
+  return v;
+}
+
+// kustomize's type orders: kinds of `first` rank below zero in their order,
+// kinds of `last` above, every other kind zero (a kind in both: `last`).
+std::map<std::string, int> kind_ranks(const std::vector<std::string>& first,
+                                      const std::vector<std::string>& last) {
+  std::map<std::string, int> m;
+  int n = static_cast<int>(first.size());
+  for (int i = 0; i < n; ++i)
+    m[first[static_cast<size_t>(i)]] = i - n;
+  for (size_t i = 0; i < last.size(); ++i)
+    m[last[i]] = static_cast<int>(i) + 1;
+  return m;
 }
 
 std::string gvk_key(const Gvk& g) {
@@ -50,7 +64,18 @@ std::string gvk_key(const Gvk& g) {
 
 }  // namespace
 
-void legacy_sort(ResList& list) {
+void legacy_sort(ResList& list, const std::vector<std::string>* first,
+                 const std::vector<std::string>* last) {
+  static const std::map<std::string, int> kDefault = kind_ranks(default_first(), default_last());
+  std::map<std::string, int> custom;
+  if (first || last)
+    custom = kind_ranks(first ? *first : std::vector<std::string>{},
+                        last ? *last : std::vector<std::string>{});
+  const std::map<std::string, int>& ranks = first || last ? custom : kDefault;
+  auto kind_rank = [&](const std::string& kind) {
+    auto it = ranks.find(kind);
+    return it == ranks.end() ? 0 : it->second;
+  };
   struct Key {
     int rank;
     std::string gvk;
@@ -81,6 +106,53 @@ void legacy_sort(ResList& list) {
   for (size_t i : idx)
     out.push_back(std::move(list[i]));
   list = std::move(out);
+}
+
+SortOptions parse_sort_options(const doc::Value& v, const std::string& file) {
+  if (!v.is_map())
+    throw Error(where_of(v, file), "sortOptions must be a mapping (in " + file + ")");
+  SortOptions o;
+  std::string order = optional_string(v, "order", "sortOptions.", file);
+  const doc::Value* legacy = v.find("legacySortOptions");
+  for (const auto& m : v.as_map())
+    if (m.key != "order" && m.key != "legacySortOptions")
+      throw Error(where_of(m.value, file),
+                  "sortOptions field \"" + m.key + "\" is not supported (in " + file + ")");
+  if (order != "fifo" && order != "legacy")
+    throw Error(where_of(v, file), "the field 'sortOptions.order' must be one of [fifo, legacy]");
+  o.fifo = order == "fifo";
+  if (legacy && !legacy->is_null()) {
+    if (o.fifo)
+      throw Error(where_of(*legacy, file),
+                  "the field 'sortOptions.legacySortOptions' is set but the selected sort order "
+                  "is 'fifo', not 'legacy'");
+    if (!legacy->is_map())
+      throw Error(where_of(*legacy, file), "sortOptions.legacySortOptions must be a mapping");
+    o.custom = true;
+    for (const auto& m : legacy->as_map()) {
+      if (m.key != "orderFirst" && m.key != "orderLast")
+        throw Error(where_of(m.value, file), "sortOptions.legacySortOptions field \"" + m.key +
+                                                 "\" is not supported (in " + file + ")");
+      if (m.value.is_null()) continue;
+      if (!m.value.is_list())
+        throw Error(where_of(m.value, file), "sortOptions." + m.key + " must be a list");
+      auto& out = m.key == "orderFirst" ? o.first : o.last;
+      for (const auto& e : m.value.as_list()) {
+        if (!e.is_string())
+          throw Error(where_of(e, file), "sortOptions." + m.key + " entries must be strings");
+        out.push_back(e.as_string());
+      }
+    }
+  }
+  return o;
+}
+
+void apply_sort_options(ResList& list, const SortOptions& o) {
+  if (o.fifo) return;
+  if (o.custom)
+    legacy_sort(list, &o.first, &o.last);
+  else
+    legacy_sort(list);
 }
 
 void sort_keys(doc::Value& v) {

@@ -2,6 +2,8 @@
 // default field spec tables.
 #include <algorithm>
 
+#include <cctype>
+
 #include "kustomize/internal.h"
 #include "kustomize/kustomize.h"
 
@@ -287,6 +289,33 @@ const std::vector<FieldSpec>& replica_specs() {
       fs("", "", "StatefulSet", "spec/replicas", true),
   };
   return specs;
+}
+
+Location where_of(const doc::Value& v, const std::string& file) {
+  return v.span().known() ? v.span().location() : Location{file};
+}
+
+std::string optional_string(const doc::Value& m, std::string_view key, const std::string& what,
+                            const std::string& file) {
+  const doc::Value* v = m.find(key);
+  if (!v || v->is_null()) return {};
+  if (!v->is_string())
+    throw Error(where_of(*v, file),
+                what + std::string(key) + " must be a string (in " + file + ")");
+  return v->as_string();
+}
+
+const doc::Value* find_key_any_case(const doc::Value& m, std::string_view key) {
+  if (!m.is_map()) return nullptr;
+  if (const doc::Value* v = m.find(key)) return v;
+  for (const auto& e : m.as_map())
+    if (e.key.size() == key.size() &&
+        std::equal(e.key.begin(), e.key.end(), key.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        }))
+      return &e.value;
+  return nullptr;
 }
 
 std::string scalar_string(const doc::Value& v) {

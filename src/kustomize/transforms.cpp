@@ -2,6 +2,7 @@
 // annotations, images and replicas, with kustomize's semantics.
 #include <re2/re2.h>
 
+#include <algorithm>
 #include <memory>
 #include <unordered_map>
 
@@ -37,13 +38,14 @@ void set_string_at(doc::Value& obj, std::initializer_list<std::string_view> path
 
 }  // namespace
 
-void apply_namespace(ResList& list, const std::string& ns, const Location& where) {
+void apply_namespace(ResList& list, const std::string& ns, const Location& where,
+                     bool other_fields) {
   if (ns.empty()) return;
   for (auto& r : list) {
     r.store_previous_id();
     Gvk g = Gvk::of(r.obj);
     if (!is_cluster_scoped(g)) r.set_ns(ns);
-    if (is_kind(g, "", "Namespace")) r.set_name(ns);
+    if (other_fields && is_kind(g, "", "Namespace")) r.set_name(ns);
     if (g.group == "rbac.authorization.k8s.io" &&
         (g.kind == "RoleBinding" || g.kind == "ClusterRoleBinding")) {
       if (doc::Value* subjects = r.obj.find("subjects"); subjects && subjects->is_list()) {
@@ -51,6 +53,7 @@ void apply_namespace(ResList& list, const std::string& ns, const Location& where
           if (s.is_map() && s.get_string("name") == "default") s.set("namespace", ns);
       }
     }
+    if (!other_fields) continue;
     if (is_kind(g, "apiregistration.k8s.io", "APIService"))
       set_string_at(r.obj, {"spec", "service", "namespace"}, ns, true);
     if (is_kind(g, "apiextensions.k8s.io", "CustomResourceDefinition"))
@@ -71,10 +74,14 @@ void apply_namespace(ResList& list, const std::string& ns, const Location& where
   }
 }
 
-void apply_prefix_suffix(ResList& list, const std::string& prefix, const std::string& suffix) {
+void apply_prefix_suffix(ResList& list, const std::string& prefix, const std::string& suffix,
+                         const std::vector<Gvk>* kinds) {
   if (prefix.empty() && suffix.empty()) return;
   for (auto& r : list) {
     Gvk g = Gvk::of(r.obj);
+    if (kinds &&
+        std::none_of(kinds->begin(), kinds->end(), [&](const Gvk& k) { return g.selected_by(k); }))
+      continue;
     if (g.kind == "CustomResourceDefinition" ||
         is_kind(g, "apiregistration.k8s.io", "APIService") || g.kind == "Namespace")
       continue;
@@ -104,11 +111,12 @@ void apply_labels(ResList& list, const doc::Value& labels, const std::vector<Fie
   }
 }
 
-void apply_annotations(ResList& list, const doc::Value& annotations) {
+void apply_annotations(ResList& list, const doc::Value& annotations,
+                       const std::vector<FieldSpec>& specs) {
   if (!annotations.is_map() || annotations.as_map().empty()) return;
   for (auto& r : list) {
     Gvk g = Gvk::of(r.obj);
-    visit_fieldspecs(r.obj, g, common_annotation_specs(),
+    visit_fieldspecs(r.obj, g, specs,
                      [&](doc::Value& node) { set_map_entries(node, annotations); });
   }
 }
@@ -194,7 +202,8 @@ void walk_images(doc::Value& node, const CompiledImage& ci) {
 
 }  // namespace
 
-void apply_images(ResList& list, const std::vector<ImageSpec>& images) {
+void apply_images(ResList& list, const std::vector<ImageSpec>& images,
+                  const std::vector<FieldSpec>& extra) {
   for (const auto& spec : images) {
     CompiledImage ci{&spec, nullptr};
     // kustomize matches "^" + name + "(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$", with the
@@ -203,14 +212,19 @@ void apply_images(ResList& list, const std::vector<ImageSpec>& images) {
     opts.set_log_errors(false);
     auto re = std::make_unique<RE2>(spec.name + "(@sha256)?(:[a-zA-Z0-9_.{}-]*)?", opts);
     if (re->ok()) ci.re = std::move(re);
-    for (auto& r : list)
+    for (auto& r : list) {
       walk_images(r.obj, ci);
+      if (!extra.empty())
+        visit_fieldspecs(r.obj, Gvk::of(r.obj), extra,
+                         [&](doc::Value& node) { update_image(node, ci); });
+    }
   }
 }
 
-void apply_replicas(ResList& list, const ReplicaSpec& rep, const Location& where) {
+void apply_replicas(ResList& list, const ReplicaSpec& rep, const std::vector<FieldSpec>& specs,
+                    const Location& where) {
   bool found = false;
-  for (const auto& fs : replica_specs()) {
+  for (const auto& fs : specs) {
     for (auto& r : list) {
       Gvk g = Gvk::of(r.obj);
       if (!g.selected_by(fs.gvk)) continue;

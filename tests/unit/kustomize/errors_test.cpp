@@ -179,8 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "crds", "vars", "replacements", "transformers",
-                            "generators", "configurations", "openapi", "sortOptions"}) {
+  for (const char* field : {"helmCharts", "replacements", "openapi"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -188,6 +187,138 @@ TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
     EXPECT_HAS(msg, "kustomization.yaml:2");
     EXPECT_HAS(msg, "not supported");
   }
+}
+
+// vars: the three errors kubectl kustomize (v5.5) gives for them, checked
+// against it on the same input.
+constexpr const char* kVarX =
+    "vars:\n- name: X\n  objref:\n    kind: ConfigMap\n    name: cm\n    apiVersion: v1\n";
+
+TEST(KustomizeErrors, VarDeclaredInBaseAndOverlay) {
+  TempDir d;
+  d.write("base/kustomization.yaml", std::string("resources:\n- cm.yaml\n") + kVarX);
+  d.write("base/cm.yaml", kConfigMap);
+  d.write("kustomization.yaml", std::string("resources:\n- base\n") + kVarX);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "var 'X' already encountered");
+  EXPECT_HAS(msg, "base/kustomization.yaml:4");  // where it was declared first
+}
+
+TEST(KustomizeErrors, VarNamingNoObject) {
+  TempDir d;
+  // No apiVersion: kustomize compares group, version and kind exactly, so a
+  // ConfigMap (v1) is not found.
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\nvars:\n- name: X\n  objref:\n    kind: ConfigMap\n"
+          "    name: cm\n");
+  d.write("cm.yaml", kConfigMap);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "cannot be mapped to a field in the set of known resources");
+  EXPECT_HAS(msg, "kustomization.yaml:4");
+}
+
+TEST(KustomizeErrors, VarMatchingTwoObjects) {
+  TempDir d;
+  d.write("kustomization.yaml", std::string("resources:\n- cm.yaml\n") + kVarX);
+  d.write("cm.yaml",
+          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: a\n---\n"
+          "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n  namespace: b\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "found 2 resId matches for var 'X'");
+}
+
+TEST(KustomizeErrors, VarFieldMissing) {
+  TempDir d;
+  d.write("kustomization.yaml", std::string("resources:\n- cm.yaml\n") + kVarX +
+                                    "  fieldref:\n    fieldpath: data.nope\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "not found in corresponding resource");
+}
+
+TEST(KustomizeErrors, ConfigurationsWithUnsupportedKind) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\nconfigurations:\n- config.yaml\n");
+  d.write("cm.yaml", kConfigMap);
+  // Only the default spec (metadata/name of every kind) is accepted.
+  d.write("config.yaml", "namePrefix:\n- path: metadata/name\n- path: spec/alias\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "\"namePrefix\"");
+  EXPECT_HAS(msg, "spec/alias");
+  EXPECT_HAS(msg, "config.yaml:2");
+  EXPECT_HAS(msg, "not supported");
+}
+
+TEST(KustomizeErrors, ConfigurationsConflictingCreate) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\nconfigurations:\n- config.yaml\n");
+  d.write("cm.yaml", kConfigMap);
+  // The default spec for metadata/labels has create: true.
+  d.write("config.yaml", "commonLabels:\n- path: metadata/labels\n  create: false\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "conflicting fieldspecs");
+}
+
+TEST(KustomizeErrors, ExecPluginNamesItsApiVersionKindAndFile) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\ntransformers:\n- plugin.yaml\n");
+  d.write("cm.yaml", kConfigMap);
+  d.write("plugin.yaml",
+          "apiVersion: someteam.example.com/v1\nkind: ChartInflator\nmetadata:\n  name: x\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "someteam.example.com/v1/ChartInflator");
+  EXPECT_HAS(msg, "plugin.yaml:1");
+  EXPECT_HAS(msg, "only builtin plugins");
+}
+
+TEST(KustomizeErrors, UnsupportedBuiltinPlugin) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\ntransformers:\n- |\n  apiVersion: builtin\n"
+          "  kind: ValueAddTransformer\n  metadata:\n    name: v\n  value: x\n");
+  d.write("cm.yaml", kConfigMap);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "builtin plugin ValueAddTransformer");
+  EXPECT_HAS(msg, "not supported");
+}
+
+TEST(KustomizeErrors, GeneratorConfigUnderTransformers) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\ntransformers:\n- |\n  apiVersion: builtin\n"
+          "  kind: ConfigMapGenerator\n  metadata:\n    name: g\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "cannot be listed under transformers");
+}
+
+TEST(KustomizeErrors, SortOptionsLegacyOptionsWithFifo) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\nsortOptions:\n  order: fifo\n  legacySortOptions:\n"
+          "    orderFirst: [Secret]\n");
+  d.write("cm.yaml", kConfigMap);
+  EXPECT_HAS(error_of([&] { build(d); }), "'sortOptions.legacySortOptions' is set");
+}
+
+// A kustomization with a ConfigMap and a crds file defining type x.v1.Foo
+// whose `spec` property is `spec_json`.
+void write_crd_case(TempDir& d, const std::string& spec_json) {
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\ncrds:\n- crd.json\n");
+  d.write("cm.yaml", kConfigMap);
+  d.write("crd.json", R"({"x.v1.Foo": {"Schema": {"properties": {"apiVersion": {}, "kind": {},
+          "metadata": {}, "spec": )" +
+                          spec_json + "}}}}");
+}
+
+TEST(KustomizeErrors, CrdIdentityExtensionIsUnsupported) {
+  TempDir d;
+  write_crd_case(d, R"({"x-kubernetes-identity": "true"})");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "x-kubernetes-identity");
+  EXPECT_HAS(msg, "crd.json");
+}
+
+TEST(KustomizeErrors, CrdRefCycleIsAnErrorNotAStackOverflow) {
+  TempDir d;
+  write_crd_case(d, R"({"$ref": "x.v1.Foo"})");
+  EXPECT_HAS(error_of([&] { build(d); }), "nesting deeper than 64 levels");
 }
 
 TEST(KustomizeErrors, UnsupportedPatchOptions) {
