@@ -34,6 +34,9 @@ struct Placement {
   Owner owner;
   int chmod = -1;
   bool keep_owner = false;  // the source's owner instead of `owner`
+  // Sources are immutable snapshot files on the cache's file system: a file
+  // whose owner and mode stay as they are is hard-linked, not copied.
+  bool link_sources = false;
 };
 
 std::vector<std::string> split_path(const std::string& p) {
@@ -129,6 +132,14 @@ void place(const Placement& p, const fs::path& from, const struct stat& st,
     fs::create_symlink(fs::read_symlink(from), host);
   } else if (S_ISREG(st.st_mode)) {
     fs::remove_all(host, ec);
+    uint32_t uid = p.keep_owner ? st.st_uid : (p.owner.set ? p.owner.uid : 0);
+    uint32_t gid = p.keep_owner ? st.st_gid : (p.owner.set ? p.owner.gid : 0);
+    bool same_attrs = uid == st.st_uid && gid == st.st_gid &&
+                      (p.chmod < 0 || static_cast<mode_t>(p.chmod) == (st.st_mode & 07777));
+    if (p.link_sources && same_attrs) {
+      fs::create_hard_link(from, host, ec);
+      if (!ec) return;
+    }
     copy_content(from, host);
   } else {
     return;  // devices, fifos and sockets are not copied
@@ -334,6 +345,7 @@ bool run_copy(BuildRun& run, StageState& s, const Instruction& ins) {
     std::vector<fs::path> lowers = link ? std::vector<fs::path>{} : snapshots(run, s);
     LayeredView below(lowers);
     Placement p{upper, link ? nullptr : &below, owner, chmod};
+    p.link_sources = source_state.has_value();
     // The destination directory, with links of the image followed.
     std::string target = dest;
     bool trailing = target.size() > 1 && target.back() == '/';

@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -11,11 +12,13 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "core/digest.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/parallel.h"
 
 namespace gantry::build {
 namespace fs = std::filesystem;
@@ -33,37 +36,129 @@ la_ssize_t write_cb(archive*, void* client, const void* buf, size_t n) {
   return static_cast<la_ssize_t>(n);
 }
 
+// A file's content; the memory is reused between files and never zeroed.
+struct Buffer {
+  std::unique_ptr<char[]> bytes;
+  size_t capacity = 0;
+  size_t len = 0;
+  const char* data() const { return bytes.get(); }
+  size_t size() const { return len; }
+  bool empty() const { return len == 0; }
+  void clear() { len = 0; }
+};
+
+void read_into(const fs::path& path, const struct stat& st, Buffer& buf) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) throw Error("cannot read " + path.string(), ExitCode::kExternal);
+  size_t want = static_cast<size_t>(st.st_size);
+  if (buf.capacity < want) {
+    buf.bytes.reset(new char[want]);
+    buf.capacity = want;
+  }
+  buf.len = want;
+  size_t got = 0;
+  while (got < want) {
+    ssize_t n = ::read(fd, buf.bytes.get() + got, want - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (got != buf.size())
+    throw Error(path.string() + " changed while it was read", ExitCode::kExternal);
+}
+
 bool is_opaque(const fs::path& dir) {
   char v[2] = {0, 0};
   ssize_t n = ::lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v);
   return n == 1 && v[0] == 'y';
 }
 
-// gzip with mtime 0, no file name, OS byte "unknown": stable output.
-std::string gzip(const std::string& data) {
+// gzip with mtime 0, no file name, OS "unknown", compressed the way pigz
+// does it: the data is cut into fixed 1 MiB chunks, each deflated on its own
+// (primed with the previous chunk's last 32 KiB as dictionary, ended with a
+// sync flush), in parallel; the raw streams are concatenated and the CRC
+// combined. Fixed chunking makes the output independent of the number of
+// threads, so digests stay stable.
+constexpr size_t kChunk = 1 << 20;
+constexpr size_t kWindow = 32 << 10;
+
+std::string deflate_chunk(const std::string& data, size_t begin, size_t end, bool last) {
   z_stream zs{};
-  if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     throw Error("zlib: cannot start compression", ExitCode::kInternal);
-  gz_header header{};
-  header.os = 255;
-  deflateSetHeader(&zs, &header);
+  if (begin > 0) {
+    size_t dict = std::min(kWindow, begin);
+    deflateSetDictionary(&zs, reinterpret_cast<const Bytef*>(data.data() + begin - dict),
+                         static_cast<uInt>(dict));
+  }
   std::string out;
-  out.resize(deflateBound(&zs, static_cast<uLong>(data.size())) + 64);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
+  out.resize(deflateBound(&zs, static_cast<uLong>(end - begin)) + 64);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + begin));
+  zs.avail_in = static_cast<uInt>(end - begin);
   zs.next_out = reinterpret_cast<Bytef*>(out.data());
   zs.avail_out = static_cast<uInt>(out.size());
-  int r = deflate(&zs, Z_FINISH);
+  int r = deflate(&zs, last ? Z_FINISH : Z_SYNC_FLUSH);
   size_t used = zs.total_out;
   deflateEnd(&zs);
-  if (r != Z_STREAM_END) throw Error("zlib: compression failed", ExitCode::kInternal);
+  if (r != (last ? Z_STREAM_END : Z_OK))
+    throw Error("zlib: compression failed", ExitCode::kInternal);
   out.resize(used);
+  return out;
+}
+
+std::string gzip(const std::string& data) {
+  size_t chunks = std::max<size_t>(1, (data.size() + kChunk - 1) / kChunk);
+  std::vector<std::string> parts(chunks);
+  std::vector<uLong> crcs(chunks);
+  size_t jobs = std::max(1u, std::thread::hardware_concurrency());
+  parallel_for(chunks, jobs, [&](size_t i) {
+    size_t begin = i * kChunk, end = std::min(data.size(), begin + kChunk);
+    parts[i] = deflate_chunk(data, begin, end, i + 1 == chunks);
+    crcs[i] = crc32(0L, reinterpret_cast<const Bytef*>(data.data() + begin),
+                    static_cast<uInt>(end - begin));
+  });
+  uLong crc = crc32(0L, Z_NULL, 0);
+  size_t total = 18;
+  for (size_t i = 0; i < chunks; ++i) {
+    size_t len = std::min(data.size(), (i + 1) * kChunk) - std::min(data.size(), i * kChunk);
+    crc = crc32_combine(crc, crcs[i], static_cast<z_off_t>(len));
+    total += parts[i].size();
+  }
+  std::string out;
+  out.reserve(total);
+  out.append("\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\xff", 10);  // xfl 4: fastest
+  for (std::string& p : parts) {
+    out += p;
+    std::string().swap(p);
+  }
+  uint32_t size = static_cast<uint32_t>(data.size());
+  for (uint32_t v : {static_cast<uint32_t>(crc), size})
+    for (int b = 0; b < 4; ++b)
+      out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
   return out;
 }
 
 }  // namespace
 
 Layer write_layer(const fs::path& upper, int64_t epoch) {
+  std::string tar = layer_tar(upper, epoch);
+  return compress_layer(tar, diff_id_of(tar));
+}
+
+std::string diff_id_of(const std::string& tar) {
+  return "sha256:" + sha256_hex(tar);
+}
+
+Layer compress_layer(const std::string& tar, const std::string& diff_id) {
+  Layer layer;
+  layer.blob = gzip(tar);
+  layer.digest = "sha256:" + sha256_hex(layer.blob);
+  layer.diff_id = diff_id;
+  return layer;
+}
+
+std::string layer_tar(const fs::path& upper, int64_t epoch) {
   std::vector<fs::path> paths;
   for (auto it = fs::recursive_directory_iterator(upper); it != fs::recursive_directory_iterator();
        ++it)
@@ -71,7 +166,17 @@ Layer write_layer(const fs::path& upper, int64_t epoch) {
   std::sort(paths.begin(), paths.end(),
             [](const fs::path& a, const fs::path& b) { return a.string() < b.string(); });
 
+  // Reserve what the tar will take, so it is not copied while it grows.
+  uint64_t estimate = 1024;
+  for (const fs::path& rel : paths) {
+    struct stat st {};
+    if (::lstat((upper / rel).c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      estimate += static_cast<uint64_t>(st.st_size) + 511;
+    estimate += 1024 + rel.native().size();
+  }
   std::string tar;
+  tar.reserve(estimate);
+  Buffer data;  // one file's content
   std::unique_ptr<archive, WriteCloser> out(archive_write_new());
   archive_write_set_format_pax_restricted(out.get());
   archive_write_set_bytes_in_last_block(out.get(), 1);
@@ -86,7 +191,7 @@ Layer write_layer(const fs::path& upper, int64_t epoch) {
     archive_entry_set_gid(e.get(), st.st_gid);
     archive_entry_set_perm(e.get(), st.st_mode & 07777);
     archive_entry_set_mtime(e.get(), std::min<int64_t>(st.st_mtime, epoch), 0);
-    std::string data;
+    data.clear();
     if (whiteout) {
       archive_entry_set_filetype(e.get(), AE_IFREG);
       archive_entry_set_perm(e.get(), 0);
@@ -108,7 +213,7 @@ Layer write_layer(const fs::path& upper, int64_t epoch) {
     }
     if (S_ISREG(st.st_mode)) {
       archive_entry_set_filetype(e.get(), AE_IFREG);
-      data = read_file(full, ~size_t{0} >> 1);
+      read_into(full, st, data);
       archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
     } else if (S_ISDIR(st.st_mode)) {
       archive_entry_set_filetype(e.get(), AE_IFDIR);
@@ -146,11 +251,7 @@ Layer write_layer(const fs::path& upper, int64_t epoch) {
     add(name, st, full, false);
   }
   archive_write_close(out.get());
-  Layer layer;
-  layer.diff_id = "sha256:" + sha256_hex(tar);
-  layer.blob = gzip(tar);
-  layer.digest = "sha256:" + sha256_hex(layer.blob);
-  return layer;
+  return tar;
 }
 
 }  // namespace gantry::build

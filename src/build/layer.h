@@ -21,4 +21,11 @@ struct Layer {
 // `epoch` is SOURCE_DATE_EPOCH (seconds); later mtimes are clamped to it.
 Layer write_layer(const std::filesystem::path& upper, int64_t epoch);
 
+// The two halves of write_layer: the uncompressed tar, and its digest with
+// the compressed blob (gzip in parallel, deterministic). A caller that
+// already has a blob for the tar's diff ID can skip the compression.
+std::string layer_tar(const std::filesystem::path& upper, int64_t epoch);
+std::string diff_id_of(const std::string& tar);
+Layer compress_layer(const std::string& tar, const std::string& diff_id);
+
 }  // namespace gantry::build

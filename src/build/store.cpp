@@ -59,10 +59,16 @@ std::optional<StepRecord> Store::find_step(const std::string& key) const {
   }
 }
 
+std::optional<StepRecord> Store::find_layer(const std::string& diff_id) const {
+  return find_step("layer-" + hex_of(diff_id));
+}
+
 void Store::put_step(const std::string& key, const StepRecord& r) const {
   doc::Value v = doc::Value::object(
       {{"digest", r.digest}, {"diffID", r.diff_id}, {"size", r.size}, {"mediaType", r.media_type}});
   write_file_atomic(dir_ / "steps" / key, doc::to_json(v));
+  if (!r.diff_id.empty() && key.rfind("layer-", 0) != 0)
+    write_file_atomic(dir_ / "steps" / ("layer-" + hex_of(r.diff_id)), doc::to_json(v));
 }
 
 fs::path Store::snapshot(const StepRecord& layer) {

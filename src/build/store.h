@@ -36,6 +36,9 @@ class Store {
   const oci::Layout& blobs() const { return blobs_; }
 
   std::optional<StepRecord> find_step(const std::string& key) const;
+  // The stored blob of a layer by its diff ID (a step that made the same
+  // files as an earlier one reuses its blob instead of compressing again).
+  std::optional<StepRecord> find_layer(const std::string& diff_id) const;
   void put_step(const std::string& key, const StepRecord& record) const;
 
   // The snapshot directory of a layer, unpacked from its blob when missing.
