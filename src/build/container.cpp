@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -282,13 +283,38 @@ struct Prepared {
 
 }  // namespace
 
+namespace {
+// Thrown when overlayfs cannot be mounted here: the step is run again with
+// the copying snapshotter.
+struct NoOverlay {};
+
+ContainerResult run_with(const ContainerSpec& spec, bool copy);
+}  // namespace
+
 ContainerResult run_container(const ContainerSpec& spec) {
+  bool copy = use_copy_snapshotter();
+  static std::atomic<bool> overlay_failed{false};
+  if (!copy && !overlay_failed) {
+    try {
+      return run_with(spec, false);
+    } catch (const NoOverlay&) {
+      overlay_failed = true;  // and for the rest of this build
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(spec.upper, ec))
+        fs::remove_all(e.path(), ec);
+    }
+  }
+  return run_with(spec, true);
+}
+
+namespace {
+ContainerResult run_with(const ContainerSpec& spec, bool copy) {
   if (spec.argv.empty()) throw Error("RUN needs a command");
   if (spec.argv.size() > 256 || spec.env.size() > 1024)
     throw Error("RUN has too many arguments or environment variables");
   fs::path base = spec.upper.parent_path();
   Prepared p;
-  p.copy = use_copy_snapshotter();
+  p.copy = copy;
   p.root = (base / "merged").string();
   fs::create_directories(p.root);
   LayeredView view(spec.lowers);
@@ -472,8 +498,7 @@ ContainerResult run_container(const ContainerSpec& spec) {
   std::error_code ec;
   fs::remove_all(p.root, ec);
   if (!setup_error.empty()) {
-    if (!p.copy && setup_error.rfind("overlay", 0) == 0)
-      setup_error += " (set GANTRY_SNAPSHOTTER=copy where overlayfs cannot be mounted)";
+    if (!p.copy && setup_error.rfind("overlay", 0) == 0) throw NoOverlay{};
     throw Error("cannot set up the RUN container: " + setup_error, ExitCode::kExternal);
   }
   if (got != sizeof st)
@@ -487,5 +512,7 @@ ContainerResult run_container(const ContainerSpec& spec) {
   }
   return r;
 }
+
+}  // namespace
 
 }  // namespace gantry::build

@@ -26,7 +26,8 @@ using ::testing::Not;
 class BuildTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!busybox_available()) GTEST_SKIP() << "needs root and /bin/busybox (busybox-static)";
+    if (!busybox_available())
+      GTEST_SKIP() << "needs root, namespaces and /bin/busybox (busybox-static)";
     base_ = busybox_base(tmp_.path());
   }
 

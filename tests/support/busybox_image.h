@@ -22,8 +22,11 @@ inline void put_file(const std::filesystem::path& path, std::string_view content
   write_file_atomic(path, content);
 }
 
+// Root, /bin/busybox, and namespaces gantry build's RUN needs (a container
+// without CAP_SYS_ADMIN cannot make them).
 inline bool busybox_available() {
-  return std::filesystem::exists("/bin/busybox") && ::geteuid() == 0;
+  if (!std::filesystem::exists("/bin/busybox") || ::geteuid() != 0) return false;
+  return run_process({"unshare", "-m", "-p", "-f", "-u", "-i", "-n", "true"}).exit_code == 0;
 }
 
 inline void make_busybox_rootfs(const std::filesystem::path& root) {
@@ -44,7 +47,7 @@ inline void make_busybox_rootfs(const std::filesystem::path& root) {
       fs::create_symlink("busybox", root / "bin" / applet, ec);
   }
   put_file(root / "etc/passwd",
-                    "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n");
+           "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n");
   put_file(root / "etc/group", "root:x:0:\napp:x:1000:\nextra:x:2000:app\n");
 }
 
