@@ -25,6 +25,7 @@
 #include <memory>
 
 #include "build/layered_view.h"
+#include "build/overlay_form.h"
 #include "build/snapshot_copy.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -114,8 +115,7 @@ bool prune_copied_up_dirs(const LayeredView& view, const fs::path& upper, const 
     empty = false;
   }
   if (rel.empty() || !empty) return false;
-  char v[2] = {0, 0};
-  if (::lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v) == 1) return false;
+  if (is_opaque(dir)) return false;
   struct stat st {};
   auto below = view.lookup("/" + rel, false);
   if (!below || ::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(below->st.st_mode) ||

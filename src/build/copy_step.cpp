@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "build/container.h"
+#include "build/overlay_form.h"
 #include "build/stage_state.h"
 #include "build/unpack.h"
 #include "core/digest.h"
@@ -39,20 +40,6 @@ struct Placement {
   bool link_sources = false;
 };
 
-std::vector<std::string> split_path(const std::string& p) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t slash = p.find('/', start);
-    std::string part =
-        p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (!part.empty() && part != ".") out.push_back(part);
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
-  return out;
-}
-
 std::string join_image(const std::string& dir, const std::string& name) {
   if (name.empty()) return dir;
   return dir == "/" ? "/" + name : dir + "/" + name;
@@ -64,7 +51,7 @@ std::string join_image(const std::string& dir, const std::string& name) {
 fs::path ensure_dir(const Placement& p, const std::string& dir, bool own_new) {
   fs::path host = p.upper;
   std::string image = "/";
-  std::vector<std::string> parts = split_path(dir);
+  std::vector<std::string> parts = path_components(dir);
   for (size_t i = 0; i < parts.size(); ++i) {
     host /= parts[i];
     image = join_image(image, parts[i]);

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "build/overlay_form.h"
 #include "core/digest.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -66,12 +67,6 @@ void read_into(const fs::path& path, const struct stat& st, Buffer& buf) {
   ::close(fd);
   if (got != buf.size())
     throw Error(path.string() + " changed while it was read", ExitCode::kExternal);
-}
-
-bool is_opaque(const fs::path& dir) {
-  char v[2] = {0, 0};
-  ssize_t n = ::lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v);
-  return n == 1 && v[0] == 'y';
 }
 
 // gzip with mtime 0, no file name, OS "unknown", compressed the way pigz

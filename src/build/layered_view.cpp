@@ -6,38 +6,15 @@
 
 #include <set>
 
+#include "build/overlay_form.h"
 #include "core/error.h"
 
 namespace gantry::build {
 namespace fs = std::filesystem;
-namespace {
-
-constexpr int kMaxLinks = 255;
-
-bool is_whiteout(const struct stat& st) {
-  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
-}
-
-bool is_opaque(const fs::path& dir) {
-  char v[2] = {0, 0};
-  return ::lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y';
-}
-
-std::vector<std::string> split(std::string_view path) {
-  std::vector<std::string> out;
-  while (!path.empty()) {
-    size_t slash = path.find('/');
-    std::string_view part = path.substr(0, slash);
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
-    if (!part.empty() && part != ".") out.emplace_back(part);
-  }
-  return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::optional<LayeredView::Entry> LayeredView::find_exact(const std::string& path) const {
-  std::vector<std::string> parts = split(path);
+  std::vector<std::string> parts = path_components(path);
   for (size_t i = layers_.size(); i-- > 0;) {
     const fs::path& layer = layers_[i];
     // Is the path, or one of its parents, deleted, replaced or made opaque here?
@@ -68,37 +45,15 @@ std::optional<LayeredView::Entry> LayeredView::find_exact(const std::string& pat
 }
 
 std::string LayeredView::resolve(std::string_view path, bool follow_last) const {
-  std::vector<std::string> todo = split(path);
-  std::vector<std::string> done;
-  int links = 0;
-  size_t i = 0;
-  while (i < todo.size()) {
-    std::string part = todo[i++];
-    if (part == "..") {
-      if (!done.empty()) done.pop_back();
-      continue;
-    }
-    std::string candidate;
-    for (const std::string& d : done)
-      candidate += "/" + d;
-    candidate += "/" + part;
-    bool last = i == todo.size();
-    if (!last || follow_last) {
-      auto e = find_exact(candidate);
-      if (e && S_ISLNK(e->st.st_mode) && !e->host.empty()) {
-        if (++links > kMaxLinks)
-          throw Error("too many levels of symbolic links in " + std::string(path));
-        std::string target = fs::read_symlink(e->host).string();
-        std::vector<std::string> rest = split(target);
-        rest.insert(rest.end(), todo.begin() + static_cast<std::ptrdiff_t>(i), todo.end());
-        if (!target.empty() && target[0] == '/') done.clear();
-        todo = std::move(rest);
-        i = 0;
-        continue;
-      }
-    }
-    done.push_back(part);
-  }
+  std::vector<std::string> done = resolve_components(
+      path, follow_last, [&](const std::vector<std::string>& parts) -> std::optional<std::string> {
+        std::string candidate;
+        for (const std::string& d : parts)
+          candidate += "/" + d;
+        auto e = find_exact(candidate);
+        if (!e || !S_ISLNK(e->st.st_mode) || e->host.empty()) return std::nullopt;
+        return fs::read_symlink(e->host).string();
+      });
   std::string out;
   for (const std::string& d : done)
     out += "/" + d;
@@ -112,7 +67,7 @@ std::optional<LayeredView::Entry> LayeredView::lookup(std::string_view path,
 
 std::vector<std::string> LayeredView::list(const std::string& dir) const {
   std::set<std::string> names, hidden;
-  std::vector<std::string> parts = split(dir);
+  std::vector<std::string> parts = path_components(dir);
   for (size_t i = layers_.size(); i-- > 0;) {
     fs::path host = layers_[i];
     bool present = true, last_layer = false;

@@ -11,20 +11,12 @@
 #include <set>
 
 #include "build/layered_view.h"
+#include "build/overlay_form.h"
 #include "core/error.h"
 
 namespace gantry::build {
 namespace fs = std::filesystem;
 namespace {
-
-bool is_whiteout(const struct stat& st) {
-  return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0);
-}
-
-bool is_opaque(const fs::path& dir) {
-  char v[2] = {0, 0};
-  return ::lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y';
-}
 
 void set_attrs(const fs::path& to, const struct stat& st) {
   if (::lchown(to.c_str(), st.st_uid, st.st_gid) != 0) {

@@ -1,6 +1,7 @@
 #include "build/unpack.h"
 
 #include "build/container.h"
+#include "build/overlay_form.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -22,54 +23,24 @@ namespace {
 
 constexpr std::string_view kWhiteout = ".wh.";
 constexpr std::string_view kOpaque = ".wh..wh..opq";
-constexpr int kMaxLinks = 255;
-
-std::vector<std::string> components(std::string_view path) {
-  std::vector<std::string> out;
-  while (!path.empty()) {
-    size_t slash = path.find('/');
-    std::string_view part = path.substr(0, slash);
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
-    if (!part.empty() && part != ".") out.emplace_back(part);
-  }
-  return out;
-}
 
 }  // namespace
 
 fs::path resolve_in_root(const fs::path& root, std::string_view relative, bool follow_last) {
-  std::vector<std::string> todo = components(relative);
-  std::vector<std::string> done;  // resolved components below root, no symlinks
-  int links = 0;
-  size_t i = 0;
-  while (i < todo.size()) {
-    std::string part = todo[i++];
-    if (part == "..") {
-      if (!done.empty()) done.pop_back();
-      continue;
-    }
-    fs::path candidate = root;
-    for (const std::string& d : done)
-      candidate /= d;
-    candidate /= part;
-    bool last = i == todo.size();
-    struct stat st {};
-    if ((!last || follow_last) && ::lstat(candidate.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-      if (++links > kMaxLinks)
-        throw Error("too many levels of symbolic links in " + std::string(relative));
-      std::vector<char> buf(4096);
-      ssize_t n = ::readlink(candidate.c_str(), buf.data(), buf.size());
-      if (n < 0) throw Error("cannot read link " + candidate.string());
-      std::string_view target(buf.data(), static_cast<size_t>(n));
-      std::vector<std::string> rest = components(target);
-      rest.insert(rest.end(), todo.begin() + static_cast<std::ptrdiff_t>(i), todo.end());
-      if (!target.empty() && target.front() == '/') done.clear();
-      todo = std::move(rest);
-      i = 0;
-      continue;
-    }
-    done.push_back(std::move(part));
-  }
+  std::vector<std::string> done =
+      resolve_components(relative, follow_last,
+                         [&](const std::vector<std::string>& parts) -> std::optional<std::string> {
+                           fs::path candidate = root;
+                           for (const std::string& d : parts)
+                             candidate /= d;
+                           struct stat st {};
+                           if (::lstat(candidate.c_str(), &st) != 0 || !S_ISLNK(st.st_mode))
+                             return std::nullopt;
+                           std::vector<char> buf(4096);
+                           ssize_t n = ::readlink(candidate.c_str(), buf.data(), buf.size());
+                           if (n < 0) throw Error("cannot read link " + candidate.string());
+                           return std::string(buf.data(), static_cast<size_t>(n));
+                         });
   fs::path out = root;
   for (const std::string& d : done)
     out /= d;
@@ -121,9 +92,9 @@ void unpack_layer(std::string_view blob, const fs::path& root_in, const UnpackLi
       throw Error("layer has more than the allowed number of entries");
     const char* raw = archive_entry_pathname(entry);
     std::string name = raw ? raw : "";
-    for (const std::string& part : components(name))
+    for (const std::string& part : path_components(name))
       if (part == "..") throw Error("layer entry " + name + " has a '..' component; refused");
-    std::vector<std::string> parts = components(name);
+    std::vector<std::string> parts = path_components(name);
     if (parts.empty()) continue;  // the root itself
     std::string base = parts.back();
     std::string parent_rel;
@@ -158,7 +129,7 @@ void unpack_layer(std::string_view blob, const fs::path& root_in, const UnpackLi
     archive_entry_set_pathname(entry, target.c_str());
     if (const char* link = archive_entry_hardlink(entry)) {
       std::string link_name = link;
-      for (const std::string& part : components(link_name))
+      for (const std::string& part : path_components(link_name))
         if (part == "..")
           throw Error("layer entry " + name + " links to " + link_name + "; refused");
       fs::path link_target = resolve_in_root(root, link_name, false);
