@@ -8,6 +8,7 @@ BUILD_PACKAGES=(
   build-essential g++ cmake ninja-build pkg-config clang-format
   libyaml-dev libcurl4-openssl-dev libssl-dev libgit2-dev libarchive-dev zlib1g-dev
   libzstd-dev libre2-dev libcli11-dev libspdlog-dev libfmt-dev libcpp-httplib-dev
+  libdeflate-dev                        # gantry build: fast deterministic gzip of layers (2-3x zlib)
 )
 TEST_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev git
