@@ -127,11 +127,11 @@ StageState build_stage(BuildRun& run, size_t index, const std::string& platform)
     if (ins.keyword == "ARG") {
       // An ARG's value: --build-arg, else its default, else a global ARG's.
       Lookup lookup = stage_lookup(s);
+      const std::map<std::string, std::string> predefined = platform_args(s.platform);
       for (const KeyValue& kv :
            expand_key_values("ARG", ins.args, lookup, run.df.escape, where(run, ins))) {
         std::optional<std::string> value;
         auto given = run.opts.build_args.find(kv.key);
-        auto predefined = platform_args(s.platform);
         if (given != run.opts.build_args.end()) {
           value = given->second;
           std::lock_guard g(run.args_mu);

@@ -104,12 +104,8 @@ std::vector<std::string> BuildContext::match(std::string_view source, const Loca
   // Walk from the longest directory prefix without wildcards; a matching
   // directory is taken whole.
   std::string prefix = ".";
-  {
-    size_t cut = 0;
-    for (size_t i = 0; i < clean.size() && !has_wildcard(std::string_view(&clean[i], 1)); ++i)
-      if (clean[i] == '/') cut = i;
-    if (cut > 0) prefix = clean.substr(0, cut);
-  }
+  size_t cut = clean.rfind('/', clean.find_first_of("*?["));
+  if (cut != std::string::npos && cut > 0) prefix = clean.substr(0, cut);
   std::vector<std::string> stack{prefix};
   while (!stack.empty()) {
     std::string dir = stack.back();

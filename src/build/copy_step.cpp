@@ -322,8 +322,8 @@ bool run_copy(BuildRun& run, StageState& s, const Instruction& ins) {
   std::string parent = link ? std::string() : s.key;
   std::string key = sha256_hex(parent + "\n" + inputs);
   Owner owner = parse_owner(run, s, chown, at);
-  std::string created_by = ins.keyword + " " + (ins.json ? ins.args : ins.args);
-  if (from) created_by = ins.keyword + " --from=" + from->value + " " + ins.args;
+  std::string created_by =
+      ins.keyword + (from ? " --from=" + from->value : std::string()) + " " + ins.args;
 
   bool many = words.size() > 1 || std::any_of(words.begin(), words.end(), [](const std::string& w) {
                 return w.find_first_of("*?[") != std::string::npos;

@@ -189,12 +189,12 @@ bool run_run(BuildRun& run, StageState& s, const Instruction& ins, int step) {
     mount_from.push_back(std::move(from));
   }
   std::string key = sha256_hex(s.key + "\n" + key_text);
-  std::string created_by = "RUN " + (ins.json ? ins.args : argv.back());
-  if (!ins.json) {
-    created_by = "RUN";
+  std::string created_by = "RUN";
+  if (ins.json)
+    created_by += " " + ins.args;
+  else
     for (const std::string& a : argv)
       created_by += " " + a;
-  }
 
   return layer_step(run, s, key, created_by, [&](const fs::path& upper) {
     TempDir work(run.store.temp_dir("run"));
@@ -302,8 +302,7 @@ bool run_run(BuildRun& run, StageState& s, const Instruction& ins, int step) {
     ContainerResult r = run_container(spec);
     out.flush();
     if (r.exit_code != 0) {
-      std::string why = "RUN " + (ins.json ? ins.args : ins.args) + " failed with exit code " +
-                        std::to_string(r.exit_code);
+      std::string why = "RUN " + ins.args + " failed with exit code " + std::to_string(r.exit_code);
       if (r.signal) why += " (killed by signal " + std::to_string(r.signal) + ")";
       std::string tail = out.tail();
       if (!tail.empty()) why += "; its last output:\n" + tail;
