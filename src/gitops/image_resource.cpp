@@ -48,7 +48,7 @@ void read_author(const Value& commit, ImageUpdateSpec& s, const std::string& fie
 void read_gantry(const Value& spec, ImageUpdateSpec& s) {
   note_unknown(spec,
                {"interval", "suspend", "git", "sourceRef", "push", "paths", "policies",
-                "policyRefs", "registry", "commit"},
+                "policyRefs", "markers", "updateImages", "registry", "commit"},
                "spec.", s.unsupported);
   const Value& git = map_at(spec, "git", "git");
   s.url = text_at(git, "url", "git.url");
@@ -76,6 +76,26 @@ void read_gantry(const Value& spec, ImageUpdateSpec& s) {
   }
   if (s.inline_policies.size() == 0 && s.policy_refs.empty())
     bad("policies", "give at least one policy (spec.policies or spec.policyRefs)");
+  if (const Value* ms = spec.find("markers"); ms && !ms->is_null()) {
+    if (!ms->is_list()) bad("markers", "must be a list of {name, policy, field}");
+    for (const auto& m : ms->as_list()) {
+      if (!m.is_map()) bad("markers", "each entry must be a mapping {name, policy, field}");
+      ImageUpdateSpec::Marker mk{m.get_string("name"), m.get_string("policy"),
+                                 m.get_string("field")};
+      if (mk.name.empty() || mk.name.find_first_of(" \t#") != std::string::npos)
+        bad("markers", "each entry needs a name: the comment after `#` (e.g. STAGING_IMAGE_TAG)");
+      if (mk.policy.empty()) bad("markers", "marker " + mk.name + " needs a policy");
+      if (mk.policy.find(':') == std::string::npos) mk.policy = s.ns + ":" + mk.policy;
+      if (mk.field.empty()) mk.field = "tag";
+      if (mk.field != "tag" && mk.field != "image" && mk.field != "digest")
+        bad("markers",
+            "marker " + mk.name + ": field must be tag, image or digest, not " + mk.field);
+      for (const auto& seen : s.markers)
+        if (seen.name == mk.name) bad("markers", "marker " + mk.name + " is given twice");
+      s.markers.push_back(std::move(mk));
+    }
+  }
+  s.update_images = bool_at(spec, "updateImages", "updateImages");
   const Value& reg = map_at(spec, "registry", "registry");
   s.registry_insecure = bool_at(reg, "insecure", "registry.insecure");
   s.registry_secret = secret_name(reg, "registry");
@@ -290,6 +310,16 @@ spec:
                   type: object
                   required: [name]
                   properties: {name: {type: string}}
+              markers:
+                type: array
+                items:
+                  type: object
+                  required: [name, policy]
+                  properties:
+                    name: {type: string}
+                    policy: {type: string}
+                    field: {type: string, enum: [tag, image, digest]}
+              updateImages: {type: boolean}
               registry:
                 type: object
                 properties:

@@ -36,6 +36,16 @@ struct ImageUpdateSpec {
   doc::Value inline_policies = doc::Value::list();
   std::vector<std::string> policy_refs;
   bool all_namespace_policies = false;
+  // Course-style markers (GantryImageUpdate spec.markers): a scalar whose
+  // line ends in `# NAME` gets what policy `policy` ("NAME" of this
+  // namespace or "NS:NAME") picked: its tag, its whole image or its digest.
+  struct Marker {
+    std::string name, policy, field = "tag";  // field: tag, image or digest
+  };
+  std::vector<Marker> markers;
+  // spec.updateImages: every `image:` field and kustomization `images:` entry
+  // naming a policy's image gets the picked tag too.
+  bool update_images = false;
   // Registry access for the inline policies (Flux: per ImageRepository).
   std::string registry_secret;  // a kubernetes.io/dockerconfigjson Secret
   bool registry_insecure = false;

@@ -351,6 +351,33 @@ struct ImageUpdater::Impl {
     }
   }
 
+  // What the picked images set: Flux setters always; course markers and
+  // `image:` fields / kustomization `images:` entries when the spec asks.
+  static automation::UpdateOptions update_options(
+      const ImageUpdateSpec& s, const std::map<std::string, automation::PolicyImage>& picked) {
+    automation::UpdateOptions uo;
+    uo.setters = picked;
+    for (const auto& m : s.markers) {
+      auto it = picked.find(m.policy);
+      if (it == picked.end())
+        throw Failure{"InvalidSpec", "marker " + m.name + " names policy " + m.policy +
+                                         ", which is not a policy of " + s.key()};
+      const automation::PolicyImage& img = it->second;
+      if (m.field == "digest" && img.digest.empty())
+        throw Failure{"InvalidSpec",
+                      "marker " + m.name + ": no digest is known for policy " + m.policy};
+      uo.markers.emplace_back(m.name, m.field == "tag"     ? img.tag
+                                      : m.field == "image" ? img.str()
+                                                           : img.digest);
+    }
+    if (s.update_images)
+      for (const auto& [key, img] : picked) {
+        uo.images.emplace_back(img.image, img.tag);
+        if (img.pin && !img.digest.empty()) uo.digests.emplace_back(img.image, img.digest);
+      }
+    return uo;
+  }
+
   void run(ImageUpdateSpec& s, Outcome& out) {
     ResourceLabels labels{s.kind, s.ns, s.name};
     resolve_source(s);
@@ -382,8 +409,7 @@ struct ImageUpdater::Impl {
       git::Repository repo = existing
                                  ? std::move(*existing)
                                  : git::checkout_branch(s.url, s.branch, ws, *fo, s.push_branch);
-      automation::UpdateOptions uo;
-      uo.setters = picked;
+      automation::UpdateOptions uo = update_options(s, picked);
       automation::UpdatePlan plan;
       std::set<std::string> planned;
       for (const auto& p : s.paths) {

@@ -179,6 +179,45 @@ TEST_F(ImageUpdateTest, CommitsTheMarkerBytesAndNothingElse) {
   EXPECT_THAT(m.out, HasSubstr("gantry_image_scans_total" + labels + "result=\"success\"}"));
 }
 
+TEST_F(ImageUpdateTest, CourseMarkersAndImagesEntriesAreSetToo) {
+  // The course's `# STAGING_IMAGE_TAG` markers and a kustomization's images: entry.
+  fs::path other = dir_.path() / "course";
+  git(dir_.path(), {"clone", "-q", bare().string(), other.string()});
+  const std::string config = "api:\n  version: 1.0.0 # STAGING_IMAGE_TAG\n  replicas: 1\n";
+  const std::string digest_pin = "pin: none # WEB_DIGEST\n";
+  auto kustomization = [&](const std::string& t) {
+    return "resources: [web.yaml]\nimages:\n- name: " + image() + "\n  newTag: " + t + "\n";
+  };
+  git_commit_file(other, "deploy/config/staging.yaml", config, "config");
+  git_commit_file(other, "deploy/pin.yaml", digest_pin, "pin");
+  git_commit_file(other, "deploy/kustomization.yaml", kustomization("1.0.0"), "kustomization");
+  git(other, {"push", "-q", "origin", "main"});
+  std::string initial = remote_head();
+  start_controller();
+  apply_image_update(
+      "  markers:\n  - {name: STAGING_IMAGE_TAG, policy: web}\n"
+      "  - {name: WEB_DIGEST, policy: default:web, field: digest}\n  updateImages: true\n");
+  tag("1.1.0");
+  tag("1.2.0-rc.1");  // a pre-release: never picked by `>=1.0.0`
+  ASSERT_TRUE(within(30s, [&] { return remote_head() != initial; })) << reason() << log();
+  EXPECT_EQ(remote_file("deploy/config/staging.yaml"),
+            "api:\n  version: 1.1.0 # STAGING_IMAGE_TAG\n  replicas: 1\n");
+  EXPECT_EQ(remote_file("deploy/kustomization.yaml"), kustomization("1.1.0"));
+  EXPECT_EQ(remote_file("deploy/web.yaml"), web_yaml("1.1.0"));
+  std::string digest = st("gantryimageupdate", "{.status.latestImages[0].digest}");
+  ASSERT_THAT(digest, HasSubstr("sha256:"));
+  EXPECT_EQ(remote_file("deploy/pin.yaml"), "pin: " + digest + " # WEB_DIGEST\n");
+  EXPECT_EQ(remote_file("deploy/other.yaml"), "kind: ConfigMap\ndata: {a: \"1.0.0\"}\n");
+  EXPECT_EQ(git(bare(), {"rev-parse", "main~1"}), initial);  // one commit for all of it
+  // A marker naming a policy the resource does not have: Ready=False, no commit.
+  std::string pushed = remote_head();
+  apply_image_update("  markers:\n  - {name: STAGING_IMAGE_TAG, policy: api}\n");
+  ASSERT_TRUE(within(30s, [&] { return reason() == "InvalidSpec"; })) << reason() << log();
+  EXPECT_THAT(st("gantryimageupdate", "{.status.conditions[?(@.type==\"Ready\")].message}"),
+              HasSubstr("marker STAGING_IMAGE_TAG names policy default:api"));
+  EXPECT_EQ(remote_head(), pushed);
+}
+
 TEST_F(ImageUpdateTest, RegistryDownForAScanThenRecovers) {
   start_controller();
   apply_image_update();
