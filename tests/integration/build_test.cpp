@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "core/digest.h"
 #include "core/file.h"
@@ -54,6 +56,15 @@ class BuildTest : public ::testing::Test {
 
   // Runs `cmd` with sh in a container of the image at `location`.
   std::string run_in(const std::string& location, const std::string& cmd) {
+    std::string c = container_from(location);
+    ProcessResult r = buildah({"run", "--isolation", "chroot", c, "--", "sh", "-c", cmd});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    buildah({"rm", c});
+    return r.out;
+  }
+
+  // A buildah container of the image at `location`; returns its name.
+  std::string container_from(const std::string& location) {
     std::string c = "c" + std::to_string(++containers_);
     // buildah names images after the layout's path, which must be lower case.
     std::string loc = location;
@@ -70,10 +81,7 @@ class BuildTest : public ::testing::Test {
     }
     ProcessResult from = buildah({"from", "--name", c, "--tls-verify=false", loc});
     EXPECT_EQ(from.exit_code, 0) << from.err;
-    ProcessResult r = buildah({"run", "--isolation", "chroot", c, "--", "sh", "-c", cmd});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    buildah({"rm", c});
-    return r.out;
+    return c;
   }
 
   std::string digest_of(const ProcessResult& r) {
@@ -376,6 +384,75 @@ TEST_F(BuildTest, CopyingSnapshotterGivesTheSameImage) {
   ProcessResult copy = build({ctx.string(), "--no-cache"}, {"GANTRY_SNAPSHOTTER=copy"});
   ASSERT_EQ(copy.exit_code, 0) << copy.err;
   EXPECT_EQ(digest_of(overlay), digest_of(copy));
+}
+
+}  // namespace
+}  // namespace gantry::testing
+
+namespace gantry::testing {
+namespace {
+
+// gantry's own image: the Dockerfile at the repository's root on the context
+// scripts/image-root.sh makes from a gantry binary (here the one under test).
+TEST_F(BuildTest, GantrysOwnImageHoldsTheBinaryAndItsLibrariesAndRunsAsNonRoot) {
+  const fs::path src = GANTRY_SOURCE_DIR;
+  const fs::path ctx = tmp_.path() / "gantry-image";
+  ProcessResult root =
+      run_process({"bash", (src / "scripts/image-root.sh").string(), GANTRY_BINARY, ctx.string()});
+  ASSERT_EQ(root.exit_code, 0) << root.err;
+  auto build_into = [&](const std::string& name) {
+    ProcessResult r = run_gantry({"build", "-f", (src / "Dockerfile").string(), ctx.string(),
+                                  "--cache-dir", (tmp_.path() / (name + "-cache")).string(), "-o",
+                                  "oci:" + (tmp_.path() / name).string() + ":latest"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return digest_of(r);
+  };
+  std::string first = build_into("gimg");
+  EXPECT_EQ(build_into("gimg2"), first);  // another cache, the same digest
+  // Exactly the binary, the libraries ldd resolves for it (and the loader),
+  // and the few files of /etc: nothing else.
+  std::set<std::string> expected{"usr/bin/gantry", "etc/passwd", "etc/group", "etc/nsswitch.conf",
+                                 "etc/hosts"};
+  if (fs::exists("/etc/ssl/certs/ca-certificates.crt"))
+    expected.insert("etc/ssl/certs/ca-certificates.crt");
+  ProcessResult ldd = run_process({"ldd", GANTRY_BINARY});
+  ASSERT_EQ(ldd.exit_code, 0) << ldd.err;
+  std::istringstream lines(ldd.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string a, arrow, b;
+    words >> a >> arrow >> b;
+    if (arrow == "=>" && b.rfind('/', 0) == 0) expected.insert(b.substr(1));
+    if (a.rfind('/', 0) == 0) expected.insert(a.substr(1));
+  }
+  ProcessResult files =
+      run_process({"sh", "-c",
+                   "for f in " + (tmp_.path() / "gimg/blobs/sha256").string() +
+                       "/*; do tar tvzf \"$f\" 2>/dev/null; done | awk '$1 ~ /^-/ {print $6}'"});
+  std::set<std::string> got;
+  std::istringstream names(files.out);
+  for (std::string n; std::getline(names, n);)
+    if (!n.empty()) got.insert(n);
+  EXPECT_EQ(got, expected);
+  // It runs: the entrypoint, and `gantry` on PATH as `gantry install` calls it.
+  std::string c = container_from("oci:" + (tmp_.path() / "gimg").string() + ":latest");
+  ProcessResult version =
+      buildah({"run", "--isolation", "chroot", c, "--", "/usr/bin/gantry", "--version"});
+  EXPECT_EQ(version.exit_code, 0) << version.err;
+  EXPECT_EQ(version.out, std::string("gantry ") + GANTRY_VERSION + "\n");
+  ProcessResult help =
+      buildah({"run", "--isolation", "chroot", c, "--", "gantry", "controller", "--help"});
+  EXPECT_EQ(help.exit_code, 0) << help.err;
+  EXPECT_THAT(help.out, HasSubstr("Run the GitOps controller"));
+  ProcessResult config =
+      buildah({"inspect", "--format", "{{.OCIv1.Config.User}} {{.OCIv1.Config.Entrypoint}}", c});
+  EXPECT_EQ(config.out, "65532:65532 [/usr/bin/gantry]");
+  // No shell in it.
+  EXPECT_NE(buildah({"run", "--isolation", "chroot", c, "--", "sh", "-c", "true"}).exit_code, 0);
+  buildah({"rm", c});
+  // And it is what `gantry install` deploys by default.
+  ProcessResult install = run_gantry({"install", "--help"});
+  EXPECT_THAT(install.out, HasSubstr(std::string("ghcr.io/gantry-dev/gantry:") + GANTRY_VERSION));
 }
 
 }  // namespace
