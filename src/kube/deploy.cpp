@@ -118,8 +118,10 @@ class Deployer {
     }
     ApplyOptions ao;
     ao.field_manager = opt_.field_manager;
-    ao.force = opt_.force_conflicts ||
-               (opt_.reclaim_owned_fields && p.live && has_manager(*p.live, opt_.field_manager));
+    ao.force = opt_.force_conflicts || (opt_.reclaim_owned_fields && p.live &&
+                                        (has_manager(*p.live, opt_.field_manager) ||
+                                         has_manager(*p.live, kCliFieldManager) ||
+                                         has_manager(*p.live, kControllerFieldManager)));
     ao.want_result = false;
     ApplyResult r = apply(client_, *p.type, p.desired, ao);
     if (r.ok()) {

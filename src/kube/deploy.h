@@ -44,10 +44,12 @@ struct ObjectProblem {
 struct DeployOptions {
   size_t jobs = 16;
   bool force_conflicts = false;
-  // Take back, on a conflict, the fields of objects this field manager has
-  // applied before (its entry is in their managedFields): someone edited
-  // what we own, and undoing that is drift repair. Objects we never applied
-  // still conflict unless force_conflicts.
+  // Take back, on a conflict, the fields of objects gantry has applied
+  // before (this field manager's entry, or the other of gantry's two
+  // managers', is in their managedFields): someone edited what we own, and
+  // undoing that is drift repair; a target deployed with `gantry deploy` and
+  // then handed to the controller is taken over the same way. Objects gantry
+  // never applied still conflict unless force_conflicts.
   bool reclaim_owned_fields = false;
   bool wait = false;  // wait for the readiness of every item
   std::chrono::milliseconds timeout{std::chrono::minutes(5)};  // per wait

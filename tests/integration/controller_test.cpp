@@ -1,6 +1,7 @@
 // The GitOps controller against real components: `gantry sandbox` as the
 // cluster, `git daemon` (and smart HTTP with basic auth) as the source, the
 // controller as its own process, every state checked with the real kubectl.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -83,6 +84,30 @@ TEST_F(ControllerTest, DeploysFromGitAndRepairsDriftFromWatches) {
   EXPECT_TRUE(within(10s, [&] { return log().find("\"msg\":\"stopped\"") != std::string::npos; }))
       << log();
   EXPECT_NE(log().find("\"msg\":\"drift repaired\""), std::string::npos);
+}
+
+TEST_F(ControllerTest, TakesOverATargetDeployedWithTheCli) {
+  // `gantry deploy` first (field manager "gantry"), then the controller for
+  // the same target with a changed image: no conflict with gantry's own CLI
+  // (without taking over, the image would conflict with manager "gantry").
+  ProcessResult d = gantry({"deploy", "--project", (work_ / "project").string(), "-t", "dev",
+                            "--kubeconfig", sandbox_.kubeconfig().string(), "--yes"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_EQ(jsonpath({"deploy", "web", "-n", "app"}, "{.metadata.managedFields[0].manager}"),
+            "gantry");
+  commit("project/base/web.yaml",
+         replace_all(kWeb, "registry.local/web:1", "registry.local/web:2"));
+  std::string pushed = push();
+  start_controller();
+  apply_deployment("app", "");
+  ASSERT_TRUE(within(30s, [&] { return ready("app") == "True"; })) << ready_message("app") << log();
+  EXPECT_THAT(ready_message("app"), ::testing::HasSubstr("failed 0"));
+  EXPECT_NE(ready_message("app").find(pushed), std::string::npos) << ready_message("app");
+  EXPECT_EQ(jsonpath({"deploy", "web", "-n", "app"}, "{.spec.template.spec.containers[0].image}"),
+            "registry.local/web:2");
+  EXPECT_EQ(jsonpath({"deploy", "web", "-n", "app"},
+                     "{.metadata.managedFields[?(@.manager==\"gantry-controller\")].operation}"),
+            "Apply");
 }
 
 TEST_F(ControllerTest, NewCommitsManualRequestsAndPrune) {
