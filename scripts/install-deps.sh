@@ -22,8 +22,18 @@ TEST_PACKAGES=(
   busybox-static buildah                # gantry build: base images without network; buildah runs the results and is the benchmark peer
 )
 
+QUICKSTART_PACKAGES=(
+  git docker-registry busybox-static curl   # the quick start's loop: a local Git server, registry and base image
+)
+
+# --build-only: what building gantry needs; --quickstart: that and what the
+# quick start's loop runs; no argument: everything (tests and benchmarks too).
 want=("${BUILD_PACKAGES[@]}")
-if [[ "${1:-}" != "--build-only" ]]; then want+=("${TEST_PACKAGES[@]}"); fi
+case "${1:-}" in
+  --build-only) ;;
+  --quickstart) want+=("${QUICKSTART_PACKAGES[@]}") ;;
+  *) want+=("${QUICKSTART_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
@@ -90,7 +100,7 @@ PY
     return 1
   fi
 }
-if [[ "${1:-}" != "--build-only" ]]; then install_helm; fi
+if [[ -z "${1:-}" ]]; then install_helm; fi
 
 # kubectl is used as the reference in tests; it is preinstalled on our machines.
 if ! command -v kubectl >/dev/null 2>&1; then

@@ -3,9 +3,13 @@
 # on the example project (examples/shop): render it for staging and production,
 # show the image-tag bump CI would make (gantry update --dry-run), deploy
 # staging to a local `gantry sandbox`, bump the tags, diff and deploy again.
+# Then the whole loop on this machine (scripts/quickstart-loop.sh): a local
+# registry and Git server, the controller, images built from the shop's
+# Dockerfiles, a source change that becomes the running image by itself.
+# QUICKSTART_LOOP=0 skips the loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh --build-only
+bash scripts/install-deps.sh --quickstart
 cmake --preset release >/dev/null
 cmake --build --preset release --target gantry
 GANTRY=$PWD/build/release/gantry
@@ -44,3 +48,7 @@ echo "== bump the staging tags in a copy of the project, then gantry diff (exit 
 "$GANTRY" diff "${deploy_args[@]}" || [[ $? == 1 ]]
 echo "== gantry deploy again: only the changed Deployments are applied" >&2
 "$GANTRY" deploy "${deploy_args[@]}" --yes --wait --timeout 60s
+
+if [[ "${QUICKSTART_LOOP:-1}" != 0 ]]; then
+  GANTRY_SANDBOX_KUBECONFIG=$work/kubeconfig bash scripts/quickstart-loop.sh "$GANTRY"
+fi
