@@ -471,8 +471,11 @@ class CiExamples : public ::testing::Test {
         env["CI_PROJECT_DIR"] = ws.string();
         for (const doc::Value* block : {ci.find("variables"), job.find("variables")})
           if (block)
-            for (const auto& m : block->as_map())
+            for (const auto& m : block->as_map()) {
               env[m.key] = scalar_text(m.value);
+              if (env[m.key].find('$') != std::string::npos)  // GitLab would expand it
+                throw std::runtime_error("variable " + m.key + ": $ expansion is not supported");
+            }
         for (const auto& [k, v] : combos[ci_index])
           env[k] = v;
         for (const auto& n : needs)
@@ -649,6 +652,37 @@ TEST_F(CiExamples, GitLabPushToMain) {
 
 TEST_F(CiExamples, GitLabReleaseTag) {
   gitlab(true);
+}
+
+}  // namespace
+}  // namespace gantry::testing
+
+namespace gantry::testing {
+namespace {
+
+// The evaluator resolves what the GitHub example uses and refuses the rest,
+// so an example that starts using more fails CiExamples instead of running
+// with a wrong value.
+TEST(CiExamplesExpressions, ResolveWhatTheExampleUsesAndRefuseTheRest) {
+  GitHubContext c;
+  c.github = {{"ref", "refs/heads/main"}};
+  c.vars = {{"REGISTRY", "127.0.0.1:5000"}};
+  c.secrets = {{"TOKEN", "t"}};
+  c.matrix = {{"app", "api"}};
+  c.needs = {{"version-tag", {{"image_tag", "1.5.0"}}}};
+  c.steps = {{"update", {}}};
+  EXPECT_EQ(substitute("${{ vars.REGISTRY || 'ghcr.io/acme' }}", c), "127.0.0.1:5000");
+  EXPECT_EQ(substitute("${{ vars.BASE_IMAGE || 'busybox:1.36' }}", c), "busybox:1.36");
+  EXPECT_EQ(substitute("x-${{ matrix.app }}-${{ needs.version-tag.outputs.image_tag }}", c),
+            "x-api-1.5.0");
+  EXPECT_EQ(substitute("${{ steps.update.outputs.branch }}", c), "");
+  EXPECT_EQ(substitute("${{ github.ref }}", c), "refs/heads/main");
+  for (const char* bad :
+       {"${{ matrix.app == 'api' }}", "${{ format('{0}', matrix.app) }}", "${{ env.APP }}",
+        "${{ github.event.head_commit.message }}", "${{ secrets.MISSING }}",
+        "${{ matrix.missing }}", "${{ needs.build.outputs.x }}", "${{ steps.other.outputs.x }}",
+        "${{ !vars.REGISTRY }}", "${{ 'it''s' }}", "${{ vars.REGISTRY ||  }}", "${{ github.ref"})
+    EXPECT_THROW(substitute(bad, c), std::runtime_error) << bad;
 }
 
 }  // namespace
