@@ -547,13 +547,16 @@ class CiExamples : public ::testing::Test {
     for (const auto& l : run.logs)
       all_logs += l;
     for (const char* app : kApps) {
-      ProcessResult r = run_process(
-          {"skopeo", "inspect", "--tls-verify=false", "--creds",
-           std::string(kRegistryUser) + ":" + kRegistryPassword, "--format", "{{.Digest}}",
-           "docker://" + registry_->host() + "/shop/" + app + ":" + run.image_tag});
+      ProcessResult r =
+          run_process({"skopeo", "inspect", "--tls-verify=false", "--creds",
+                       std::string(kRegistryUser) + ":" + kRegistryPassword, "--format",
+                       "{{.Digest}} {{index .Labels \"org.opencontainers.image.revision\"}}",
+                       "docker://" + registry_->host() + "/shop/" + app + ":" + run.image_tag});
       ASSERT_EQ(r.exit_code, 0) << app << ": " << r.err;
-      std::string digest = trim(r.out.substr(0, r.out.find('\n')));
-      EXPECT_EQ(digest.rfind("sha256:", 0), 0u) << digest;
+      std::string line = trim(r.out.substr(0, r.out.find('\n')));
+      std::string digest = line.substr(0, line.find(' '));
+      EXPECT_EQ(digest.rfind("sha256:", 0), 0u) << line;
+      EXPECT_EQ(line.substr(line.find(' ') + 1), sha) << app << ": the commit it was built from";
       EXPECT_THAT(all_logs, HasSubstr(digest + "\n")) << app;
     }
 
