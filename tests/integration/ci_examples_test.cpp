@@ -264,7 +264,8 @@ class CiExamples : public ::testing::Test {
   Vars runner_env(const fs::path& job_dir) {
     fs::create_directories(job_dir / "home");
     std::string path = fs::path(GANTRY_BINARY).parent_path().string() + ":" +
-                       (t_.path() / "stubs").string() + ":" + std::getenv("PATH");
+                       (t_.path() / "stubs").string() + ":" +
+                       (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
     return {{"PATH", path},
             {"HOME", (job_dir / "home").string()},
             {"XDG_CACHE_HOME", (t_.path() / "cache").string()},
@@ -363,6 +364,11 @@ class CiExamples : public ::testing::Test {
           if (const doc::Value* uses = step.find("uses")) {
             if (uses->as_string().rfind("actions/checkout@", 0) != 0)
               throw std::runtime_error("uses: " + uses->as_string() + " is not supported");
+            // The test clones everything; a shallow checkout (the action's
+            // default) would hide the tags gantry version-tag needs.
+            const doc::Value* depth = step.find_path({"with", "fetch-depth"});
+            if (!depth || scalar_text(*depth) != "0")
+              throw std::runtime_error("job " + name + ": checkout without fetch-depth: 0");
             checkout(ws, origin, "1.5.0", !release);
             ++run.executed;
             continue;
@@ -424,6 +430,11 @@ class CiExamples : public ::testing::Test {
       predefined["CI_COMMIT_BRANCH"] = "main";
       predefined["CI_COMMIT_REF_NAME"] = "main";
     }
+    // The test clones everything; GitLab's default shallow clone would hide
+    // the tags gantry version-tag needs.
+    if (ci.find_path({"variables", "GIT_DEPTH"}) == nullptr ||
+        scalar_text(*ci.find_path({"variables", "GIT_DEPTH"})) != "0")
+      throw std::runtime_error("variables: GIT_DEPTH must be \"0\"");
     const doc::Value* defaults = ci.find("default");
     if (defaults) only_keys(*defaults, {"image", "before_script"}, "default");
 
