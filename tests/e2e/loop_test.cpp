@@ -63,7 +63,7 @@ class LoopTest : public ControllerTest {
       // Someone else pushes right after image automation's fetch saw the
       // branch's tip (an up-to-date fetch ends with that ref advertisement).
       if (req.param("service") == "git-upload-pack" && race_.exchange(false))
-        someone_else_pushes();
+        someone_else_pushes(bare(), dir_.path() / "other");
     });
     release("1.0.0");
     ASSERT_FALSE(HasFailure());
@@ -163,14 +163,6 @@ class LoopTest : public ControllerTest {
           replace_all(staging_[app], "1.0.0 # STAGING_IMAGE_TAG", tag + " # STAGING_IMAGE_TAG"))
           << app;
     EXPECT_EQ(git(bare(), {"log", "-1", "--format=%an <%ae>", to}), "Image Bot <bot@example.com>");
-  }
-
-  void someone_else_pushes() {
-    fs::path other = dir_.path() / "other";
-    if (!fs::exists(other)) git(dir_.path(), {"clone", "-q", bare().string(), other.string()});
-    git(other, {"pull", "-q", "origin", "main"});
-    git_commit_file(other, "README.md", "someone else\n", "someone else's change");
-    git(other, {"push", "-q", "origin", "main"});
   }
 
   std::unique_ptr<TestRegistry> registry_;

@@ -52,7 +52,7 @@ class ImageUpdateTest : public ControllerTest {
       // "Someone else pushed" right after the controller fetched.
       if (req.method == "POST" && req.path.find("git-upload-pack") != std::string::npos &&
           race_.exchange(false))
-        someone_else_pushes();
+        someone_else_pushes(bare(), dir_.path() / "other");
     });
     apply(R"(apiVersion: v1
 kind: Secret
@@ -121,14 +121,6 @@ stringData: {username: bot, password: s3cret}
       ASSERT_TRUE(within(20s, [&] { return st(kind, "{.status.lastScanTime}") != before; }))
           << log();
     }
-  }
-
-  void someone_else_pushes() {
-    fs::path other = dir_.path() / "other";
-    if (!fs::exists(other)) git(dir_.path(), {"clone", "-q", bare().string(), other.string()});
-    git(other, {"pull", "-q", "origin", "main"});
-    git_commit_file(other, "README.md", "someone else\n", "someone else's change");
-    git(other, {"push", "-q", "origin", "main"});
   }
 
   std::unique_ptr<TestRegistry> registry_;

@@ -76,4 +76,15 @@ inline void git_init(const std::filesystem::path& dir) {
   git(dir, {"init", "-q", "-b", "main"});
 }
 
+// "Someone else pushes": a commit of README.md ("someone else's change")
+// pushed to main of the repository at `remote` from a clone kept in `clone`.
+inline void someone_else_pushes(const std::filesystem::path& remote,
+                                const std::filesystem::path& clone) {
+  if (!std::filesystem::exists(clone))
+    git(clone.parent_path(), {"clone", "-q", remote.string(), clone.string()});
+  git(clone, {"pull", "-q", "origin", "main"});
+  git_commit_file(clone, "README.md", "someone else\n", "someone else's change");
+  git(clone, {"push", "-q", "origin", "main"});
+}
+
 }  // namespace gantry::testing
