@@ -92,7 +92,8 @@ std::string files_dockerfile(const BuildOptions::Files& f) {
 
 StageState build_stage(BuildRun& run, size_t index, const std::string& platform) {
   const Stage& stage = run.graph.stages[index];
-  std::string label = stage.name.empty() ? "stage-" + std::to_string(index) : stage.name;
+  std::string label =
+      run.label_prefix + (stage.name.empty() ? "stage-" + std::to_string(index) : stage.name);
   Location at{run.df.file, stage.line, 0};
   StageState s;
   std::string stage_platform = stage.platform.empty() ? platform : stage.platform;
@@ -127,7 +128,7 @@ StageState build_stage(BuildRun& run, size_t index, const std::string& platform)
     if (ins.keyword == "ARG") {
       // An ARG's value: --build-arg, else its default, else a global ARG's.
       Lookup lookup = stage_lookup(s);
-      const std::map<std::string, std::string> predefined = platform_args(s.platform);
+      const std::map<std::string, std::string> predefined = platform_args(run.target_platform);
       for (const KeyValue& kv :
            expand_key_values("ARG", ins.args, lookup, run.df.escape, where(run, ins))) {
         std::optional<std::string> value;
@@ -362,6 +363,106 @@ StageState from_state(BuildRun& run, const StageState& s, const std::string& fro
   return pull_base(run, from, s.platform, at);
 }
 
+// "a,b" -> {a, b} (each trimmed); empty -> {this machine's}. Duplicates
+// and malformed entries are usage errors.
+std::vector<std::string> split_platforms(const std::string& list) {
+  std::vector<std::string> out;
+  if (list.empty()) return {host_platform()};
+  size_t start = 0;
+  for (;;) {
+    size_t comma = list.find(',', start);
+    std::string p =
+        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!p.empty() && p.front() == ' ')
+      p.erase(p.begin());
+    while (!p.empty() && p.back() == ' ')
+      p.pop_back();
+    size_t slashes = static_cast<size_t>(std::count(p.begin(), p.end(), '/'));
+    if (p.empty() || slashes < 1 || slashes > 2 || p.front() == '/' || p.back() == '/')
+      throw Error("--platform: \"" + p + "\" is not os/arch[/variant] (e.g. linux/arm64)",
+                  ExitCode::kUsage);
+    if (std::find(out.begin(), out.end(), p) != out.end())
+      throw Error("--platform: " + p + " is given twice", ExitCode::kUsage);
+    out.push_back(p);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+struct PlatformImage {
+  std::string platform;
+  oci::Descriptor manifest;
+  std::string config_digest;
+  int cached = 0;
+  std::set<std::string> used_args;
+};
+
+// Builds the stages `opts.target` needs for one platform; `prefix` goes
+// before the stage names in events ("linux/arm64 " when there are several).
+PlatformImage build_platform(const BuildOptions& opts, oci::Session& session, Store& store,
+                             BuildContext& ctx, const Dockerfile& df, const std::string& file,
+                             const std::string& platform, const std::string& prefix,
+                             const std::function<void(const BuildEvent&)>& emit,
+                             std::atomic<int>& steps) {
+  StageGraph graph = plan_stages(df, opts.build_args, platform_args(platform));
+  std::vector<size_t> needed = graph.needed_for(opts.target, file);
+  BuildRun run(opts, session, store, ctx, df, graph, emit, rfc3339(*opts.epoch), steps);
+  run.label_prefix = prefix;
+  run.target_platform = platform;
+  std::map<size_t, std::promise<StageState>> promises;
+  for (size_t i : needed)
+    run.stages[i] = promises[i].get_future().share();
+  std::vector<std::thread> threads;
+  for (size_t i : needed)
+    threads.emplace_back([&, i] {
+      try {
+        promises[i].set_value(build_stage(run, i, platform));
+      } catch (...) {
+        promises[i].set_exception(std::current_exception());
+      }
+    });
+  for (std::thread& t : threads)
+    t.join();
+  // The first failure in build order is the one reported.
+  for (size_t i : needed)
+    run.stages[i].get();
+  StageState result = run.stages[needed.back()].get();
+  PlatformImage img;
+  img.platform = platform;
+  img.manifest = write_image(run, result, &img.config_digest);
+  img.cached = run.cached;
+  img.used_args = run.used_args;
+  for (const auto& [k, v] : graph.global_args)
+    img.used_args.insert(k);
+  return img;
+}
+
+// An OCI image index of the platforms' images, stored in the cache's layout.
+oci::Descriptor write_index(Store& store, const std::vector<PlatformImage>& images) {
+  doc::Value manifests = doc::Value::list();
+  for (const PlatformImage& img : images) {
+    doc::Value d = oci::descriptor_value(img.manifest);
+    doc::Value platform = doc::Value::map();
+    size_t a = img.platform.find('/'), v = img.platform.find('/', a + 1);
+    platform.set("architecture",
+                 img.platform.substr(a + 1, v == std::string::npos ? v : v - a - 1));
+    platform.set("os", img.platform.substr(0, a));
+    if (v != std::string::npos) platform.set("variant", img.platform.substr(v + 1));
+    d.set("platform", std::move(platform));
+    manifests.push_back(std::move(d));
+  }
+  doc::Value index = doc::Value::map();
+  index.set("schemaVersion", 2);
+  index.set("mediaType", std::string(oci::media::kOciIndex));
+  index.set("manifests", std::move(manifests));
+  std::string bytes = doc::to_json(index);
+  oci::Descriptor id = descriptor(oci::media::kOciIndex, oci::Digest::sha256_of(bytes).str(),
+                                  static_cast<int64_t>(bytes.size()));
+  store.blobs().put_blob(id, bytes);
+  return id;
+}
+
 BuildResult build_image(oci::Session& session, const BuildOptions& opts,
                         const std::function<void(const BuildEvent&)>& on_event) {
   fs::path context = opts.context;
@@ -380,8 +481,7 @@ BuildResult build_image(oci::Session& session, const BuildOptions& opts,
     file = dockerfile.filename().string();
   }
   Dockerfile df = parse_dockerfile(text, file);
-  StageGraph graph = plan_stages(df, opts.build_args);
-  std::vector<size_t> needed = graph.needed_for(opts.target, file);
+  std::vector<std::string> platforms = split_platforms(opts.platform);
 
   // <Dockerfile>.dockerignore beside the Dockerfile wins over .dockerignore.
   IgnoreRules ignore;
@@ -412,44 +512,43 @@ BuildResult build_image(oci::Session& session, const BuildOptions& opts,
   Store store(opts.cache_dir.empty() ? default_cache_dir() : opts.cache_dir);
   BuildContext ctx(context, std::move(ignore), store.context_cache(context));
   std::mutex emit_mu;
-  BuildRun run(
-      resolved, session, store, ctx, df, graph,
-      [&](const BuildEvent& e) {
-        std::lock_guard g(emit_mu);
-        if (on_event) on_event(e);
-      },
-      rfc3339(*resolved.epoch));
-  std::string platform = opts.platform.empty() ? host_platform() : opts.platform;
-
-  // Each needed stage on its own thread, waiting for the stages it reads.
-  std::map<size_t, std::promise<StageState>> promises;
-  for (size_t i : needed)
-    run.stages[i] = promises[i].get_future().share();
-  std::vector<std::thread> threads;
-  for (size_t i : needed)
-    threads.emplace_back([&, i] {
-      try {
-        promises[i].set_value(build_stage(run, i, platform));
-      } catch (...) {
-        promises[i].set_exception(std::current_exception());
-      }
-    });
-  for (std::thread& t : threads)
-    t.join();
-  size_t final_stage = needed.back();
-  // The first failure in build order is the one reported.
-  for (size_t i : needed)
-    run.stages[i].get();
-  StageState result = run.stages[final_stage].get();
+  auto emit = [&](const BuildEvent& e) {
+    std::lock_guard g(emit_mu);
+    if (on_event) on_event(e);
+  };
+  // Each platform on its own thread (each stage on its own thread within).
+  std::vector<PlatformImage> images(platforms.size());
+  std::atomic<int> steps{0};
+  {
+    std::vector<std::future<void>> done;
+    for (size_t p = 0; p < platforms.size(); ++p)
+      done.push_back(std::async(std::launch::async, [&, p] {
+        images[p] = build_platform(resolved, session, store, ctx, df, file, platforms[p],
+                                   platforms.size() > 1 ? platforms[p] + " " : "", emit, steps);
+      }));
+    for (auto& f : done)
+      f.wait();
+    for (auto& f : done)
+      f.get();  // the first failure in platform order is the one reported
+  }
   ctx.save();
+  std::set<std::string> used;
+  for (const PlatformImage& img : images)
+    used.insert(img.used_args.begin(), img.used_args.end());
   for (const auto& [k, v] : opts.build_args)
-    if (!run.used_args.count(k) && !graph.global_args.count(k))
-      run.emit({BuildEvent::Type::kWarning, 0, "", "build argument " + k + " was not used"});
+    if (!used.count(k))
+      emit({BuildEvent::Type::kWarning, 0, "", "build argument " + k + " was not used"});
 
   BuildResult out;
-  out.manifest = write_image(run, result, &out.config_digest);
-  out.steps = run.next_step;
-  out.cached = run.cached;
+  out.steps = steps;
+  for (const PlatformImage& img : images)
+    out.cached += img.cached;
+  if (platforms.size() == 1) {
+    out.manifest = images[0].manifest;
+    out.config_digest = images[0].config_digest;
+  } else {
+    out.manifest = write_index(store, images);
+  }
   // Record the image in the cache's layout, then copy it where it goes.
   oci::ImageLocation built;
   built.kind = oci::ImageLocation::Kind::kLayout;
@@ -468,7 +567,7 @@ BuildResult build_image(oci::Session& session, const BuildOptions& opts,
     co.jobs = opts.jobs;
     oci::copy_image(session, built, dst, co);
     out.written.push_back(dst.str());
-    run.emit({BuildEvent::Type::kExport, 0, "", dst.str()});
+    emit({BuildEvent::Type::kExport, 0, "", dst.str()});
   }
   return out;
 }

@@ -37,7 +37,9 @@ struct BuildOptions {
   std::filesystem::path cache_dir;   // empty: default_cache_dir()
   bool no_cache = false;
   std::vector<SecretSource> secrets;
-  std::string platform;  // "os/arch[/variant]"; empty: this machine's
+  // "os/arch[/variant]", or several comma-separated: an OCI index of one
+  // image per platform. Empty: this machine's.
+  std::string platform;
   // Every timestamp is at most this (SOURCE_DATE_EPOCH). Unset: the commit
   // time of the Git HEAD the context is in, else 0.
   std::optional<int64_t> epoch;

@@ -8,6 +8,7 @@
 #include <deque>
 
 #include "build/container.h"
+#include "build/emulation.h"
 #include "build/stage_state.h"
 #include "core/digest.h"
 #include "core/error.h"
@@ -197,6 +198,7 @@ bool run_run(BuildRun& run, StageState& s, const Instruction& ins, int step) {
       created_by += " " + a;
 
   return layer_step(run, s, key, created_by, [&](const fs::path& upper) {
+    if (auto why = emulation_problem(s.platform)) throw Error(where(run, ins), *why);
     TempDir work(run.store.temp_dir("run"));
     ContainerSpec spec;
     spec.lowers = snapshots(run, s);

@@ -35,7 +35,8 @@ struct StageState {
 
 struct BuildRun {
   BuildRun(const BuildOptions& o, oci::Session& se, Store& st, BuildContext& c, const Dockerfile& d,
-           const StageGraph& g, std::function<void(const BuildEvent&)> e, std::string cr)
+           const StageGraph& g, std::function<void(const BuildEvent&)> e, std::string cr,
+           std::atomic<int>& steps)
       : opts(o),
         session(se),
         store(st),
@@ -43,17 +44,21 @@ struct BuildRun {
         df(d),
         graph(g),
         emit(std::move(e)),
-        created(std::move(cr)) {}
+        created(std::move(cr)),
+        next_step(steps) {}
   const BuildOptions& opts;
   oci::Session& session;
   Store& store;
   BuildContext& context;
   const Dockerfile& df;
   const StageGraph& graph;
-  std::function<void(const BuildEvent&)> emit;              // serialised
-  std::string created;                                      // rfc3339(epoch)
+  std::function<void(const BuildEvent&)> emit;  // serialised
+  std::string created;                          // rfc3339(epoch)
+  std::string label_prefix;  // before stage names in events: the platform when several
+  // The platform being built (TARGETPLATFORM), whatever a stage's FROM --platform says.
+  std::string target_platform;
   std::map<size_t, std::shared_future<StageState>> stages;  // results of earlier stages
-  std::atomic<int> next_step{0};
+  std::atomic<int>& next_step;                              // shared by the platforms of one build
   std::atomic<int> cached{0};
   std::mutex pull_mu;
   std::map<std::string, StageState> pulled;  // base images by reference + platform

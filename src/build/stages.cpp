@@ -46,12 +46,15 @@ int StageGraph::find(const std::string& name) const {
   return -1;
 }
 
-StageGraph plan_stages(const Dockerfile& df, const std::map<std::string, std::string>& build_args) {
+StageGraph plan_stages(const Dockerfile& df, const std::map<std::string, std::string>& build_args,
+                       const std::map<std::string, std::string>& predefined) {
   StageGraph g;
   Lookup global = [&](std::string_view name) -> std::optional<std::string> {
     auto it = g.global_args.find(std::string(name));
-    if (it == g.global_args.end()) return std::nullopt;
-    return it->second;
+    if (it != g.global_args.end()) return it->second;
+    auto p = predefined.find(std::string(name));
+    if (p != predefined.end()) return p->second;
+    return std::nullopt;
   };
   for (const Instruction& ins : df.instructions) {
     Location where{df.file, ins.line, 0};

@@ -36,6 +36,9 @@ struct StageGraph {
 };
 
 // Builds the graph. `build_args` override the defaults of global ARGs.
-StageGraph plan_stages(const Dockerfile& df, const std::map<std::string, std::string>& build_args);
+// `predefined`: the platform ARGs (TARGETPLATFORM, BUILDPLATFORM, ...) that
+// FROM lines may use without declaring them (BuildKit's global scope).
+StageGraph plan_stages(const Dockerfile& df, const std::map<std::string, std::string>& build_args,
+                       const std::map<std::string, std::string>& predefined = {});
 
 }  // namespace gantry::build

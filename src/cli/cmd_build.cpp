@@ -157,9 +157,6 @@ int run_build(Flags& f) {
   o.no_cache = f.no_cache;
   o.cache_dir = f.cache_dir;
   o.platform = f.platform;
-  if (o.platform.find(',') != std::string::npos)
-    throw Error("--platform: building several platforms into one index is not supported yet",
-                ExitCode::kUsage);
   o.network = f.network;
   for (const std::string& l : f.labels) {
     auto [k, v] = key_value(l, "--label");
@@ -247,7 +244,8 @@ void add_build_command(CLI::App& app, Action& action) {
   cmd->add_option("--cache-dir", f->cache_dir,
                   "Build cache (default $XDG_CACHE_HOME/gantry/build)");
   cmd->add_option("--platform", f->platform,
-                  "os/arch[/variant] of the image (default: this machine's)");
+                  "os/arch[/variant] of the image, or a comma-separated list for an OCI index of "
+                  "one image per platform (default: this machine's)");
   cmd->add_option("--network", f->network, "Network of RUN steps: none (default) or host")
       ->check(CLI::IsMember({"none", "host"}));
   cmd->add_option("--label", f->labels, "KEY=VALUE label on the image (repeatable)");

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "build/builder.h"
 #include "core/digest.h"
 #include "core/file.h"
 #include "core/process.h"
@@ -453,6 +454,101 @@ TEST_F(BuildTest, GantrysOwnImageHoldsTheBinaryAndItsLibrariesAndRunsAsNonRoot) 
   // And it is what `gantry install` deploys by default.
   ProcessResult install = run_gantry({"install", "--help"});
   EXPECT_THAT(install.out, HasSubstr(std::string("ghcr.io/gantry-dev/gantry:") + GANTRY_VERSION));
+}
+
+}  // namespace
+}  // namespace gantry::testing
+
+namespace gantry::testing {
+namespace {
+
+// --platform a,b: one image per platform in an OCI index, the platform ARGs
+// (also in FROM --platform) per platform, pushed as an index; a RUN for a
+// platform this machine cannot run is an error naming its line.
+TEST_F(BuildTest, SeveralPlatformsMakeAnIndexAndAForeignRunNamesItsLine) {
+  fs::path ctx = tmp_.path() / "multi";
+  put_file(ctx / "bin-amd64", "an amd64 program\n");
+  put_file(ctx / "bin-arm64", "an arm64 program\n");
+  put_file(ctx / "Dockerfile",
+           "FROM --platform=$BUILDPLATFORM scratch AS tools\n"
+           "ARG TARGETPLATFORM\n"
+           "COPY <<EOF /built-for\n${TARGETPLATFORM}\nEOF\n"
+           "FROM scratch\n"
+           "ARG TARGETARCH\n"
+           "COPY bin-${TARGETARCH} /app/program\n"
+           "COPY --from=tools /built-for /app/\n"
+           "ENTRYPOINT [\"/app/program\"]\n");
+  const fs::path layout = tmp_.path() / "multi-out";
+  ProcessResult r = build({ctx.string(), "--platform", "linux/amd64,linux/arm64", "-o",
+                           "oci:" + layout.string() + ":v1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("[linux/arm64 stage-1 2/4] COPY bin-${TARGETARCH} /app/program"));
+  auto blob = [&](const std::string& digest) {
+    return read_file(layout / "blobs/sha256" / digest.substr(7));
+  };
+  doc::Value index = doc::parse_json(
+      run_process({"skopeo", "inspect", "--raw", "oci:" + layout.string() + ":v1"}).out);
+  ASSERT_EQ(index.get_string("mediaType"), "application/vnd.oci.image.index.v1+json");
+  ASSERT_EQ(index.find("manifests")->size(), 2u);
+  EXPECT_EQ(digest_of(r), "sha256:" + sha256_hex(doc::to_json(index)));
+  std::map<std::string, std::string> arch_of_config, program, built_for;
+  for (const doc::Value& m : index.find("manifests")->as_list()) {
+    std::string arch = m.find_path({"platform", "architecture"})->as_string();
+    EXPECT_EQ(m.find_path({"platform", "os"})->as_string(), "linux");
+    doc::Value manifest = doc::parse_json(blob(m.get_string("digest")));
+    doc::Value config =
+        doc::parse_json(blob(manifest.find_path({"config", "digest"})->as_string()));
+    arch_of_config[arch] = config.get_string("architecture");
+    const auto& layers = manifest.find("layers")->as_list();
+    ASSERT_EQ(layers.size(), 2u);
+    fs::path l1 = layout / "blobs/sha256" / layers[0].get_string("digest").substr(7);
+    fs::path l2 = layout / "blobs/sha256" / layers[1].get_string("digest").substr(7);
+    program[arch] = run_process({"tar", "xzf", l1.string(), "-O", "app/program"}).out;
+    built_for[arch] = run_process({"tar", "xzf", l2.string(), "-O", "app/built-for"}).out;
+  }
+  EXPECT_EQ(arch_of_config,
+            (std::map<std::string, std::string>{{"amd64", "amd64"}, {"arm64", "arm64"}}));
+  EXPECT_EQ(program["amd64"], "an amd64 program\n");
+  EXPECT_EQ(program["arm64"], "an arm64 program\n");
+  // The tools stage runs on the build platform; TARGETPLATFORM is still each target's.
+  EXPECT_EQ(built_for["amd64"], "linux/amd64\n");
+  EXPECT_EQ(built_for["arm64"], "linux/arm64\n");
+  // Another cache and directory: the same index digest.
+  ProcessResult again = run_gantry({"build", ctx.string(), "--platform", "linux/amd64,linux/arm64",
+                                    "--cache-dir", (tmp_.path() / "cache2").string(), "-o",
+                                    "oci:" + (tmp_.path() / "multi-out2").string()});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(digest_of(again), digest_of(r));
+
+  // Pushed, it is an index in the registry, each platform's image behind it.
+  if (TestRegistry::available()) {
+    TestRegistry registry;
+    std::string image = registry.host() + "/multi/app:1";
+    ProcessResult p =
+        build({ctx.string(), "--platform", "linux/amd64,linux/arm64", "-t", image, "--push"});
+    ASSERT_EQ(p.exit_code, 0) << p.err;
+    ProcessResult raw =
+        run_process({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + image});
+    ASSERT_EQ(raw.exit_code, 0) << raw.err;
+    EXPECT_EQ("sha256:" + sha256_hex(raw.out), digest_of(r));
+    ProcessResult arm = run_process({"skopeo", "inspect", "--override-arch", "arm64",
+                                     "--tls-verify=false", "docker://" + image});
+    EXPECT_THAT(arm.out, HasSubstr("\"Architecture\": \"arm64\""));
+  }
+
+  // A RUN for a foreign platform without qemu registered: an error naming
+  // the instruction's line, and nothing written.
+  std::string foreign = build::host_platform() == "linux/arm64" ? "linux/amd64" : "linux/arm64";
+  std::string qemu = foreign == "linux/arm64" ? "qemu-aarch64" : "qemu-x86_64";
+  if (fs::exists("/proc/sys/fs/binfmt_misc/" + qemu)) return;  // this machine can run it
+  put_file(ctx / "Dockerfile.run", "FROM " + base_ + "\nRUN echo hello > /greeting\n");
+  const fs::path none = tmp_.path() / "foreign-out";
+  ProcessResult f = build({ctx.string(), "-f", (ctx / "Dockerfile.run").string(), "--platform",
+                           foreign, "-o", "oci:" + none.string()});
+  EXPECT_NE(f.exit_code, 0);
+  EXPECT_THAT(f.err, HasSubstr("Dockerfile.run:2"));
+  EXPECT_THAT(f.err, HasSubstr("RUN for " + foreign + " needs " + qemu));
+  EXPECT_FALSE(fs::exists(none));
 }
 
 }  // namespace
