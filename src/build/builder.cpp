@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "build/layer.h"
+#include "build/registry_cache.h"
 #include "build/stage_state.h"
 #include "core/digest.h"
 #include "core/error.h"
@@ -347,6 +348,10 @@ bool layer_step(BuildRun& run, StageState& s, const std::string& key, const std:
     run.store.put_step(key, r);
     rec = r;
   }
+  {
+    std::lock_guard g(run.steps_mu);
+    run.steps_seen[key] = *rec;
+  }
   bool empty = rec->digest.empty();
   if (!empty) {
     s.layers.push_back(*rec);
@@ -396,6 +401,7 @@ struct PlatformImage {
   std::string config_digest;
   int cached = 0;
   std::set<std::string> used_args;
+  std::map<std::string, StepRecord> steps;  // for --cache-to
 };
 
 // Builds the stages `opts.target` needs for one platform; `prefix` goes
@@ -433,6 +439,7 @@ PlatformImage build_platform(const BuildOptions& opts, oci::Session& session, St
   img.manifest = write_image(run, result, &img.config_digest);
   img.cached = run.cached;
   img.used_args = run.used_args;
+  img.steps = std::move(run.steps_seen);
   for (const auto& [k, v] : graph.global_args)
     img.used_args.insert(k);
   return img;
@@ -516,6 +523,16 @@ BuildResult build_image(oci::Session& session, const BuildOptions& opts,
     std::lock_guard g(emit_mu);
     if (on_event) on_event(e);
   };
+  // The registry cache first: its records join the local ones.
+  for (const std::string& from : opts.cache_from) {
+    try {
+      size_t n = import_cache(session, store, from, opts.jobs);
+      emit({BuildEvent::Type::kCache, 0, "",
+            "imported " + std::to_string(n) + " step(s) from " + from});
+    } catch (const Error& e) {
+      emit({BuildEvent::Type::kWarning, 0, "", "cache from " + from + " not used: " + e.str()});
+    }
+  }
   // Each platform on its own thread (each stage on its own thread within).
   std::vector<PlatformImage> images(platforms.size());
   std::atomic<int> steps{0};
@@ -568,6 +585,14 @@ BuildResult build_image(oci::Session& session, const BuildOptions& opts,
     oci::copy_image(session, built, dst, co);
     out.written.push_back(dst.str());
     emit({BuildEvent::Type::kExport, 0, "", dst.str()});
+  }
+  if (!opts.cache_to.empty()) {
+    std::map<std::string, StepRecord> steps;
+    for (const PlatformImage& img : images)
+      steps.insert(img.steps.begin(), img.steps.end());
+    export_cache(session, store, steps, opts.cache_to, opts.jobs);
+    emit({BuildEvent::Type::kCache, 0, "",
+          "exported " + std::to_string(steps.size()) + " step(s) to " + opts.cache_to});
   }
   return out;
 }

@@ -36,6 +36,11 @@ struct BuildOptions {
   std::vector<std::string> outputs;  // oci:DIR[:TAG]
   std::filesystem::path cache_dir;   // empty: default_cache_dir()
   bool no_cache = false;
+  // The step cache in registries (or OCI layouts): pulled before the build
+  // from each `cache_from` (a missing one is a warning), pushed after it to
+  // `cache_to` (every step this build ran or reused, with its layer).
+  std::vector<std::string> cache_from;
+  std::string cache_to;
   std::vector<SecretSource> secrets;
   // "os/arch[/variant]", or several comma-separated: an OCI index of one
   // image per platform. Empty: this machine's.
@@ -70,6 +75,7 @@ struct BuildEvent {
     kError,    // the step failed: text says why
     kExport,   // the image was written to `text`
     kWarning,  // text
+    kCache,    // the registry cache was imported or exported: text says what
   };
   BuildEvent() = default;
   BuildEvent(Type t, int n, std::string st, std::string tx, double sec = 0, int64_t b = 0)

@@ -64,6 +64,8 @@ struct BuildRun {
   std::map<std::string, StageState> pulled;  // base images by reference + platform
   std::set<std::string> used_args;
   std::mutex args_mu;
+  std::map<std::string, StepRecord> steps_seen;  // every layer step's key and record
+  std::mutex steps_mu;
 };
 
 // The value of a variable for expansion in a stage: ENV first, then ARGs.

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "build/builder.h"
+#include "build/registry_cache.h"
 #include "cli/command.h"
 #include "cli/oci_common.h"
 #include "doc/json.h"
@@ -24,6 +25,8 @@ struct Flags {
   std::vector<std::string> build_args;
   std::vector<std::string> secrets;
   bool no_cache = false;
+  std::vector<std::string> cache_from;
+  std::string cache_to;
   std::string cache_dir;
   std::string platform;
   std::string network = "none";
@@ -77,8 +80,8 @@ class Printer {
   void on(const build::BuildEvent& e) {
     using T = build::BuildEvent::Type;
     if (json_) {
-      static const char* names[] = {"step",  "cached", "done",   "output",
-                                    "error", "export", "warning"};
+      static const char* names[] = {"step",  "cached", "done",    "output",
+                                    "error", "export", "warning", "cache"};
       doc::Value v = doc::Value::map();
       v.set("type", names[static_cast<int>(e.type)]);
       if (e.step) v.set("step", e.step);
@@ -115,6 +118,9 @@ class Printer {
         break;
       case T::kWarning:
         std::cerr << "WARNING: " << e.text << "\n";
+        break;
+      case T::kCache:
+        std::cerr << "cache: " << e.text << "\n";
         break;
     }
   }
@@ -155,6 +161,9 @@ int run_build(Flags& f) {
   for (const std::string& s : f.secrets)
     o.secrets.push_back(parse_secret(s));
   o.no_cache = f.no_cache;
+  for (const std::string& c : f.cache_from)
+    o.cache_from.push_back(build::cache_ref(c, "--cache-from"));
+  if (!f.cache_to.empty()) o.cache_to = build::cache_ref(f.cache_to, "--cache-to");
   o.cache_dir = f.cache_dir;
   o.platform = f.platform;
   o.network = f.network;
@@ -239,6 +248,12 @@ void add_build_command(CLI::App& app, Action& action) {
                   "KEY=VALUE for an ARG (KEY alone: from the environment)");
   cmd->add_option("--secret", f->secrets,
                   "id=ID,src=FILE or id=ID,env=VAR for RUN --mount=type=secret");
+  cmd->add_option("--cache-from", f->cache_from,
+                  "Import the step cache from this registry reference or oci:DIR[:TAG] before "
+                  "building (repeatable; BuildKit's type=registry,ref=REF accepted)");
+  cmd->add_option("--cache-to", f->cache_to,
+                  "Push the step cache (every step run or reused, with its layer) to this "
+                  "registry reference or oci:DIR[:TAG] after building");
   cmd->add_flag("--no-cache", f->no_cache,
                 "Run every step again (the results still refresh the cache)");
   cmd->add_option("--cache-dir", f->cache_dir,

@@ -553,3 +553,76 @@ TEST_F(BuildTest, SeveralPlatformsMakeAnIndexAndAForeignRunNamesItsLine) {
 
 }  // namespace
 }  // namespace gantry::testing
+
+namespace gantry::testing {
+namespace {
+
+// --cache-to / --cache-from: the step cache through a registry lets a build
+// on another machine (another directory, an empty local cache) skip every
+// step, with the same digest; a change re-runs from the first step it
+// touches; a missing cache is a warning.
+TEST_F(BuildTest, RegistryCacheLetsAnEmptyCacheSkipEveryStep) {
+  if (!TestRegistry::available()) GTEST_SKIP() << "docker-registry is not installed";
+  TestRegistry registry;
+  const std::string cache = registry.host() + "/cache/app:buildcache";
+  auto write_context = [&](const fs::path& ctx) {
+    put_file(ctx / "config.txt", "colour=blue\n");
+    put_file(ctx / "main.txt", "version 1\n");
+    put_file(ctx / "Dockerfile", "FROM " + base_ +
+                                     "\n"
+                                     "COPY config.txt /etc/app/\n"
+                                     "RUN echo RAN-$((6*7)) && wc -c /etc/app/config.txt > /size\n"
+                                     "COPY --link main.txt /app/\n"
+                                     "RUN cat /app/main.txt > /app/copy\n");
+  };
+  auto run_build = [&](const std::string& name, std::vector<std::string> extra) {
+    fs::path ctx = tmp_.path() / (name + "-ctx");
+    if (!fs::exists(ctx)) write_context(ctx);
+    std::vector<std::string> args{"build",       ctx.string(),
+                                  "--cache-dir", (tmp_.path() / (name + "-cache")).string(),
+                                  "-o",          "oci:" + (tmp_.path() / (name + "-out")).string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_gantry(args);
+  };
+  ProcessResult a = run_build("a", {"--cache-to", cache});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_THAT(a.err, HasSubstr("RAN-42"));
+  EXPECT_THAT(a.err, HasSubstr("cache: exported 4 step(s) to " + cache));
+
+  // "Another machine": another directory, an empty cache, BuildKit's spelling.
+  ProcessResult b = run_build("b", {"--cache-from", "type=registry,ref=" + cache});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_THAT(b.err, HasSubstr("cache: imported 4 step(s) from " + cache));
+  EXPECT_THAT(b.err, Not(HasSubstr("RAN-42")));
+  EXPECT_EQ(count_of(b.err, "CACHED"), 4u) << b.err;
+  EXPECT_EQ(digest_of(b), digest_of(a));
+
+  // A change to main.txt: the first COPY and RUN stay cached, the rest runs.
+  put_file(tmp_.path() / "c-ctx/config.txt", "colour=blue\n");
+  write_context(tmp_.path() / "c-ctx");
+  put_file(tmp_.path() / "c-ctx/main.txt", "version 2\n");
+  ProcessResult c = run_build("c", {"--cache-from", cache});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_THAT(c.err, Not(HasSubstr("RAN-42")));
+  EXPECT_EQ(count_of(c.err, "CACHED"), 2u) << c.err;
+  EXPECT_NE(digest_of(c), digest_of(a));
+
+  // A cache that does not exist: a warning, and the build runs.
+  ProcessResult d = run_build("d", {"--cache-from", registry.host() + "/cache/none:x"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_THAT(d.err,
+              HasSubstr("WARNING: cache from " + registry.host() + "/cache/none:x not used"));
+  EXPECT_THAT(d.err, HasSubstr("RAN-42"));
+  EXPECT_EQ(digest_of(d), digest_of(a));
+
+  // An OCI layout works as the cache too (a CI cache folder).
+  const std::string dir_cache = "oci:" + (tmp_.path() / "dir-cache").string() + ":main";
+  ASSERT_EQ(run_build("a", {"--cache-to", dir_cache}).exit_code, 0);
+  ProcessResult e = run_build("e", {"--cache-from", dir_cache});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(count_of(e.err, "CACHED"), 4u) << e.err;
+  EXPECT_EQ(digest_of(e), digest_of(a));
+}
+
+}  // namespace
+}  // namespace gantry::testing

@@ -28,12 +28,6 @@ inline std::string replace_all(std::string s, const std::string& from, const std
   return s;
 }
 
-inline size_t count_of(const std::string& s, const std::string& what) {
-  size_t n = 0;
-  for (size_t pos = s.find(what); pos != std::string::npos; pos = s.find(what, pos + 1))
-    ++n;
-  return n;
-}
 
 class DeployTest : public ::testing::Test {
  protected:
