@@ -313,6 +313,9 @@ StageState pull_base(BuildRun& run, const std::string& ref, const std::string& p
     s.layers.push_back(StepRecord{m.layers[i].digest.str(), s.config.diff_ids[i], m.layers[i].size,
                                   m.layers[i].media_type});
   s.key = now_key("", "FROM " + m.digest.str() + " " + platform);
+  if (run.early_push)
+    for (const StepRecord& l : s.layers)
+      run.early_push->layer(l);
   run.pulled[key] = s;
   return s;
 }
@@ -352,6 +355,7 @@ bool layer_step(BuildRun& run, StageState& s, const std::string& key, const std:
     std::lock_guard g(run.steps_mu);
     run.steps_seen[key] = *rec;
   }
+  if (run.early_push) run.early_push->layer(*rec);
   bool empty = rec->digest.empty();
   if (!empty) {
     s.layers.push_back(*rec);
@@ -410,12 +414,13 @@ PlatformImage build_platform(const BuildOptions& opts, oci::Session& session, St
                              BuildContext& ctx, const Dockerfile& df, const std::string& file,
                              const std::string& platform, const std::string& prefix,
                              const std::function<void(const BuildEvent&)>& emit,
-                             std::atomic<int>& steps) {
+                             std::atomic<int>& steps, EarlyPush* early_push) {
   StageGraph graph = plan_stages(df, opts.build_args, platform_args(platform));
   std::vector<size_t> needed = graph.needed_for(opts.target, file);
   BuildRun run(opts, session, store, ctx, df, graph, emit, rfc3339(*opts.epoch), steps);
   run.label_prefix = prefix;
   run.target_platform = platform;
+  run.early_push = early_push;
   std::map<size_t, std::promise<StageState>> promises;
   for (size_t i : needed)
     run.stages[i] = promises[i].get_future().share();
@@ -533,6 +538,13 @@ BuildResult build_image(oci::Session& session, const BuildOptions& opts,
       emit({BuildEvent::Type::kWarning, 0, "", "cache from " + from + " not used: " + e.str()});
     }
   }
+  // With --push, layers go to the registries while later steps run.
+  std::vector<oci::ImageLocation> pushes;
+  if (opts.push)
+    for (const std::string& t : opts.tags)
+      if (oci::ImageLocation l = oci::parse_location(t); !l.is_layout()) pushes.push_back(l);
+  std::optional<EarlyPush> early;
+  if (!pushes.empty()) early.emplace(session, store, pushes, opts.jobs);
   // Each platform on its own thread (each stage on its own thread within).
   std::vector<PlatformImage> images(platforms.size());
   std::atomic<int> steps{0};
@@ -541,7 +553,8 @@ BuildResult build_image(oci::Session& session, const BuildOptions& opts,
     for (size_t p = 0; p < platforms.size(); ++p)
       done.push_back(std::async(std::launch::async, [&, p] {
         images[p] = build_platform(resolved, session, store, ctx, df, file, platforms[p],
-                                   platforms.size() > 1 ? platforms[p] + " " : "", emit, steps);
+                                   platforms.size() > 1 ? platforms[p] + " " : "", emit, steps,
+                                   early ? &*early : nullptr);
       }));
     for (auto& f : done)
       f.wait();
@@ -572,6 +585,7 @@ BuildResult build_image(oci::Session& session, const BuildOptions& opts,
   built.dir = store.blobs().dir();
   built.tag = "build/" + out.manifest.digest.hex();
   store.blobs().set_tag(built.tag, out.manifest);
+  if (early) early->finish();
   std::vector<std::string> dests = opts.outputs;
   for (const std::string& t : opts.tags) {
     oci::ImageLocation l = oci::parse_location(t);

@@ -16,6 +16,7 @@
 #include "build/builder.h"
 #include "build/context.h"
 #include "build/dockerfile.h"
+#include "build/early_push.h"
 #include "build/expand.h"
 #include "build/image_config.h"
 #include "build/layered_view.h"
@@ -65,6 +66,7 @@ struct BuildRun {
   std::set<std::string> used_args;
   std::mutex args_mu;
   std::map<std::string, StepRecord> steps_seen;  // every layer step's key and record
+  EarlyPush* early_push = nullptr;               // with --push: layers go out as they are made
   std::mutex steps_mu;
 };
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <future>
 #include <set>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "core/file.h"
 #include "core/process.h"
 #include "doc/json.h"
+#include "oci/registry.h"
 #include "support/busybox_image.h"
 #include "support/fixtures.h"
 #include "support/registry.h"
@@ -622,6 +624,60 @@ TEST_F(BuildTest, RegistryCacheLetsAnEmptyCacheSkipEveryStep) {
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_EQ(count_of(e.err, "CACHED"), 4u) << e.err;
   EXPECT_EQ(digest_of(e), digest_of(a));
+}
+
+}  // namespace
+}  // namespace gantry::testing
+
+namespace gantry::testing {
+namespace {
+
+// --push sends each layer as soon as it is made: the COPY layer is in the
+// registry while the RUN after it still sleeps.
+TEST_F(BuildTest, PushSendsLayersWhileLaterStepsStillRun) {
+  if (!TestRegistry::available()) GTEST_SKIP() << "docker-registry is not installed";
+  fs::path ctx = tmp_.path() / "early";
+  std::string data(4u << 20, 'x');
+  for (size_t i = 0; i < data.size(); i += 4096)
+    data[i] = static_cast<char>('a' + (i / 4096) % 26);
+  put_file(ctx / "data.bin", data);
+  put_file(ctx / "Dockerfile", "FROM " + base_ +
+                                   "\nCOPY data.bin /data.bin\n"
+                                   "RUN sleep 3 && echo done > /done\n");
+  // The same build into a layout first: its layer digests (reproducible).
+  const fs::path layout = tmp_.path() / "early-out";
+  ProcessResult first = build({ctx.string(), "-o", "oci:" + layout.string() + ":v1"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  doc::Value manifest = doc::parse_json(
+      run_process({"skopeo", "inspect", "--raw", "oci:" + layout.string() + ":v1"}).out);
+  const auto& layers = manifest.find("layers")->as_list();
+  ASSERT_GE(layers.size(), 3u);
+  oci::Digest copy_layer = oci::Digest::parse(layers[layers.size() - 2].get_string("digest"));
+
+  TestRegistry registry;
+  const std::string image = registry.host() + "/early/app:1";
+  auto pushing = std::async(std::launch::async, [&] {
+    return run_gantry({"build", ctx.string(), "-t", image, "--push", "--cache-dir",
+                       (tmp_.path() / "early-cache").string()});
+  });
+  oci::Session session(oci::Session::Options{});
+  oci::Registry& reg = session.registry(registry.host());
+  // When the layer shows up, and when the build ends: the RUN after the
+  // COPY sleeps 3 s, so an early upload shows up seconds before the end (a
+  // push after the build, milliseconds before).
+  std::optional<std::chrono::steady_clock::time_point> seen;
+  while (pushing.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
+    if (!seen && reg.blob_size("early/app", copy_layer)) seen = std::chrono::steady_clock::now();
+  auto end = std::chrono::steady_clock::now();
+  ProcessResult pushed = pushing.get();
+  ASSERT_EQ(pushed.exit_code, 0) << pushed.err;
+  ASSERT_TRUE(seen) << "the COPY layer was never seen during the build";
+  EXPECT_GE(end - *seen, std::chrono::milliseconds(1500))
+      << "the COPY layer reached the registry only when the build was ending";
+  EXPECT_EQ(digest_of(pushed), digest_of(first));
+  ProcessResult raw =
+      run_process({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + image});
+  EXPECT_EQ("sha256:" + sha256_hex(raw.out), digest_of(first));
 }
 
 }  // namespace
