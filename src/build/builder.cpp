@@ -334,17 +334,16 @@ bool layer_step(BuildRun& run, StageState& s, const std::string& key, const std:
     StepRecord r;
     bool empty = fs::directory_iterator(upper) == fs::directory_iterator();
     if (!empty) {
-      std::string tar = layer_tar(upper, *run.opts.epoch);
-      std::string diff_id = diff_id_of(tar);
-      if (auto same = run.store.find_layer(diff_id)) {
+      fs::path blob = work.path() / "layer.tar.gz";
+      LayerFile layer = write_layer_file(upper, *run.opts.epoch, blob);
+      if (auto same = run.store.find_layer(layer.diff_id)) {
         r = *same;  // the same files as an earlier layer: its blob
       } else {
-        Layer layer = compress_layer(tar, diff_id);
         r.digest = layer.digest;
         r.diff_id = layer.diff_id;
-        r.size = static_cast<int64_t>(layer.blob.size());
+        r.size = layer.size;
         r.media_type = std::string(oci::media::kOciLayerGzip);
-        run.store.blobs().put_blob(descriptor(r.media_type, r.digest, r.size), layer.blob);
+        run.store.adopt_blob(blob, descriptor(r.media_type, r.digest, r.size));
       }
       run.store.adopt_snapshot(upper, r.diff_id);
     }

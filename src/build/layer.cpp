@@ -10,8 +10,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -19,7 +23,7 @@
 #include "core/digest.h"
 #include "core/error.h"
 #include "core/file.h"
-#include "core/parallel.h"
+#include "oci/digest.h"
 
 namespace gantry::build {
 namespace fs = std::filesystem;
@@ -31,11 +35,6 @@ struct WriteCloser {
 struct EntryFree {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
-
-la_ssize_t write_cb(archive*, void* client, const void* buf, size_t n) {
-  static_cast<std::string*>(client)->append(static_cast<const char*>(buf), n);
-  return static_cast<la_ssize_t>(n);
-}
 
 // A file's content; the memory is reused between files and never zeroed.
 struct Buffer {
@@ -69,61 +68,204 @@ void read_into(const fs::path& path, const struct stat& st, Buffer& buf) {
     throw Error(path.string() + " changed while it was read", ExitCode::kExternal);
 }
 
-// gzip with mtime 0, no file name, OS "unknown": the data is cut into fixed
+// gzip with mtime 0, no file name, OS "unknown": the tar is cut into fixed
 // 1 MiB chunks, each compressed in parallel (libdeflate, level 1) into its
 // own gzip member; the members are concatenated (RFC 1952 allows several;
 // Go's, containerd's, libarchive's and zlib's readers read them all). Fixed
 // chunking makes the output independent of the number of threads.
 constexpr size_t kChunk = 1 << 20;
 
-std::string gzip(const std::string& data) {
-  size_t chunks = std::max<size_t>(1, (data.size() + kChunk - 1) / kChunk);
-  std::vector<std::string> parts(chunks);
-  size_t jobs = std::max(1u, std::thread::hardware_concurrency());
-  parallel_for(chunks, jobs, [&](size_t i) {
-    size_t begin = std::min(data.size(), i * kChunk), end = std::min(data.size(), begin + kChunk);
-    libdeflate_compressor* c = libdeflate_alloc_compressor(1);
-    if (!c) throw Error("libdeflate: cannot start compression", ExitCode::kInternal);
-    std::string& out = parts[i];
-    out.resize(libdeflate_gzip_compress_bound(c, end - begin));
-    size_t n =
-        libdeflate_gzip_compress(c, data.data() + begin, end - begin, out.data(), out.size());
-    libdeflate_free_compressor(c);
-    if (n == 0) throw Error("libdeflate: compression failed", ExitCode::kInternal);
-    out.resize(n);
-  });
-  size_t total = 0;
-  for (const std::string& p : parts)
-    total += p.size();
-  std::string out;
-  out.reserve(total);
-  for (std::string& p : parts) {
-    out += p;
-    std::string().swap(p);
+// Chunks in, compressed members out to `fd` in order; both digests on the way.
+class GzipPipeline {
+ public:
+  explicit GzipPipeline(int fd)
+      : fd_(fd), workers_(std::max(1u, std::thread::hardware_concurrency())) {
+    limit_ = workers_ * 2 + 2;
+    for (size_t i = 0; i < workers_; ++i)
+      threads_.emplace_back([this] { compress_loop(); });
+    threads_.emplace_back([this] { write_loop(); });
+    current_ = take_buffer();
   }
-  return out;
+  ~GzipPipeline() { stop(); }
+
+  void write(const char* p, size_t n) {
+    while (n > 0) {
+      size_t take = std::min(n, kChunk - current_len_);
+      std::memcpy(current_.get() + current_len_, p, take);
+      current_len_ += take;
+      p += take;
+      n -= take;
+      if (current_len_ == kChunk) submit();
+    }
+  }
+
+  LayerFile finish() {
+    if (current_len_ > 0 || next_ == 0) submit();
+    {
+      std::unique_lock g(mu_);
+      written_cv_.wait(g, [this] { return written_ == next_ || failed_; });
+    }
+    stop();
+    if (!error_.empty()) throw Error(error_, ExitCode::kExternal);
+    LayerFile f;
+    f.diff_id = raw_hash_.finish().str();
+    f.digest = gz_hash_.finish().str();
+    f.size = static_cast<int64_t>(bytes_);
+    return f;
+  }
+
+ private:
+  struct Slot {
+    std::unique_ptr<char[]> raw;
+    size_t raw_len = 0;
+    std::unique_ptr<char[]> gz;
+    size_t gz_len = 0;
+    bool done = false;
+  };
+
+  std::unique_ptr<char[]> take_buffer() {
+    std::lock_guard g(mu_);
+    if (!free_.empty()) {
+      auto b = std::move(free_.back());
+      free_.pop_back();
+      return b;
+    }
+    return std::unique_ptr<char[]>(new char[kChunk]);  // not zeroed
+  }
+
+  void submit() {
+    std::unique_lock g(mu_);
+    space_cv_.wait(g, [this] { return next_ - written_ < limit_ || failed_; });
+    if (failed_) throw Error(error_, ExitCode::kExternal);
+    Slot& s = slots_[next_];
+    s.raw = std::move(current_);
+    s.raw_len = current_len_;
+    pending_.push_back(next_++);
+    g.unlock();
+    work_cv_.notify_one();
+    current_ = take_buffer();
+    current_len_ = 0;
+  }
+
+  void compress_loop() {
+    libdeflate_compressor* c = libdeflate_alloc_compressor(1);
+    for (;;) {
+      size_t i;
+      Slot* s;
+      std::unique_ptr<char[]> out;
+      {
+        std::unique_lock g(mu_);
+        work_cv_.wait(g, [this] { return stopping_ || !pending_.empty(); });
+        if (pending_.empty()) break;
+        i = pending_.front();
+        pending_.pop_front();
+        s = &slots_[i];
+        if (!gz_free_.empty()) {
+          out = std::move(gz_free_.back());
+          gz_free_.pop_back();
+        }
+      }
+      size_t bound = c ? libdeflate_gzip_compress_bound(c, kChunk) : 0;
+      if (!out) out.reset(new char[bound]);  // not zeroed
+      size_t n = c ? libdeflate_gzip_compress(c, s->raw.get(), s->raw_len, out.get(), bound) : 0;
+      {
+        std::lock_guard g(mu_);
+        if (n == 0) fail("libdeflate: compression failed");
+        s->gz = std::move(out);
+        s->gz_len = n;
+        s->done = true;
+      }
+      done_cv_.notify_all();
+    }
+    if (c) libdeflate_free_compressor(c);
+  }
+
+  void write_loop() {
+    for (;;) {
+      Slot* s;
+      {
+        std::unique_lock g(mu_);
+        done_cv_.wait(g, [this] {
+          auto it = slots_.find(written_);
+          return stopping_ || failed_ || (it != slots_.end() && it->second.done);
+        });
+        auto it = slots_.find(written_);
+        if (failed_ || it == slots_.end() || !it->second.done) break;
+        s = &it->second;
+      }
+      raw_hash_.update(s->raw.get(), s->raw_len);
+      gz_hash_.update(s->gz.get(), s->gz_len);
+      size_t off = 0;
+      while (off < s->gz_len) {
+        ssize_t w = ::write(fd_, s->gz.get() + off, s->gz_len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+          std::lock_guard g(mu_);
+          fail("cannot write the layer: " + std::string(std::strerror(errno)));
+          break;
+        }
+        off += static_cast<size_t>(w);
+      }
+      {
+        std::lock_guard g(mu_);
+        bytes_ += s->gz_len;
+        free_.push_back(std::move(s->raw));
+        gz_free_.push_back(std::move(s->gz));
+        slots_.erase(written_++);
+      }
+      space_cv_.notify_all();
+      written_cv_.notify_all();
+    }
+    space_cv_.notify_all();
+    written_cv_.notify_all();
+  }
+
+  void fail(const std::string& why) {  // with mu_ held
+    if (!failed_) error_ = why;
+    failed_ = true;
+  }
+
+  void stop() {
+    {
+      std::lock_guard g(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    work_cv_.notify_all();
+    done_cv_.notify_all();
+    for (std::thread& t : threads_)
+      t.join();
+  }
+
+  int fd_;
+  size_t workers_, limit_ = 0;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable work_cv_, done_cv_, space_cv_, written_cv_;
+  std::deque<size_t> pending_;
+  std::map<size_t, Slot> slots_;
+  std::vector<std::unique_ptr<char[]>> free_, gz_free_;
+  std::unique_ptr<char[]> current_;
+  size_t current_len_ = 0;
+  size_t next_ = 0, written_ = 0;
+  uint64_t bytes_ = 0;
+  bool stopping_ = false, failed_ = false;
+  std::string error_;
+  oci::Hasher raw_hash_, gz_hash_;
+};
+
+la_ssize_t write_cb(archive*, void* client, const void* buf, size_t n) {
+  try {  // never through libarchive's C frames; finish() reports the failure
+    static_cast<GzipPipeline*>(client)->write(static_cast<const char*>(buf), n);
+    return static_cast<la_ssize_t>(n);
+  } catch (...) {
+    return -1;
+  }
 }
 
 }  // namespace
 
-Layer write_layer(const fs::path& upper, int64_t epoch) {
-  std::string tar = layer_tar(upper, epoch);
-  return compress_layer(tar, diff_id_of(tar));
-}
-
-std::string diff_id_of(const std::string& tar) {
-  return "sha256:" + sha256_hex(tar);
-}
-
-Layer compress_layer(const std::string& tar, const std::string& diff_id) {
-  Layer layer;
-  layer.blob = gzip(tar);
-  layer.digest = "sha256:" + sha256_hex(layer.blob);
-  layer.diff_id = diff_id;
-  return layer;
-}
-
-std::string layer_tar(const fs::path& upper, int64_t epoch) {
+LayerFile write_layer_file(const fs::path& upper, int64_t epoch, const fs::path& out_file) {
   std::vector<fs::path> paths;
   for (auto it = fs::recursive_directory_iterator(upper); it != fs::recursive_directory_iterator();
        ++it)
@@ -131,21 +273,20 @@ std::string layer_tar(const fs::path& upper, int64_t epoch) {
   std::sort(paths.begin(), paths.end(),
             [](const fs::path& a, const fs::path& b) { return a.string() < b.string(); });
 
-  // Reserve what the tar will take, so it is not copied while it grows.
-  uint64_t estimate = 1024;
-  for (const fs::path& rel : paths) {
-    struct stat st {};
-    if (::lstat((upper / rel).c_str(), &st) == 0 && S_ISREG(st.st_mode))
-      estimate += static_cast<uint64_t>(st.st_size) + 511;
-    estimate += 1024 + rel.native().size();
-  }
-  std::string tar;
-  tar.reserve(estimate);
+  int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw Error("cannot create " + out_file.string() + ": " + std::strerror(errno),
+                ExitCode::kExternal);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  GzipPipeline pipeline(fd);
   Buffer data;  // one file's content
   std::unique_ptr<archive, WriteCloser> out(archive_write_new());
   archive_write_set_format_pax_restricted(out.get());
-  archive_write_set_bytes_in_last_block(out.get(), 1);
-  if (archive_write_open(out.get(), &tar, nullptr, write_cb, nullptr) != ARCHIVE_OK)
+  archive_write_set_bytes_per_block(out.get(), 0);  // straight to the pipeline, no blocking
+  if (archive_write_open(out.get(), &pipeline, nullptr, write_cb, nullptr) != ARCHIVE_OK)
     throw Error("cannot start the layer tar", ExitCode::kInternal);
   std::map<std::pair<dev_t, ino_t>, std::string> seen;  // hard links
   auto add = [&](const std::string& name, const struct stat& st, const fs::path& full,
@@ -215,8 +356,18 @@ std::string layer_tar(const fs::path& upper, int64_t epoch) {
     }
     add(name, st, full, false);
   }
-  archive_write_close(out.get());
-  return tar;
+  if (archive_write_close(out.get()) != ARCHIVE_OK)
+    throw Error("cannot finish the layer tar: " + std::string(archive_error_string(out.get())),
+                ExitCode::kExternal);
+  return pipeline.finish();
+}
+
+Layer write_layer(const fs::path& upper, int64_t epoch) {
+  fs::path file = upper.parent_path() / (upper.filename().string() + ".layer.tar.gz");
+  LayerFile f = write_layer_file(upper, epoch, file);
+  Layer layer{read_file(file, 1u << 30), f.digest, f.diff_id};
+  fs::remove(file);
+  return layer;
 }
 
 }  // namespace gantry::build

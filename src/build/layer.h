@@ -18,14 +18,24 @@ struct Layer {
   std::string diff_id;  // "sha256:…" of the uncompressed tar
 };
 
-// `epoch` is SOURCE_DATE_EPOCH (seconds); later mtimes are clamped to it.
-Layer write_layer(const std::filesystem::path& upper, int64_t epoch);
+// A layer written to a file.
+struct LayerFile {
+  std::string digest;   // "sha256:…" of the compressed file
+  std::string diff_id;  // "sha256:…" of the uncompressed tar
+  int64_t size = 0;     // of the compressed file
+};
 
-// The two halves of write_layer: the uncompressed tar, and its digest with
-// the compressed blob (gzip in parallel, deterministic). A caller that
-// already has a blob for the tar's diff ID can skip the compression.
-std::string layer_tar(const std::filesystem::path& upper, int64_t epoch);
-std::string diff_id_of(const std::string& tar);
-Layer compress_layer(const std::string& tar, const std::string& diff_id);
+// Streams the layer of `upper` into the file `out` (created): the tar is
+// cut into fixed 1 MiB chunks as it is produced, each compressed in
+// parallel (libdeflate, level 1) into its own gzip member, and the members
+// are written in order while both digests are computed — memory stays a few
+// MiB per core whatever the layer's size. `epoch` is SOURCE_DATE_EPOCH
+// (seconds); later mtimes are clamped to it. The output does not depend on
+// the number of threads.
+LayerFile write_layer_file(const std::filesystem::path& upper, int64_t epoch,
+                           const std::filesystem::path& out);
+
+// The same, in memory (for small layers and tests).
+Layer write_layer(const std::filesystem::path& upper, int64_t epoch);
 
 }  // namespace gantry::build

@@ -40,6 +40,16 @@ Store::Store(fs::path dir)
     fs::create_directories(dir_ / sub);
 }
 
+void Store::adopt_blob(const fs::path& file, const oci::Descriptor& d) const {
+  fs::path dest = blobs_.blob_path(d.digest);
+  fs::create_directories(dest.parent_path());
+  if (blobs_.has_blob(d.digest, d.size)) {  // written meanwhile (same content)
+    fs::remove(file);
+    return;
+  }
+  fs::rename(file, dest);  // same file system: tmp/ and blobs/ are both in the cache
+}
+
 std::optional<StepRecord> Store::find_step(const std::string& key) const {
   fs::path p = dir_ / "steps" / key;
   std::error_code ec;

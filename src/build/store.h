@@ -36,6 +36,8 @@ class Store {
   const oci::Layout& blobs() const { return blobs_; }
 
   std::optional<StepRecord> find_step(const std::string& key) const;
+  // Moves `file` (under tmp/, its content matching `d`) into the blob store.
+  void adopt_blob(const std::filesystem::path& file, const oci::Descriptor& d) const;
   // The stored blob of a layer by its diff ID (a step that made the same
   // files as an earlier one reuses its blob instead of compressing again).
   std::optional<StepRecord> find_layer(const std::string& diff_id) const;
