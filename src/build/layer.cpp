@@ -254,6 +254,33 @@ class GzipPipeline {
   oci::Hasher raw_hash_, gz_hash_;
 };
 
+// Extended attributes (file capabilities, user.*), sorted by name, as PAX
+// SCHILY.xattr records (what Docker, containerd and BuildKit write and read);
+// overlayfs' own trusted.overlay.* are never stored.
+void add_xattrs(archive_entry* e, const fs::path& full) {
+  ssize_t len = ::llistxattr(full.c_str(), nullptr, 0);
+  if (len <= 0) return;
+  std::string names(static_cast<size_t>(len), '\0');
+  len = ::llistxattr(full.c_str(), names.data(), names.size());
+  if (len <= 0) return;
+  names.resize(static_cast<size_t>(len));
+  std::vector<std::string> sorted;
+  for (size_t i = 0; i < names.size();) {
+    std::string name(names.c_str() + i);
+    i += name.size() + 1;
+    if (!name.empty() && name.rfind("trusted.overlay.", 0) != 0) sorted.push_back(name);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  for (const std::string& name : sorted) {
+    ssize_t vlen = ::lgetxattr(full.c_str(), name.c_str(), nullptr, 0);
+    if (vlen < 0) continue;
+    std::string value(static_cast<size_t>(vlen), '\0');
+    vlen = ::lgetxattr(full.c_str(), name.c_str(), value.data(), value.size());
+    if (vlen < 0) continue;
+    archive_entry_xattr_add_entry(e, name.c_str(), value.data(), static_cast<size_t>(vlen));
+  }
+}
+
 la_ssize_t write_cb(archive*, void* client, const void* buf, size_t n) {
   try {  // never through libarchive's C frames; finish() reports the failure
     static_cast<GzipPipeline*>(client)->write(static_cast<const char*>(buf), n);
@@ -286,6 +313,7 @@ LayerFile write_layer_file(const fs::path& upper, int64_t epoch, const fs::path&
   std::unique_ptr<archive, WriteCloser> out(archive_write_new());
   archive_write_set_format_pax_restricted(out.get());
   archive_write_set_bytes_per_block(out.get(), 0);  // straight to the pipeline, no blocking
+  archive_write_set_option(out.get(), "pax", "xattrheader", "SCHILY");
   if (archive_write_open(out.get(), &pipeline, nullptr, write_cb, nullptr) != ARCHIVE_OK)
     throw Error("cannot start the layer tar", ExitCode::kInternal);
   std::map<std::pair<dev_t, ino_t>, std::string> seen;  // hard links
@@ -305,6 +333,7 @@ LayerFile write_layer_file(const fs::path& upper, int64_t epoch, const fs::path&
       archive_write_header(out.get(), e.get());
       return;
     }
+    add_xattrs(e.get(), full);
     if (S_ISREG(st.st_mode) && st.st_nlink > 1) {
       auto key = std::make_pair(st.st_dev, st.st_ino);
       auto found = seen.find(key);

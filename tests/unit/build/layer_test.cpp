@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
 #include "build/unpack.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/process.h"
 
 namespace gantry::build {
 namespace {
@@ -74,6 +76,46 @@ TEST_F(LayerTest, RoundTripThroughUnpackAppliesDeletions) {
   struct stat st {};
   ASSERT_EQ(::stat((root / "app/main.sh").c_str(), &st), 0);
   EXPECT_EQ(st.st_mtime, 1700000000);
+}
+
+TEST_F(LayerTest, ExtendedAttributesAreKeptAndOverlaysOwnAreNot) {
+  fs::path up = dir_ / "xattrs";
+  fs::create_directories(up / "bin");
+  write_file_atomic(up / "bin/ping", "binary");
+  write_file_atomic(up / "bin/plain", "binary");
+  if (::lsetxattr((up / "bin/ping").c_str(), "user.origin", "course", 6, 0) != 0)
+    GTEST_SKIP() << "this file system has no user.* extended attributes";
+  // A file capability (VFS_CAP_REVISION_2, cap_net_raw permitted+effective): needs root.
+  const unsigned char cap[20] = {0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00,
+                                 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  bool caps =
+      ::lsetxattr((up / "bin/ping").c_str(), "security.capability", cap, sizeof cap, 0) == 0;
+  bool overlay = ::lsetxattr(up.c_str(), "trusted.overlay.origin", "x", 1, 0) == 0;
+  Layer layer = write_layer(up, 1700000000);
+  fs::path root = dir_ / "xattrs-root";
+  fs::create_directories(root);
+  unpack_layer(layer.blob, root);
+  char buf[64];
+  ssize_t n = ::lgetxattr((root / "bin/ping").c_str(), "user.origin", buf, sizeof buf);
+  ASSERT_EQ(n, 6);
+  EXPECT_EQ(std::string(buf, 6), "course");
+  EXPECT_LT(::lgetxattr((root / "bin/plain").c_str(), "user.origin", buf, sizeof buf), 0);
+  if (caps) {
+    n = ::lgetxattr((root / "bin/ping").c_str(), "security.capability", buf, sizeof buf);
+    ASSERT_EQ(n, static_cast<ssize_t>(sizeof cap));
+    EXPECT_EQ(std::memcmp(buf, cap, sizeof cap), 0);
+  }
+  if (overlay) {
+    EXPECT_LT(::lgetxattr(root.c_str(), "trusted.overlay.origin", buf, sizeof buf), 0);
+  }
+  // As PAX SCHILY.xattr records, which Go's archive/tar (containerd, Docker) reads.
+  fs::path blob = dir_ / "xattrs.tar.gz";
+  write_file_atomic(blob, layer.blob);
+  ProcessResult tar = run_process({"sh", "-c", "gzip -dc " + blob.string() + " | strings"});
+  EXPECT_NE(tar.out.find("SCHILY.xattr.user.origin=course"), std::string::npos) << tar.out;
+  EXPECT_EQ(tar.out.find("LIBARCHIVE.xattr"), std::string::npos);
+  // The same attributes give the same digest.
+  EXPECT_EQ(write_layer(up, 1700000000).digest, layer.digest);
 }
 
 }  // namespace
