@@ -334,11 +334,17 @@ bool layer_step(BuildRun& run, StageState& s, const std::string& key, const std:
     StepRecord r;
     bool empty = fs::directory_iterator(upper) == fs::directory_iterator();
     if (!empty) {
-      fs::path blob = work.path() / "layer.tar.gz";
-      LayerFile layer = write_layer_file(upper, *run.opts.epoch, blob);
-      if (auto same = run.store.find_layer(layer.diff_id)) {
-        r = *same;  // the same files as an earlier layer: its blob
+      // The diff ID first: the same files as an earlier layer reuse its blob
+      // without compressing again.
+      std::string diff_id = layer_diff_id(upper, *run.opts.epoch);
+      if (auto same = run.store.find_layer(diff_id)) {
+        r = *same;
       } else {
+        fs::path blob = work.path() / "layer.tar.gz";
+        LayerFile layer = write_layer_file(upper, *run.opts.epoch, blob);
+        if (layer.diff_id != diff_id)
+          throw Error("the files of the layer of `" + created_by + "` changed while it was written",
+                      ExitCode::kExternal);
         r.digest = layer.digest;
         r.diff_id = layer.diff_id;
         r.size = layer.size;

@@ -75,8 +75,25 @@ void read_into(const fs::path& path, const struct stat& st, Buffer& buf) {
 // chunking makes the output independent of the number of threads.
 constexpr size_t kChunk = 1 << 20;
 
+// Where the tar stream goes.
+class TarSink {
+ public:
+  virtual ~TarSink() = default;
+  virtual void write(const char* p, size_t n) = 0;
+};
+
+// Only the digest of the tar (its diff ID).
+class HashSink : public TarSink {
+ public:
+  void write(const char* p, size_t n) override { hash_.update(p, n); }
+  std::string finish() { return hash_.finish().str(); }
+
+ private:
+  oci::Hasher hash_;
+};
+
 // Chunks in, compressed members out to `fd` in order; both digests on the way.
-class GzipPipeline {
+class GzipPipeline : public TarSink {
  public:
   explicit GzipPipeline(int fd)
       : fd_(fd), workers_(std::max(1u, std::thread::hardware_concurrency())) {
@@ -86,9 +103,9 @@ class GzipPipeline {
     threads_.emplace_back([this] { write_loop(); });
     current_ = take_buffer();
   }
-  ~GzipPipeline() { stop(); }
+  ~GzipPipeline() override { stop(); }
 
-  void write(const char* p, size_t n) {
+  void write(const char* p, size_t n) override {
     while (n > 0) {
       size_t take = std::min(n, kChunk - current_len_);
       std::memcpy(current_.get() + current_len_, p, take);
@@ -283,16 +300,15 @@ void add_xattrs(archive_entry* e, const fs::path& full) {
 
 la_ssize_t write_cb(archive*, void* client, const void* buf, size_t n) {
   try {  // never through libarchive's C frames; finish() reports the failure
-    static_cast<GzipPipeline*>(client)->write(static_cast<const char*>(buf), n);
+    static_cast<TarSink*>(client)->write(static_cast<const char*>(buf), n);
     return static_cast<la_ssize_t>(n);
   } catch (...) {
     return -1;
   }
 }
 
-}  // namespace
-
-LayerFile write_layer_file(const fs::path& upper, int64_t epoch, const fs::path& out_file) {
+// The layer tar of `upper`, streamed into `sink`.
+void write_tar(const fs::path& upper, int64_t epoch, TarSink& sink) {
   std::vector<fs::path> paths;
   for (auto it = fs::recursive_directory_iterator(upper); it != fs::recursive_directory_iterator();
        ++it)
@@ -300,21 +316,12 @@ LayerFile write_layer_file(const fs::path& upper, int64_t epoch, const fs::path&
   std::sort(paths.begin(), paths.end(),
             [](const fs::path& a, const fs::path& b) { return a.string() < b.string(); });
 
-  int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw Error("cannot create " + out_file.string() + ": " + std::strerror(errno),
-                ExitCode::kExternal);
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
-  GzipPipeline pipeline(fd);
   Buffer data;  // one file's content
   std::unique_ptr<archive, WriteCloser> out(archive_write_new());
   archive_write_set_format_pax_restricted(out.get());
   archive_write_set_bytes_per_block(out.get(), 0);  // straight to the pipeline, no blocking
   archive_write_set_option(out.get(), "pax", "xattrheader", "SCHILY");
-  if (archive_write_open(out.get(), &pipeline, nullptr, write_cb, nullptr) != ARCHIVE_OK)
+  if (archive_write_open(out.get(), &sink, nullptr, write_cb, nullptr) != ARCHIVE_OK)
     throw Error("cannot start the layer tar", ExitCode::kInternal);
   std::map<std::pair<dev_t, ino_t>, std::string> seen;  // hard links
   auto add = [&](const std::string& name, const struct stat& st, const fs::path& full,
@@ -388,6 +395,27 @@ LayerFile write_layer_file(const fs::path& upper, int64_t epoch, const fs::path&
   if (archive_write_close(out.get()) != ARCHIVE_OK)
     throw Error("cannot finish the layer tar: " + std::string(archive_error_string(out.get())),
                 ExitCode::kExternal);
+}
+
+}  // namespace
+
+std::string layer_diff_id(const fs::path& upper, int64_t epoch) {
+  HashSink sink;
+  write_tar(upper, epoch, sink);
+  return sink.finish();
+}
+
+LayerFile write_layer_file(const fs::path& upper, int64_t epoch, const fs::path& out_file) {
+  int fd = ::open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw Error("cannot create " + out_file.string() + ": " + std::strerror(errno),
+                ExitCode::kExternal);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  GzipPipeline pipeline(fd);
+  write_tar(upper, epoch, pipeline);
   return pipeline.finish();
 }
 

@@ -35,6 +35,12 @@ struct LayerFile {
 LayerFile write_layer_file(const std::filesystem::path& upper, int64_t epoch,
                            const std::filesystem::path& out);
 
+// Only the layer's diff ID: the tar streamed through SHA-256, nothing
+// compressed or written. A caller with a blob for that diff ID already (the
+// same files as an earlier layer, a rebuild with --no-cache, unchanged files
+// under a changed base) then skips the compression, the costly part.
+std::string layer_diff_id(const std::filesystem::path& upper, int64_t epoch);
+
 // The same, in memory (for small layers and tests).
 Layer write_layer(const std::filesystem::path& upper, int64_t epoch);
 
