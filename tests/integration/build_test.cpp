@@ -16,9 +16,11 @@
 #include "core/file.h"
 #include "core/process.h"
 #include "doc/json.h"
+#include "http/server.h"
 #include "oci/registry.h"
 #include "support/busybox_image.h"
 #include "support/fixtures.h"
+#include "support/git_cli.h"
 #include "support/registry.h"
 
 namespace gantry::testing {
@@ -678,6 +680,132 @@ TEST_F(BuildTest, PushSendsLayersWhileLaterStepsStillRun) {
   ProcessResult raw =
       run_process({"skopeo", "inspect", "--raw", "--tls-verify=false", "docker://" + image});
   EXPECT_EQ("sha256:" + sha256_hex(raw.out), digest_of(first));
+}
+
+}  // namespace
+}  // namespace gantry::testing
+
+namespace gantry::testing {
+namespace {
+
+// The instructions and flags the other tests leave out, in two builds: a
+// parent image with an ONBUILD trigger, then a child built FROM it with the
+// escape directive, SHELL, HEALTHCHECK, STOPSIGNAL, VOLUME, EXPOSE, CMD, a
+// bind mount from the context, RUN --network=host, ADD of a URL with
+// --checksum, Dockerfile.dockerignore, --revision-labels and
+// --source-date-epoch; then the no-Dockerfile mode.
+// The JSON of the value at `path`, or "<missing>".
+std::string json_at(const doc::Value& v, std::initializer_list<std::string_view> path) {
+  const doc::Value* at = v.find_path(path);
+  return at ? doc::to_json(*at) : "<missing>";
+}
+
+TEST_F(BuildTest, EveryOtherInstructionAndFlag) {
+  fs::path parent_ctx = tmp_.path() / "parent";
+  put_file(parent_ctx / "Dockerfile", "FROM " + base_ +
+                                          "\nONBUILD RUN echo onbuild-ran > /onbuild\n"
+                                          "LABEL parent=yes\n");
+  const std::string parent = "oci:" + (tmp_.path() / "parent-img").string() + ":v1";
+  ProcessResult p = build({parent_ctx.string(), "-o", parent});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+
+  // A file served over HTTP for ADD <url>.
+  const std::string served = "downloaded over http\n";
+  http::Server web(http::ServerOptions{},
+                   [&](const http::ServerRequest& req, http::ServerResponse& res) {
+                     if (req.path == "/file.txt") {
+                       res.body = served;
+                     } else {
+                       res.status = 404;
+                     }
+                   });
+  web.start();
+  const std::string url = "http://127.0.0.1:" + std::to_string(web.port()) + "/file.txt";
+
+  fs::path ctx = tmp_.path() / "child";
+  git_init(ctx);
+  put_file(ctx / "conf/app.conf", "mode=bound\n");
+  put_file(ctx / "keep.txt", "kept\n");
+  put_file(ctx / "secret.env", "TOKEN=never-in-the-image\n");
+  put_file(ctx / ".dockerignore", "keep.txt\n");  // the Dockerfile's own file wins
+  put_file(ctx / "build.Dockerfile.dockerignore", "secret.env\n");
+  put_file(
+      ctx / "build.Dockerfile",
+      "# escape=`\n"
+      "FROM " +
+          parent +
+          "\n"
+          "SHELL [\"/bin/sh\", \"-c\"]\n"
+          "RUN echo `\n"
+          "    shell-ok > /shell\n"
+          "COPY . /ctx/\n"
+          "RUN --mount=type=bind,source=conf,target=/conf cat /conf/app.conf > /bound\n"
+          "RUN --network=host test -e /etc/resolv.conf && echo net > /net\n"
+          "ADD --checksum=sha256:" +
+          sha256_hex(served) + " " + url +
+          " /downloaded.txt\n"
+          "HEALTHCHECK --interval=30s --timeout=3s CMD wget -q -O- http://localhost/ || exit 1\n"
+          "STOPSIGNAL SIGTERM\n"
+          "VOLUME [\"/data\"]\n"
+          "EXPOSE 8080/tcp\n"
+          "CMD [\"serve\"]\n");
+  git(ctx, {"add", "-A"});
+  git(ctx, {"commit", "-q", "-m", "child"});
+  const std::string head = git(ctx, {"rev-parse", "HEAD"});
+  const std::string out = "oci:" + (tmp_.path() / "child-img").string() + ":v1";
+  ProcessResult r = build({ctx.string(), "-f", (ctx / "build.Dockerfile").string(), "-o", out,
+                           "--revision-labels", "--source-date-epoch", "1700000000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  EXPECT_EQ(
+      run_in(out, "cat /onbuild /shell /bound /net /downloaded.txt; ls /ctx | sort | tr '\\n' ' '"),
+      "onbuild-ran\nshell-ok\nmode=bound\nnet\n" + served +
+          "build.Dockerfile build.Dockerfile.dockerignore conf keep.txt ");
+  // The config blob as written (skopeo inspect --config drops Docker's Shell and Healthcheck).
+  doc::Value manifest = doc::parse_json(run_process({"skopeo", "inspect", "--raw", out}).out);
+  doc::Value config =
+      doc::parse_json(read_file(tmp_.path() / "child-img/blobs/sha256" /
+                                manifest.find_path({"config", "digest"})->as_string().substr(7)));
+  const doc::Value* c = config.find("config");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(json_at(*c, {"Cmd"}), "[\"serve\"]");
+  EXPECT_EQ(json_at(*c, {"Shell"}), "[\"/bin/sh\",\"-c\"]");
+  EXPECT_EQ(c->get_string("StopSignal"), "SIGTERM");
+  EXPECT_TRUE(c->find_path({"Volumes", "/data"}));
+  EXPECT_TRUE(c->find_path({"ExposedPorts", "8080/tcp"}));
+  EXPECT_EQ(json_at(*c, {"Healthcheck", "Test"}),
+            "[\"CMD-SHELL\",\"wget -q -O- http://localhost/ || exit 1\"]");
+  EXPECT_EQ(json_at(*c, {"Healthcheck", "Interval"}), "30000000000");
+  EXPECT_EQ(json_at(*c, {"Healthcheck", "Timeout"}), "3000000000");
+  EXPECT_FALSE(c->find("OnBuild"));  // triggers ran; they are not inherited
+  EXPECT_EQ(json_at(*c, {"Labels", "parent"}), "\"yes\"");
+  EXPECT_EQ(json_at(*c, {"Labels", "org.opencontainers.image.revision"}), "\"" + head + "\"");
+  EXPECT_EQ(json_at(*c, {"Labels", "org.opencontainers.image.created"}),
+            "\"2023-11-14T22:13:20Z\"");
+  EXPECT_EQ(config.get_string("created"), "2023-11-14T22:13:20Z");
+  // The checksum is checked: a wrong one fails with the line.
+  put_file(ctx / "bad.Dockerfile", "FROM " + base_ + "\nADD --checksum=sha256:" +
+                                       std::string(64, '0') + " " + url + " /x\n");
+  ProcessResult bad = build({ctx.string(), "-f", (ctx / "bad.Dockerfile").string(), "-o",
+                             "oci:" + (tmp_.path() / "bad-img").string()});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("bad.Dockerfile:2"));
+  EXPECT_FALSE(fs::exists(tmp_.path() / "bad-img"));
+
+  // Without a Dockerfile: an image made of files (the ko case).
+  fs::path files = tmp_.path() / "files";
+  put_file(files / "app.sh", "#!/bin/sh\necho \"app $MODE $*\"\n");
+  fs::permissions(files / "app.sh", fs::perms(0755));
+  const std::string made = "oci:" + (tmp_.path() / "files-img").string() + ":v1";
+  ProcessResult f = build({files.string(), "--from", base_, "--add", "app.sh:/usr/local/bin/app",
+                           "--entrypoint", "/usr/local/bin/app", "--cmd", "hello", "--user", "1000",
+                           "--workdir", "/work", "--env", "MODE=files", "-o", made});
+  ASSERT_EQ(f.exit_code, 0) << f.err;
+  EXPECT_EQ(run_in(made, "/usr/local/bin/app from-buildah; id -u; pwd"),
+            "app files from-buildah\n1000\n/work\n");
+  doc::Value fc = doc::parse_json(run_process({"skopeo", "inspect", "--config", made}).out);
+  EXPECT_EQ(json_at(fc, {"config", "Entrypoint"}), "[\"/usr/local/bin/app\"]");
+  EXPECT_EQ(json_at(fc, {"config", "Cmd"}), "[\"hello\"]");
 }
 
 }  // namespace
