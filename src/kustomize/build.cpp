@@ -416,7 +416,8 @@ class Builder {
                                                     "crds",
                                                     "transformers",
                                                     "generators",
-                                                    "configurations"};
+                                                    "configurations",
+                                                    "replacements"};
     for (const auto& m : k.as_map()) {
       if (supported.count(m.key)) continue;
       Location where = m.key_span.known() ? m.key_span.location() : Location{fname};
@@ -469,7 +470,42 @@ class Builder {
     Res r;
     r.source = d.span().location();
     r.obj = std::move(d);
+    take_previous_ids(r);
     append(ra, std::move(r));
+  }
+
+  // kustomize keeps a resource's earlier ids in internal annotations, and
+  // takes them from input files too (kubectl prints them never).
+  static void take_previous_ids(Res& r) {
+    static const std::string kPrefix = "internal.config.kubernetes.io/previous";
+    doc::Value* annos = r.obj["metadata"].find("annotations");
+    if (!annos || !annos->is_map()) return;
+    auto list = [&](const char* what) {
+      const doc::Value* v = annos->find(kPrefix + what);
+      std::vector<std::string> out;
+      std::string s = v && v->is_scalar() ? scalar_string(*v) : std::string();
+      for (size_t start = 0;;) {
+        size_t comma = s.find(',', start);
+        out.push_back(s.substr(start, comma == std::string::npos ? comma : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      return out;
+    };
+    if (annos->find(kPrefix + "Names")) {
+      auto names = list("Names"), kinds = list("Kinds"), nss = list("Namespaces");
+      if (names.size() != kinds.size() || names.size() != nss.size())
+        throw Error(r.source,
+                    "number of previous names, number of previous namespaces, number of "
+                    "previous kinds not equal");
+      Gvk gvk = Gvk::of(r.obj);
+      for (size_t i = 0; i < names.size(); ++i)
+        r.prev.push_back(ResId{Gvk{gvk.group, gvk.version, kinds[i]}, names[i], nss[i]});
+    }
+    bool erased = false;
+    for (const char* what : {"Names", "Kinds", "Namespaces"})
+      erased = annos->erase(kPrefix + what) || erased;
+    if (erased && annos->as_map().empty()) r.obj["metadata"].erase("annotations");
   }
 
   void add_resource(const fs::path& dir, const std::string& fname, const std::string& entry,
@@ -1048,6 +1084,10 @@ class Builder {
                     "replica.count");
       apply_replicas(ra, ReplicaSpec{str_field(*r, "name", cfile), count->as_int()}, specs(false),
                      where);
+    } else if (kind == "ReplacementTransformer") {
+      known({"replacements"});
+      if (const doc::Value* reps = o.find("replacements"))
+        apply_replacements(ra, parse_replacements(*reps, cfile, path_reader(dir)));
     } else if (kind == "PatchTransformer") {
       apply_patch(o, dir, cfile, ra, {"apiVersion", "kind", "metadata"});
     } else if (kind == "PatchJson6902Transformer") {
@@ -1069,6 +1109,16 @@ class Builder {
                              ") is not supported by gantry's kustomize engine (see "
                              "docs/commands/kustomize.md)");
     }
+  }
+
+  // Reads the file of a `replacements` entry's `path:` (relative to `dir`).
+  PathReader path_reader(const fs::path& dir) {
+    return [this, dir](const std::string& rel, const Location& where) {
+      fs::path p = file_path(dir, rel, where);
+      if (!exists_file(p))
+        throw Error(where, "replacements file \"" + rel + "\" does not exist", ExitCode::kNotFound);
+      return std::make_pair(read(p), p.string());
+    };
   }
 
   static std::string str_field(const doc::Value& k, std::string_view key,
@@ -1155,6 +1205,9 @@ class Builder {
       }
       apply_images(ra, specs, cfg_.images);
     }
+    // Replacements run last among the kustomization's own transformers.
+    if (const doc::Value* reps = k.find("replacements"))
+      apply_replacements(ra, parse_replacements(*reps, fname, path_reader(dir)));
     run_plugins(k, "transformers", dir, fname, ra);
   }
 
@@ -1186,6 +1239,13 @@ std::vector<Resource> build(const fs::path& dir_in, const Options& options) {
   apply_hash_suffixes(ra);
   fix_name_references(ra, b.config().name_reference);
   resolve_vars(ra, b.vars(), b.config().var_reference);
+  // kustomize's IgnoreLocal: objects annotated config.kubernetes.io/local-config
+  // (any value but "false") take part in the build but are not printed.
+  std::erase_if(ra, [](const Res& r) {
+    const doc::Value* v =
+        r.obj.find_path({"metadata", "annotations", "config.kubernetes.io/local-config"});
+    return v && !(v->is_scalar() && scalar_string(*v) == "false");
+  });
   apply_sort_options(ra, b.sort_options());
   b.add_build_metadata(ra, dir);
   std::vector<Resource> out;

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -199,6 +200,39 @@ Selector parse_selector(const doc::Value& v, const std::string& file);
 std::vector<size_t> select(const ResList& list, const Selector& s, const Location& where);
 bool match_label_selector(const doc::Value* labels, const std::string& selector,
                           const Location& where);
+
+// --- replacements (replacements.cpp) ---
+struct FieldOptions {
+  std::string delimiter;
+  int64_t index = 0;
+  bool create = false;
+};
+struct ReplacementSource {
+  ResId id;                // selects exactly one resource (by any of its ids)
+  std::string field_path;  // dotted, "metadata.name" when empty
+  FieldOptions options;
+};
+struct ReplacementTarget {
+  std::optional<Selector> select;
+  std::vector<Selector> reject;
+  std::vector<std::string> field_paths;  // "metadata.name" when empty
+  FieldOptions options;
+};
+struct Replacement {
+  std::optional<ReplacementSource> source;
+  bool has_targets = false;  // `targets` given (even empty)
+  std::vector<ReplacementTarget> targets;
+  Location where;
+};
+// Reads the file a `path:` entry names: its text and its name for messages.
+using PathReader =
+    std::function<std::pair<std::string, std::string>(const std::string&, const Location&)>;
+// A `replacements` list: inline entries and `path:` files (one replacement
+// or a list of them each).
+std::vector<Replacement> parse_replacements(const doc::Value& list, const std::string& file,
+                                            const PathReader& read_path);
+// Runs the replacements in order, each on the result of the previous one.
+void apply_replacements(ResList& list, const std::vector<Replacement>& replacements);
 
 // --- generators (generators.cpp) ---
 // kustomize's content hash of a ConfigMap or Secret (10 characters).
