@@ -1116,7 +1116,8 @@ class Builder {
     return [this, dir](const std::string& rel, const Location& where) {
       fs::path p = file_path(dir, rel, where);
       if (!exists_file(p))
-        throw Error(where, "replacements file \"" + rel + "\" does not exist", ExitCode::kNotFound);
+        throw Error(where, "replacements file \"" + rel + "\" does not exist (" + p.string() + ")",
+                    ExitCode::kNotFound);
       return std::make_pair(read(p), p.string());
     };
   }
