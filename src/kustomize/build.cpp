@@ -1088,6 +1088,32 @@ class Builder {
       known({"replacements"});
       if (const doc::Value* reps = o.find("replacements"))
         apply_replacements(ra, parse_replacements(*reps, cfile, path_reader(dir)));
+    } else if (kind == "HashTransformer") {
+      known({});
+      apply_hash_suffixes(ra, /*keep_pending=*/true);
+    } else if (kind == "ValueAddTransformer") {
+      known({"value", "targets", "targetFilePath"});
+      ValueAddArgs args;
+      args.where = where;
+      args.value = std::string(trim_space(str_field(o, "value", cfile)));
+      if (args.value.empty()) args.value = dir.filename().string();
+      parse_value_add_targets(o.find("targets"), cfile, args.targets);
+      if (std::string tf = str_field(o, "targetFilePath", cfile); !tf.empty()) {
+        fs::path p = file_path(dir, tf, where);
+        doc::Value file = doc::parse_yaml(read(p), p.string());
+        if (!file.is_null() && !file.is_map())
+          throw Error(Location{p.string()}, "a targetFilePath file must be a mapping");
+        parse_value_add_targets(file.is_map() ? file.find("targets") : nullptr, p.string(),
+                                args.targets);
+      }
+      if (args.targets.empty()) throw Error(where, "must specify at least one target");
+      for (const auto& t : args.targets) {
+        if (t.field_path.empty()) throw Error(where, "fieldPath cannot be empty");
+        if (t.file_path_position < 0)
+          throw Error(where, "value of FilePathPosition (" + std::to_string(t.file_path_position) +
+                                 ") cannot be negative");
+      }
+      apply_value_add(ra, args);
     } else if (kind == "PatchTransformer") {
       apply_patch(o, dir, cfile, ra, {"apiVersion", "kind", "metadata"});
     } else if (kind == "PatchJson6902Transformer") {
@@ -1108,6 +1134,41 @@ class Builder {
       throw Error(where, "builtin plugin " + kind + " (" + c.source.str() +
                              ") is not supported by gantry's kustomize engine (see "
                              "docs/commands/kustomize.md)");
+    }
+  }
+
+  static std::string_view trim_space(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+      s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+      s.remove_suffix(1);
+    return s;
+  }
+
+  // ValueAddTransformer targets: `selector`, `fieldPath`, `filePathPosition`.
+  static void parse_value_add_targets(const doc::Value* list, const std::string& file,
+                                      std::vector<ValueAddTarget>& out) {
+    if (!list || list->is_null()) return;
+    if (!list->is_list())
+      throw Error(loc(*list, file), "ValueAddTransformer targets must be a list");
+    for (const auto& t : list->as_list()) {
+      if (!t.is_map()) throw Error(loc(t, file), "ValueAddTransformer targets must be mappings");
+      ValueAddTarget target;
+      for (const auto& m : t.as_map()) {
+        if (m.key == "selector") {
+          if (!m.value.is_null()) target.selector = parse_selector(m.value, file);
+        } else if (m.key == "fieldPath") {
+          target.field_path = str_field(t, "fieldPath", file);
+        } else if (m.key == "filePathPosition") {
+          if (!m.value.is_int())
+            throw Error(loc(m.value, file), "filePathPosition must be an integer");
+          target.file_path_position = m.value.as_int();
+        } else {
+          throw Error(loc(m.value, file),
+                      "ValueAddTransformer target field \"" + m.key + "\" is not supported");
+        }
+      }
+      out.push_back(std::move(target));
     }
   }
 

@@ -137,6 +137,9 @@ TransformerConfig parse_transformer_config(const std::string& text, const std::s
 // only metadata.namespace and RoleBinding subjects named default.
 void apply_namespace(ResList& list, const std::string& ns, const Location& where,
                      bool other_fields = true);
+// The same for one resource, keeping its id history as it is (kustomize's
+// namespace filter on its own, as ValueAddTransformer runs it).
+void set_namespace(Res& r, const std::string& ns, bool other_fields);
 // `kinds`: when given, only objects selected by one of these are renamed.
 void apply_prefix_suffix(ResList& list, const std::string& prefix, const std::string& suffix,
                          const std::vector<Gvk>* kinds = nullptr);
@@ -234,10 +237,29 @@ std::vector<Replacement> parse_replacements(const doc::Value& list, const std::s
 // Runs the replacements in order, each on the result of the previous one.
 void apply_replacements(ResList& list, const std::vector<Replacement>& replacements);
 
+// yaml.v3's resolution of a plain scalar's text (null, bool, int, float,
+// else string), as kustomize gives the values it writes as untyped text.
+doc::Value resolve_plain_scalar(const std::string& text);
+
+// --- the builtin ValueAddTransformer (valueadd.cpp) ---
+struct ValueAddTarget {
+  std::optional<Selector> selector;  // every object when absent
+  std::string field_path;            // slash-separated
+  int64_t file_path_position = 0;    // > 0: insert as that path element
+};
+struct ValueAddArgs {
+  std::string value;
+  std::vector<ValueAddTarget> targets;
+  Location where;
+};
+void apply_value_add(ResList& list, const ValueAddArgs& args);
+
 // --- generators (generators.cpp) ---
 // kustomize's content hash of a ConfigMap or Secret (10 characters).
 std::string content_hash(const doc::Value& obj);
-void apply_hash_suffixes(ResList& list);
+// `keep_pending`: the builtin HashTransformer, after which kustomize's own
+// hashing at the top still suffixes the same objects again.
+void apply_hash_suffixes(ResList& list, bool keep_pending = false);
 
 // --- ordering (ordering.cpp) ---
 // `first`/`last`: custom kind orders (sortOptions.legacySortOptions)

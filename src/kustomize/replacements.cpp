@@ -17,6 +17,43 @@
 
 namespace gantry::kustomize::detail {
 
+// yaml.v3's implicit resolution of a plain scalar's text.
+doc::Value resolve_plain_scalar(const std::string& s) {
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return doc::Value();
+  if (s == "true" || s == "True" || s == "TRUE") return doc::Value(true);
+  if (s == "false" || s == "False" || s == "FALSE") return doc::Value(false);
+  if (std::string_view("+-.0123456789").find(s[0]) == std::string_view::npos) return doc::Value(s);
+  std::string plain;
+  for (char c : s)
+    if (c != '_') plain += c;
+  static const RE2 kInt("[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)");
+  if (RE2::FullMatch(plain, kInt)) {
+    size_t i = plain[0] == '-' || plain[0] == '+' ? 1 : 0;
+    int base = 10;
+    std::string digits = plain.substr(i);
+    if (digits.size() > 2 && digits[0] == '0' &&
+        std::string("xXoObB").find(digits[1]) != std::string::npos) {
+      base = digits[1] == 'x' || digits[1] == 'X'   ? 16
+             : digits[1] == 'b' || digits[1] == 'B' ? 2
+                                                    : 8;
+      digits = digits.substr(2);
+    } else if (digits.size() > 1 && digits[0] == '0') {
+      base = 8;
+    }
+    errno = 0;
+    char* end = nullptr;
+    long long n = std::strtoll(digits.c_str(), &end, base);
+    if (errno == 0 && end && *end == '\0') return doc::Value(int64_t(plain[0] == '-' ? -n : n));
+  }
+  static const RE2 kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
+  if (RE2::FullMatch(plain, kFloat)) return doc::Value(std::strtod(plain.c_str(), nullptr));
+  static const RE2 kInf("[-+]?\\.(inf|Inf|INF)");
+  if (RE2::FullMatch(s, kInf)) return doc::Value(s[0] == '-' ? -HUGE_VAL : HUGE_VAL);
+  static const RE2 kNan("\\.(nan|NaN|NAN)");
+  if (RE2::FullMatch(s, kNan)) return doc::Value(std::nan(""));
+  return doc::Value(s);
+}
+
 namespace {
 
 Location where_in(const doc::Value& v, const std::string& file) {
@@ -145,48 +182,11 @@ std::string text_of(const doc::Value& v) {
   return v.is_scalar() ? scalar_string(v) : std::string();
 }
 
-// yaml.v3's implicit resolution of a plain scalar's text.
-doc::Value resolve_plain(const std::string& s) {
-  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return doc::Value();
-  if (s == "true" || s == "True" || s == "TRUE") return doc::Value(true);
-  if (s == "false" || s == "False" || s == "FALSE") return doc::Value(false);
-  if (std::string_view("+-.0123456789").find(s[0]) == std::string_view::npos) return doc::Value(s);
-  std::string plain;
-  for (char c : s)
-    if (c != '_') plain += c;
-  static const RE2 kInt("[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|[0-9]+)");
-  if (RE2::FullMatch(plain, kInt)) {
-    size_t i = plain[0] == '-' || plain[0] == '+' ? 1 : 0;
-    int base = 10;
-    std::string digits = plain.substr(i);
-    if (digits.size() > 2 && digits[0] == '0' &&
-        std::string("xXoObB").find(digits[1]) != std::string::npos) {
-      base = digits[1] == 'x' || digits[1] == 'X'   ? 16
-             : digits[1] == 'b' || digits[1] == 'B' ? 2
-                                                    : 8;
-      digits = digits.substr(2);
-    } else if (digits.size() > 1 && digits[0] == '0') {
-      base = 8;
-    }
-    errno = 0;
-    char* end = nullptr;
-    long long n = std::strtoll(digits.c_str(), &end, base);
-    if (errno == 0 && end && *end == '\0') return doc::Value(int64_t(plain[0] == '-' ? -n : n));
-  }
-  static const RE2 kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-  if (RE2::FullMatch(plain, kFloat)) return doc::Value(std::strtod(plain.c_str(), nullptr));
-  static const RE2 kInf("[-+]?\\.(inf|Inf|INF)");
-  if (RE2::FullMatch(s, kInf)) return doc::Value(s[0] == '-' ? -HUGE_VAL : HUGE_VAL);
-  static const RE2 kNan("\\.(nan|NaN|NAN)");
-  if (RE2::FullMatch(s, kNan)) return doc::Value(std::nan(""));
-  return doc::Value(s);
-}
-
 // Decodes `text` as a scalar tagged `tag` (yaml.v3: a text resolving to
 // another type is an error, except an int for a float).
 doc::Value decode_as(const std::string& text, Tag tag) {
   if (tag == Tag::kStr) return doc::Value(text);
-  doc::Value v = resolve_plain(text);
+  doc::Value v = resolve_plain_scalar(text);
   if (tag == Tag::kNone) return v;
   Tag got = tag_of(v);
   if (got == tag) return v;
@@ -339,10 +339,10 @@ class Matcher {
     if (out.size() > before || create_ == Create::kNo) return;
     if (node.is_null()) node = doc::Value::list();
     if (primitive) {
-      node.push_back(resolve_plain(value));
+      node.push_back(resolve_plain_scalar(value));
     } else {
       doc::Value elem = doc::Value::map();
-      elem.set(name, resolve_plain(value));
+      elem.set(name, resolve_plain_scalar(value));
       node.push_back(std::move(elem));
     }
     match_list(node, path, i, out);

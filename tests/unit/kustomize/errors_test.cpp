@@ -179,7 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "replacements", "openapi"}) {
+  for (const char* field : {"helmCharts", "validators", "openapi"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -272,10 +272,11 @@ TEST(KustomizeErrors, UnsupportedBuiltinPlugin) {
   TempDir d;
   d.write("kustomization.yaml",
           "resources:\n- cm.yaml\ntransformers:\n- |\n  apiVersion: builtin\n"
-          "  kind: ValueAddTransformer\n  metadata:\n    name: v\n  value: x\n");
+          "  kind: SortOrderTransformer\n  metadata:\n    name: v\n  sortOptions:\n"
+          "    order: fifo\n");
   d.write("cm.yaml", kConfigMap);
   std::string msg = error_of([&] { build(d); });
-  EXPECT_HAS(msg, "builtin plugin ValueAddTransformer");
+  EXPECT_HAS(msg, "builtin plugin SortOrderTransformer");
   EXPECT_HAS(msg, "not supported");
 }
 
