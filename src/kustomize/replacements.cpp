@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <deque>
 #include <optional>
 
 #include "doc/yaml.h"
@@ -212,8 +213,11 @@ std::vector<std::string> split(const std::string& s, const std::string& delim) {
 
 const doc::Value* lookup(const doc::Value& obj, const std::vector<std::string>& raw) {
   const doc::Value* cur = &obj;
-  for (const auto& part : raw) {
-    if (part.find_first_not_of(" \t\n") == std::string::npos) continue;
+  for (const auto& untrimmed : raw) {
+    // kyaml's cleanPath: parts are trimmed, empty ones skipped.
+    size_t b = untrimmed.find_first_not_of(" \t\n\r"), e = untrimmed.find_last_not_of(" \t\n\r");
+    if (b == std::string::npos) continue;
+    const std::string part = untrimmed.substr(b, e - b + 1);
     if (auto idx = index_part(part); idx || part == "-") {
       expect_kind(*cur, false);
       if (!cur->is_list() || cur->as_list().empty()) return nullptr;
@@ -281,9 +285,21 @@ class Matcher {
     }
     const std::string& part = path[i];
     std::string next = i + 1 < path.size() ? path[i + 1] : std::string();
+    if (node.is_null() && part != "*") {
+      // kyaml adds what it creates below a null node to that node's
+      // content, where it can be matched but is never printed: the field
+      // is found (or made) in a scratch value that the output never sees.
+      bool list_part = index_part(part) || is_list_part(part);
+      if (create_ != Create::kNo) {
+        scratch_.push_back(list_part ? doc::Value::list() : doc::Value::map());
+        match(scratch_.back(), path, i, untagged, out);
+        return;
+      }
+      if (index_part(part)) throw Error("index " + part + " specified but only 0 elements found");
+      return;
+    }
     if (auto idx = index_part(part)) {
       expect_kind(node, false);
-      if (node.is_null()) node = doc::Value::list();
       auto& l = node.as_list();
       bool created = false;
       if (static_cast<long long>(l.size()) == *idx && create_ != Create::kNo) {
@@ -349,6 +365,7 @@ class Matcher {
   }
 
   Create create_;
+  std::deque<doc::Value> scratch_;  // stable addresses for the matches in it
 };
 
 // --- parsing ---
@@ -571,8 +588,9 @@ void apply_target(ResList& list, const doc::Value& value, const ReplacementTarge
                          (create != Create::kNo ? "or create " : "") + "field \"" + fp +
                          "\" in replacement target";
       std::vector<Match> fields;
+      Matcher matcher(create);
       try {
-        Matcher(create).match(r.obj, split_field_path(fp), 0, false, fields);
+        matcher.match(r.obj, split_field_path(fp), 0, false, fields);
       } catch (Error& e) {
         throw Error(where, what + ": " + e.why());
       }
