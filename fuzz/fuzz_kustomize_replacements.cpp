@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <string_view>

@@ -134,6 +134,17 @@ bool is_bool_spelling(std::string_view src) {
   return false;
 }
 
+// kustomize rewrites the object's own metadata.annotations as strings: a
+// scalar as it was written (`1.50`, `null`), a map or list as "".
+std::string annotation_text(const doc::Value& v, std::string_view text) {
+  if (!v.is_scalar()) return {};
+  const doc::SourceSpan& sp = v.span();
+  if (v.style() == doc::ScalarStyle::kPlain && sp.known() && sp.end >= sp.begin &&
+      sp.end <= text.size())
+    return std::string(text.substr(sp.begin, sp.end - sp.begin));
+  return v.is_null() ? std::string() : scalar_string(v);
+}
+
 // `timestamps` is false under the object's own metadata.annotations, which
 // kustomize always rewrites as plain strings.
 void kyaml_scalars(doc::Value& v, std::string_view text, bool timestamps, int depth) {
@@ -146,8 +157,12 @@ void kyaml_scalars(doc::Value& v, std::string_view text, bool timestamps, int de
         if (!is_bool_spelling(src) && src.find_first_of("\"'") == std::string_view::npos)
           m.key = std::string(src);
       }
-      bool ts = timestamps && !(depth == 1 && m.key == "annotations");
+      bool own_annotations = depth == 1 && m.key == "annotations";
+      bool ts = timestamps && !own_annotations;
       kyaml_scalars(m.value, text, ts, depth == 0 && m.key == "metadata" ? 1 : 2);
+      if (own_annotations && m.value.is_map())
+        for (auto& a : m.value.as_map())
+          if (!a.value.is_string()) a.value = doc::Value(annotation_text(a.value, text));
     }
   } else if (v.is_list()) {
     for (auto& e : v.as_list())
@@ -1313,6 +1328,13 @@ std::vector<Resource> build(const fs::path& dir_in, const Options& options) {
   std::vector<Resource> out;
   out.reserve(ra.size());
   for (auto& r : ra) {
+    // Annotations written during the build (replacements, ValueAdd) are
+    // strings in kustomize's output too.
+    if (doc::Value* annos =
+            r.obj.find("metadata") ? r.obj["metadata"].find("annotations") : nullptr;
+        annos && annos->is_map())
+      for (auto& a : annos->as_map())
+        if (!a.value.is_string()) a.value = doc::Value(annotation_text(a.value, {}));
     sort_keys(r.obj);
     out.push_back(Resource{std::move(r.obj), std::move(r.source)});
   }
