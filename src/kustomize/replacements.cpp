@@ -396,6 +396,16 @@ FieldOptions parse_options(const doc::Value* v, const std::string& file) {
   return o;
 }
 
+// A selector (patch target syntax), errors saying where it stands.
+Selector selector_in(const doc::Value& v, const std::string& file, const char* what) {
+  try {
+    return parse_selector(v, file);
+  } catch (Error& e) {
+    e.add_context(what);
+    throw;
+  }
+}
+
 Replacement parse_one(const doc::Value& e, const std::string& file) {
   if (!e.is_map()) throw Error(where_in(e, file), "a replacement must be a mapping");
   Replacement r;
@@ -406,28 +416,22 @@ Replacement parse_one(const doc::Value& e, const std::string& file) {
       if (!m.value.is_map())
         throw Error(where_in(m.value, file), "replacement source must be a mapping");
       ReplacementSource s;
+      // The object's id: the keys of a patch target, less its selectors.
+      doc::Value id = doc::Value::map();
       for (const auto& f : m.value.as_map()) {
-        if (f.key == "options") {
+        if (f.key == "options")
           s.options = parse_options(&f.value, file);
-          continue;
-        }
-        std::string val = f.value.is_null() ? std::string() : scalar_string(f.value);
-        if (f.key == "group")
-          s.id.gvk.group = val;
-        else if (f.key == "version")
-          s.id.gvk.version = val;
-        else if (f.key == "kind")
-          s.id.gvk.kind = val;
-        else if (f.key == "name")
-          s.id.name = val;
-        else if (f.key == "namespace")
-          s.id.ns = val;
         else if (f.key == "fieldPath")
-          s.field_path = val;
+          s.field_path = f.value.is_null() ? std::string() : scalar_string(f.value);
+        else if (f.key == "group" || f.key == "version" || f.key == "kind" || f.key == "name" ||
+                 f.key == "namespace")
+          id.set(f.key, f.value);
         else
-          throw Error(where_in(f.value, file),
+          throw Error(f.key_span.known() ? f.key_span.location() : where_in(f.value, file),
                       "unknown field \"" + f.key + "\" in replacement source");
       }
+      Selector sel = selector_in(id, file, "replacement source");
+      s.id = ResId{sel.gvk, sel.name, sel.ns};
       r.source = std::move(s);
     } else if (m.key == "targets") {
       if (m.value.is_null()) continue;
@@ -439,12 +443,13 @@ Replacement parse_one(const doc::Value& e, const std::string& file) {
         ReplacementTarget target;
         for (const auto& f : t.as_map()) {
           if (f.key == "select") {
-            if (!f.value.is_null()) target.select = parse_selector(f.value, file);
+            if (!f.value.is_null())
+              target.select = selector_in(f.value, file, "replacement target select");
           } else if (f.key == "reject") {
             if (f.value.is_null()) continue;
             if (!f.value.is_list()) throw Error(where_in(f.value, file), "reject must be a list");
             for (const auto& s : f.value.as_list())
-              target.reject.push_back(parse_selector(s, file));
+              target.reject.push_back(selector_in(s, file, "replacement target reject"));
           } else if (f.key == "fieldPaths") {
             if (f.value.is_null()) continue;
             if (!f.value.is_list())
