@@ -7,6 +7,8 @@
 // number is a list index, "*" every element (targets only).
 #include <re2/re2.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -396,6 +398,50 @@ FieldOptions parse_options(const doc::Value* v, const std::string& file) {
   return o;
 }
 
+// kubectl decodes replacements with encoding/json, which takes a key in any
+// case ("fieldpath" is fieldPath): keys are given their one spelling first.
+void canonical_keys(doc::Value& v) {
+  static const char* kNames[] = {"source",
+                                 "targets",
+                                 "path",
+                                 "group",
+                                 "version",
+                                 "kind",
+                                 "name",
+                                 "namespace",
+                                 "fieldPath",
+                                 "options",
+                                 "delimiter",
+                                 "index",
+                                 "encoding",
+                                 "create",
+                                 "select",
+                                 "reject",
+                                 "fieldPaths",
+                                 "labelSelector",
+                                 "annotationSelector"};
+  if (v.is_list()) {
+    for (auto& e : v.as_list())
+      canonical_keys(e);
+    return;
+  }
+  if (!v.is_map()) return;
+  for (auto& m : v.as_map()) {
+    for (const char* n : kNames) {
+      std::string_view name(n);
+      if (m.key.size() == name.size() &&
+          std::equal(m.key.begin(), m.key.end(), name.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) ==
+                   std::tolower(static_cast<unsigned char>(b));
+          })) {
+        m.key = n;
+        break;
+      }
+    }
+    canonical_keys(m.value);
+  }
+}
+
 // A selector (patch target syntax), errors saying where it stands.
 Selector selector_in(const doc::Value& v, const std::string& file, const char* what) {
   try {
@@ -619,7 +665,8 @@ std::vector<Replacement> parse_replacements(const doc::Value& list, const std::s
   std::vector<Replacement> out;
   if (list.is_null()) return out;
   if (!list.is_list()) throw Error(where_in(list, file), "replacements must be a list");
-  for (const auto& e : list.as_list()) {
+  for (doc::Value e : list.as_list()) {
+    canonical_keys(e);
     const doc::Value* path = e.is_map() ? e.find("path") : nullptr;
     if (!path || path->is_null() || scalar_string(*path).empty()) {
       out.push_back(parse_one(e, file));
@@ -629,6 +676,7 @@ std::vector<Replacement> parse_replacements(const doc::Value& list, const std::s
       throw Error(where_in(e, file), "cannot specify both path and inline replacement");
     auto [text, name] = read_path(scalar_string(*path), where_in(*path, file));
     doc::Value content = doc::parse_yaml(text, name);
+    canonical_keys(content);
     if (content.is_list()) {
       for (const auto& r : content.as_list())
         out.push_back(parse_one(r, name));
