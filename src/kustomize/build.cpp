@@ -134,6 +134,17 @@ bool is_bool_spelling(std::string_view src) {
   return false;
 }
 
+// kustomize rewrites the object's own metadata.annotations as strings: a
+// scalar as it was written (`1.50`, `null`), a map or list as "".
+std::string annotation_text(const doc::Value& v, std::string_view text) {
+  if (!v.is_scalar()) return {};
+  const doc::SourceSpan& sp = v.span();
+  if (v.style() == doc::ScalarStyle::kPlain && sp.known() && sp.end >= sp.begin &&
+      sp.end <= text.size())
+    return std::string(text.substr(sp.begin, sp.end - sp.begin));
+  return v.is_null() ? std::string() : scalar_string(v);
+}
+
 // `timestamps` is false under the object's own metadata.annotations, which
 // kustomize always rewrites as plain strings.
 void kyaml_scalars(doc::Value& v, std::string_view text, bool timestamps, int depth) {
@@ -146,8 +157,12 @@ void kyaml_scalars(doc::Value& v, std::string_view text, bool timestamps, int de
         if (!is_bool_spelling(src) && src.find_first_of("\"'") == std::string_view::npos)
           m.key = std::string(src);
       }
-      bool ts = timestamps && !(depth == 1 && m.key == "annotations");
+      bool own_annotations = depth == 1 && m.key == "annotations";
+      bool ts = timestamps && !own_annotations;
       kyaml_scalars(m.value, text, ts, depth == 0 && m.key == "metadata" ? 1 : 2);
+      if (own_annotations && m.value.is_map())
+        for (auto& a : m.value.as_map())
+          if (!a.value.is_string()) a.value = doc::Value(annotation_text(a.value, text));
     }
   } else if (v.is_list()) {
     for (auto& e : v.as_list())
@@ -416,7 +431,8 @@ class Builder {
                                                     "crds",
                                                     "transformers",
                                                     "generators",
-                                                    "configurations"};
+                                                    "configurations",
+                                                    "replacements"};
     for (const auto& m : k.as_map()) {
       if (supported.count(m.key)) continue;
       Location where = m.key_span.known() ? m.key_span.location() : Location{fname};
@@ -469,7 +485,42 @@ class Builder {
     Res r;
     r.source = d.span().location();
     r.obj = std::move(d);
+    take_previous_ids(r);
     append(ra, std::move(r));
+  }
+
+  // kustomize keeps a resource's earlier ids in internal annotations, and
+  // takes them from input files too (kubectl prints them never).
+  static void take_previous_ids(Res& r) {
+    static const std::string kPrefix = "internal.config.kubernetes.io/previous";
+    doc::Value* annos = r.obj["metadata"].find("annotations");
+    if (!annos || !annos->is_map()) return;
+    auto list = [&](const char* what) {
+      const doc::Value* v = annos->find(kPrefix + what);
+      std::vector<std::string> out;
+      std::string s = v && v->is_scalar() ? scalar_string(*v) : std::string();
+      for (size_t start = 0;;) {
+        size_t comma = s.find(',', start);
+        out.push_back(s.substr(start, comma == std::string::npos ? comma : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      return out;
+    };
+    if (annos->find(kPrefix + "Names")) {
+      auto names = list("Names"), kinds = list("Kinds"), nss = list("Namespaces");
+      if (names.size() != kinds.size() || names.size() != nss.size())
+        throw Error(r.source,
+                    "number of previous names, number of previous namespaces, number of "
+                    "previous kinds not equal");
+      Gvk gvk = Gvk::of(r.obj);
+      for (size_t i = 0; i < names.size(); ++i)
+        r.prev.push_back(ResId{Gvk{gvk.group, gvk.version, kinds[i]}, names[i], nss[i]});
+    }
+    bool erased = false;
+    for (const char* what : {"Names", "Kinds", "Namespaces"})
+      erased = annos->erase(kPrefix + what) || erased;
+    if (erased && annos->as_map().empty()) r.obj["metadata"].erase("annotations");
   }
 
   void add_resource(const fs::path& dir, const std::string& fname, const std::string& entry,
@@ -1048,6 +1099,36 @@ class Builder {
                     "replica.count");
       apply_replicas(ra, ReplicaSpec{str_field(*r, "name", cfile), count->as_int()}, specs(false),
                      where);
+    } else if (kind == "ReplacementTransformer") {
+      known({"replacements"});
+      if (const doc::Value* reps = o.find("replacements"))
+        apply_replacements(ra, parse_replacements(*reps, cfile, path_reader(dir)));
+    } else if (kind == "HashTransformer") {
+      known({});
+      apply_hash_suffixes(ra, /*keep_pending=*/true);
+    } else if (kind == "ValueAddTransformer") {
+      known({"value", "targets", "targetFilePath"});
+      ValueAddArgs args;
+      args.where = where;
+      args.value = std::string(trim_space(str_field(o, "value", cfile)));
+      if (args.value.empty()) args.value = dir.filename().string();
+      parse_value_add_targets(o.find("targets"), cfile, args.targets);
+      if (std::string tf = str_field(o, "targetFilePath", cfile); !tf.empty()) {
+        fs::path p = file_path(dir, tf, where);
+        doc::Value file = doc::parse_yaml(read(p), p.string());
+        if (!file.is_null() && !file.is_map())
+          throw Error(Location{p.string()}, "a targetFilePath file must be a mapping");
+        parse_value_add_targets(file.is_map() ? file.find("targets") : nullptr, p.string(),
+                                args.targets);
+      }
+      if (args.targets.empty()) throw Error(where, "must specify at least one target");
+      for (const auto& t : args.targets) {
+        if (t.field_path.empty()) throw Error(where, "fieldPath cannot be empty");
+        if (t.file_path_position < 0)
+          throw Error(where, "value of FilePathPosition (" + std::to_string(t.file_path_position) +
+                                 ") cannot be negative");
+      }
+      apply_value_add(ra, args);
     } else if (kind == "PatchTransformer") {
       apply_patch(o, dir, cfile, ra, {"apiVersion", "kind", "metadata"});
     } else if (kind == "PatchJson6902Transformer") {
@@ -1069,6 +1150,52 @@ class Builder {
                              ") is not supported by gantry's kustomize engine (see "
                              "docs/commands/kustomize.md)");
     }
+  }
+
+  static std::string_view trim_space(std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+      s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+      s.remove_suffix(1);
+    return s;
+  }
+
+  // ValueAddTransformer targets: `selector`, `fieldPath`, `filePathPosition`.
+  static void parse_value_add_targets(const doc::Value* list, const std::string& file,
+                                      std::vector<ValueAddTarget>& out) {
+    if (!list || list->is_null()) return;
+    if (!list->is_list())
+      throw Error(loc(*list, file), "ValueAddTransformer targets must be a list");
+    for (const auto& t : list->as_list()) {
+      if (!t.is_map()) throw Error(loc(t, file), "ValueAddTransformer targets must be mappings");
+      ValueAddTarget target;
+      for (const auto& m : t.as_map()) {
+        if (m.key == "selector") {
+          if (!m.value.is_null()) target.selector = parse_selector(m.value, file);
+        } else if (m.key == "fieldPath") {
+          target.field_path = str_field(t, "fieldPath", file);
+        } else if (m.key == "filePathPosition") {
+          if (!m.value.is_int())
+            throw Error(loc(m.value, file), "filePathPosition must be an integer");
+          target.file_path_position = m.value.as_int();
+        } else {
+          throw Error(loc(m.value, file),
+                      "ValueAddTransformer target field \"" + m.key + "\" is not supported");
+        }
+      }
+      out.push_back(std::move(target));
+    }
+  }
+
+  // Reads the file of a `replacements` entry's `path:` (relative to `dir`).
+  PathReader path_reader(const fs::path& dir) {
+    return [this, dir](const std::string& rel, const Location& where) {
+      fs::path p = file_path(dir, rel, where);
+      if (!exists_file(p))
+        throw Error(where, "replacements file \"" + rel + "\" does not exist (" + p.string() + ")",
+                    ExitCode::kNotFound);
+      return std::make_pair(read(p), p.string());
+    };
   }
 
   static std::string str_field(const doc::Value& k, std::string_view key,
@@ -1155,6 +1282,9 @@ class Builder {
       }
       apply_images(ra, specs, cfg_.images);
     }
+    // Replacements run last among the kustomization's own transformers.
+    if (const doc::Value* reps = k.find("replacements"))
+      apply_replacements(ra, parse_replacements(*reps, fname, path_reader(dir)));
     run_plugins(k, "transformers", dir, fname, ra);
   }
 
@@ -1186,11 +1316,25 @@ std::vector<Resource> build(const fs::path& dir_in, const Options& options) {
   apply_hash_suffixes(ra);
   fix_name_references(ra, b.config().name_reference);
   resolve_vars(ra, b.vars(), b.config().var_reference);
+  // kustomize's IgnoreLocal: objects annotated config.kubernetes.io/local-config
+  // (any value but "false") take part in the build but are not printed.
+  std::erase_if(ra, [](const Res& r) {
+    const doc::Value* v =
+        r.obj.find_path({"metadata", "annotations", "config.kubernetes.io/local-config"});
+    return v && !(v->is_scalar() && scalar_string(*v) == "false");
+  });
   apply_sort_options(ra, b.sort_options());
   b.add_build_metadata(ra, dir);
   std::vector<Resource> out;
   out.reserve(ra.size());
   for (auto& r : ra) {
+    // Annotations written during the build (replacements, ValueAdd) are
+    // strings in kustomize's output too.
+    if (doc::Value* annos =
+            r.obj.find("metadata") ? r.obj["metadata"].find("annotations") : nullptr;
+        annos && annos->is_map())
+      for (auto& a : annos->as_map())
+        if (!a.value.is_string()) a.value = doc::Value(annotation_text(a.value, {}));
     sort_keys(r.obj);
     out.push_back(Resource{std::move(r.obj), std::move(r.source)});
   }

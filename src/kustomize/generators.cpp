@@ -80,13 +80,13 @@ std::string content_hash(const doc::Value& obj) {
   return enc;
 }
 
-void apply_hash_suffixes(ResList& list) {
+void apply_hash_suffixes(ResList& list, bool keep_pending) {
   for (auto& r : list) {
     if (!r.needs_hash) continue;
     std::string h = content_hash(r.obj);
     r.store_previous_id();
     r.set_name(r.name() + "-" + h);
-    r.needs_hash = false;
+    r.needs_hash = keep_pending;
   }
 }
 

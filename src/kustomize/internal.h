@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -136,6 +137,9 @@ TransformerConfig parse_transformer_config(const std::string& text, const std::s
 // only metadata.namespace and RoleBinding subjects named default.
 void apply_namespace(ResList& list, const std::string& ns, const Location& where,
                      bool other_fields = true);
+// The same for one resource, keeping its id history as it is (kustomize's
+// namespace filter on its own, as ValueAddTransformer runs it).
+void set_namespace(Res& r, const std::string& ns, bool other_fields);
 // `kinds`: when given, only objects selected by one of these are renamed.
 void apply_prefix_suffix(ResList& list, const std::string& prefix, const std::string& suffix,
                          const std::vector<Gvk>* kinds = nullptr);
@@ -200,10 +204,62 @@ std::vector<size_t> select(const ResList& list, const Selector& s, const Locatio
 bool match_label_selector(const doc::Value* labels, const std::string& selector,
                           const Location& where);
 
+// --- replacements (replacements.cpp) ---
+struct FieldOptions {
+  std::string delimiter;
+  int64_t index = 0;
+  bool create = false;
+};
+struct ReplacementSource {
+  ResId id;                // selects exactly one resource (by any of its ids)
+  std::string field_path;  // dotted, "metadata.name" when empty
+  FieldOptions options;
+};
+struct ReplacementTarget {
+  std::optional<Selector> select;
+  std::vector<Selector> reject;
+  std::vector<std::string> field_paths;  // "metadata.name" when empty
+  FieldOptions options;
+};
+struct Replacement {
+  std::optional<ReplacementSource> source;
+  bool has_targets = false;  // `targets` given (even empty)
+  std::vector<ReplacementTarget> targets;
+  Location where;
+};
+// Reads the file a `path:` entry names: its text and its name for messages.
+using PathReader =
+    std::function<std::pair<std::string, std::string>(const std::string&, const Location&)>;
+// A `replacements` list: inline entries and `path:` files (one replacement
+// or a list of them each).
+std::vector<Replacement> parse_replacements(const doc::Value& list, const std::string& file,
+                                            const PathReader& read_path);
+// Runs the replacements in order, each on the result of the previous one.
+void apply_replacements(ResList& list, const std::vector<Replacement>& replacements);
+
+// yaml.v3's resolution of a plain scalar's text (null, bool, int, float,
+// else string), as kustomize gives the values it writes as untyped text.
+doc::Value resolve_plain_scalar(const std::string& text);
+
+// --- the builtin ValueAddTransformer (valueadd.cpp) ---
+struct ValueAddTarget {
+  std::optional<Selector> selector;  // every object when absent
+  std::string field_path;            // slash-separated
+  int64_t file_path_position = 0;    // > 0: insert as that path element
+};
+struct ValueAddArgs {
+  std::string value;
+  std::vector<ValueAddTarget> targets;
+  Location where;
+};
+void apply_value_add(ResList& list, const ValueAddArgs& args);
+
 // --- generators (generators.cpp) ---
 // kustomize's content hash of a ConfigMap or Secret (10 characters).
 std::string content_hash(const doc::Value& obj);
-void apply_hash_suffixes(ResList& list);
+// `keep_pending`: the builtin HashTransformer, after which kustomize's own
+// hashing at the top still suffixes the same objects again.
+void apply_hash_suffixes(ResList& list, bool keep_pending = false);
 
 // --- ordering (ordering.cpp) ---
 // `first`/`last`: custom kind orders (sortOptions.legacySortOptions)

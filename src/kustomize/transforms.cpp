@@ -38,28 +38,31 @@ void set_string_at(doc::Value& obj, std::initializer_list<std::string_view> path
 
 }  // namespace
 
+void set_namespace(Res& r, const std::string& ns, bool other_fields) {
+  Gvk g = Gvk::of(r.obj);
+  if (!is_cluster_scoped(g)) r.set_ns(ns);
+  if (other_fields && is_kind(g, "", "Namespace")) r.set_name(ns);
+  if (g.group == "rbac.authorization.k8s.io" &&
+      (g.kind == "RoleBinding" || g.kind == "ClusterRoleBinding")) {
+    if (doc::Value* subjects = r.obj.find("subjects"); subjects && subjects->is_list()) {
+      for (auto& s : subjects->as_list())
+        if (s.is_map() && s.get_string("name") == "default") s.set("namespace", ns);
+    }
+  }
+  if (!other_fields) return;
+  if (is_kind(g, "apiregistration.k8s.io", "APIService"))
+    set_string_at(r.obj, {"spec", "service", "namespace"}, ns, true);
+  if (is_kind(g, "apiextensions.k8s.io", "CustomResourceDefinition"))
+    set_string_at(r.obj, {"spec", "conversion", "webhook", "clientConfig", "service", "namespace"},
+                  ns, false);
+}
+
 void apply_namespace(ResList& list, const std::string& ns, const Location& where,
                      bool other_fields) {
   if (ns.empty()) return;
   for (auto& r : list) {
     r.store_previous_id();
-    Gvk g = Gvk::of(r.obj);
-    if (!is_cluster_scoped(g)) r.set_ns(ns);
-    if (other_fields && is_kind(g, "", "Namespace")) r.set_name(ns);
-    if (g.group == "rbac.authorization.k8s.io" &&
-        (g.kind == "RoleBinding" || g.kind == "ClusterRoleBinding")) {
-      if (doc::Value* subjects = r.obj.find("subjects"); subjects && subjects->is_list()) {
-        for (auto& s : subjects->as_list())
-          if (s.is_map() && s.get_string("name") == "default") s.set("namespace", ns);
-      }
-    }
-    if (!other_fields) continue;
-    if (is_kind(g, "apiregistration.k8s.io", "APIService"))
-      set_string_at(r.obj, {"spec", "service", "namespace"}, ns, true);
-    if (is_kind(g, "apiextensions.k8s.io", "CustomResourceDefinition"))
-      set_string_at(r.obj,
-                    {"spec", "conversion", "webhook", "clientConfig", "service", "namespace"}, ns,
-                    false);
+    set_namespace(r, ns, other_fields);
   }
   // Two resources may not end up with the same id.
   std::unordered_map<std::string, size_t> seen;

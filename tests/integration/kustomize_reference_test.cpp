@@ -57,12 +57,30 @@ TEST_P(KustomizeReference, GantryKustomizePrintsTheSameBytes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, KustomizeReference, ::testing::ValuesIn(kustomize_corpus_cases()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+                         testing::case_test_name);
+
+// Error cases: both tools fail, and both messages hold the stored phrase.
+class KustomizeReferenceErrors : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KustomizeReferenceErrors, KubectlAndGantryFailAlike) {
+  auto dir = kustomize_corpus_dir() / GetParam();
+  std::string phrase = testing::kustomize_expected_error(GetParam());
+  ASSERT_FALSE(phrase.empty());
+  ASSERT_TRUE(find_program("kubectl")) << "kubectl is not installed";
+  ProcessOptions opts;
+  opts.timeout = std::chrono::minutes(2);
+  ProcessResult k = run_process({"kubectl", "kustomize", dir.string()}, opts);
+  EXPECT_NE(k.exit_code, 0) << "kubectl kustomize " << dir << " now succeeds";
+  EXPECT_NE(testing::unescape_quotes(k.err).find(phrase), std::string::npos)
+      << "kubectl's error changed: " << k.err << "\n*** Review " << (dir / "expected-error.txt");
+  ProcessResult g = testing::run_gantry({"kustomize", dir.string()});
+  EXPECT_NE(g.exit_code, 0) << "gantry kustomize " << dir << " succeeded: " << g.out;
+  EXPECT_NE(g.err.find(phrase), std::string::npos) << "gantry's error: " << g.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, KustomizeReferenceErrors,
+                         ::testing::ValuesIn(testing::kustomize_error_cases()),
+                         testing::case_test_name);
 
 }  // namespace
 }  // namespace gantry

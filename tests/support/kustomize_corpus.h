@@ -3,10 +3,13 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include <algorithm>
+
+#include <gtest/gtest.h>
 
 #include "doc/json.h"
 #include "doc/value.h"
@@ -20,14 +23,47 @@ inline fs::path kustomize_corpus_dir() {
   return fs::path(GANTRY_SOURCE_DIR) / "tests/data/kustomize";
 }
 
-inline std::vector<std::string> kustomize_corpus_cases() {
+// Cases whose directory holds `marker`.
+inline std::vector<std::string> kustomize_cases_with(const char* marker) {
   std::vector<std::string> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(kustomize_corpus_dir(), ec))
-    if (e.is_directory() && fs::exists(e.path() / "expected.yaml"))
+    if (e.is_directory() && fs::exists(e.path() / marker))
       out.push_back(e.path().filename().string());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// Cases kubectl builds: expected.yaml is its output.
+inline std::vector<std::string> kustomize_corpus_cases() {
+  return kustomize_cases_with("expected.yaml");
+}
+
+// Cases kubectl refuses: expected-error.txt holds a phrase its error message
+// contains (and gantry's must contain too).
+inline std::vector<std::string> kustomize_error_cases() {
+  return kustomize_cases_with("expected-error.txt");
+}
+
+inline std::string kustomize_expected_error(const std::string& name) {
+  std::string s;
+  std::ifstream in(kustomize_corpus_dir() / name / "expected-error.txt");
+  std::getline(in, s);
+  return s;
+}
+
+// kubectl logs its error with quotes escaped (\"): the message as written.
+inline std::string unescape_quotes(std::string s) {
+  for (size_t p = 0; (p = s.find("\\\"", p)) != std::string::npos;)
+    s.erase(p, 1);
+  return s;
+}
+
+inline std::string case_test_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
 }
 
 inline std::vector<doc::Value> parse_objects(const std::string& text, const std::string& name) {

@@ -38,12 +38,31 @@ TEST_P(KustomizeCorpus, MatchesKubectlKustomize) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, KustomizeCorpus, ::testing::ValuesIn(kustomize_corpus_cases()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+                         testing::case_test_name);
+
+// Error cases: kubectl fails on them, gantry must fail too, with kustomize's
+// message (the phrase in expected-error.txt).
+class KustomizeErrorCorpus : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KustomizeErrorCorpus, FailsLikeKubectlKustomize) {
+  auto dir = kustomize_corpus_dir() / GetParam();
+  std::string phrase = testing::kustomize_expected_error(GetParam());
+  ASSERT_FALSE(phrase.empty()) << dir << "/expected-error.txt is empty";
+  kustomize::Options opts;
+  opts.root = dir;
+  try {
+    auto out = kustomize::build(dir, opts);
+    FAIL() << "gantry built " << dir << " (" << out.size()
+           << " objects); kubectl fails with: " << phrase;
+  } catch (const Error& e) {
+    EXPECT_NE(e.str().find(phrase), std::string::npos)
+        << "gantry's error: " << e.str() << "\nkubectl's contains: " << phrase;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, KustomizeErrorCorpus,
+                         ::testing::ValuesIn(testing::kustomize_error_cases()),
+                         testing::case_test_name);
 
 TEST(KustomizeCorpusSize, HasAtLeastSixtyCases) {
   EXPECT_GE(kustomize_corpus_cases().size(), 60u);

@@ -179,7 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "replacements", "openapi"}) {
+  for (const char* field : {"helmCharts", "validators", "openapi"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -272,11 +272,48 @@ TEST(KustomizeErrors, UnsupportedBuiltinPlugin) {
   TempDir d;
   d.write("kustomization.yaml",
           "resources:\n- cm.yaml\ntransformers:\n- |\n  apiVersion: builtin\n"
-          "  kind: ValueAddTransformer\n  metadata:\n    name: v\n  value: x\n");
+          "  kind: SortOrderTransformer\n  metadata:\n    name: v\n  sortOptions:\n"
+          "    order: fifo\n");
   d.write("cm.yaml", kConfigMap);
   std::string msg = error_of([&] { build(d); });
-  EXPECT_HAS(msg, "builtin plugin ValueAddTransformer");
+  EXPECT_HAS(msg, "builtin plugin SortOrderTransformer");
   EXPECT_HAS(msg, "not supported");
+}
+
+// Replacements: kubectl's messages (checked in the corpus), plus where.
+TEST(KustomizeErrors, ReplacementErrorsNameTheEntry) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\nreplacements:\n- source:\n    kind: ConfigMap\n"
+          "    fieldPath: data.missing\n  targets:\n  - select:\n      kind: ConfigMap\n");
+  d.write("cm.yaml", kConfigMap);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "kustomization.yaml:4");
+  EXPECT_HAS(msg, "fieldPath `data.missing` is missing for replacement source");
+}
+
+TEST(KustomizeErrors, ReplacementFileErrorsNameTheFile) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources:\n- cm.yaml\nreplacements:\n- path: r.yaml\n");
+  d.write("r.yaml",
+          "source:\n  kind: ConfigMap\ntargets:\n- select:\n    kind: Nope\n  "
+          "fieldPaths:\n  - data.a\n  colour: red\n");
+  d.write("cm.yaml", kConfigMap);
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "r.yaml:8");
+  EXPECT_HAS(msg, "unknown field \"colour\" in replacement target");
+}
+
+TEST(KustomizeErrors, ReplacementTypeErrorNamesTargetAndField) {
+  TempDir d;
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\nreplacements:\n- source:\n    kind: ConfigMap\n"
+          "    fieldPath: metadata.name\n  targets:\n  - select:\n      kind: ConfigMap\n"
+          "    fieldPaths: [data.n]\n");
+  d.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  n: 1\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "cannot decode !!str `cm` as a !!int");
+  EXPECT_HAS(msg, "ConfigMap.v1.[noGrp]/cm.[noNs], field data.n");
 }
 
 TEST(KustomizeErrors, GeneratorConfigUnderTransformers) {
