@@ -283,6 +283,9 @@ void add_build_command(CLI::App& app, Action& action) {
                 "Allow plain HTTP and unverified TLS for every registry");
   cmd->add_option("--insecure-registry", f->reg.insecure_registries,
                   "Allow plain HTTP and unverified TLS for this registry host[:port] (repeatable)");
+  cmd->add_option("--registry-mirror", f->reg.registry_mirrors,
+                  "REGISTRY=HOST[:PORT][/PREFIX]: pull base images of REGISTRY (docker.io also "
+                  "matches short names) from this mirror; names stay as written (repeatable)");
   cmd->add_option("--ca-file", f->reg.ca_file, "Trust the CA certificates in this PEM file");
   cmd->add_option("--authfile", f->reg.authfile, "Registry auth file (default: docker's)");
   cmd->add_option("-j,--jobs", f->reg.jobs, "Parallel blob transfers (default 4)")

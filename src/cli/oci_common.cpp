@@ -64,6 +64,8 @@ oci::Session make_session(const RegistryFlags& f) {
   oci::Session::Options o;
   o.insecure = f.insecure;
   o.insecure_registries = f.insecure_registries;
+  for (const std::string& m : f.registry_mirrors)
+    o.mirrors.push_back(oci::parse_mirror(m));
   o.plain_http = f.plain_http;
   if (f.plain_http && !f.insecure && f.insecure_registries.empty())
     throw Error(

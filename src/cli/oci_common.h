@@ -22,6 +22,7 @@ namespace gantry::cli {
 struct RegistryFlags {
   bool insecure = false;
   std::vector<std::string> insecure_registries;
+  std::vector<std::string> registry_mirrors;  // REGISTRY=HOST[/PREFIX] (pulls only)
   bool plain_http = false;
   std::string ca_file;
   std::string authfile;

@@ -369,9 +369,19 @@ struct Copier {
   }
 };
 
+// Where to read a location from: a registry image through the session's
+// mirror of its registry, if any (the name users see stays `loc`'s).
+ImageLocation pull_from(const Session& session, const ImageLocation& loc) {
+  if (loc.is_layout() || session.options().mirrors.empty()) return loc;
+  ImageLocation out = loc;
+  out.ref = mirrored(loc.ref, session.options().mirrors);
+  return out;
+}
+
 }  // namespace
 
-Manifest read_manifest(Session& session, const ImageLocation& loc) {
+Manifest read_manifest(Session& session, const ImageLocation& location) {
+  ImageLocation loc = pull_from(session, location);
   if (loc.is_layout()) {
     Layout l = Layout::open(loc.dir);
     Descriptor d = l.resolve(loc.tag);
@@ -381,7 +391,8 @@ Manifest read_manifest(Session& session, const ImageLocation& loc) {
   return r.get_manifest(loc.ref.repository, loc.ref.identifier());
 }
 
-Manifest read_manifest(Session& session, const ImageLocation& loc, const Descriptor& d) {
+Manifest read_manifest(Session& session, const ImageLocation& location, const Descriptor& d) {
+  ImageLocation loc = pull_from(session, location);
   size_t limit = session.options().manifest_limit;
   if (d.size > static_cast<int64_t>(limit))
     throw Error(loc.str() + ": manifest " + d.digest.str() + " is " + std::to_string(d.size) +
@@ -401,8 +412,9 @@ Manifest read_manifest(Session& session, const ImageLocation& loc, const Descrip
   return m;
 }
 
-std::string read_small_blob(Session& session, const ImageLocation& loc, const Descriptor& d,
+std::string read_small_blob(Session& session, const ImageLocation& location, const Descriptor& d,
                             size_t limit) {
+  ImageLocation loc = pull_from(session, location);
   if (d.size > static_cast<int64_t>(limit))
     throw Error(loc.str() + ": blob " + d.digest.str() + " is larger than " +
                     std::to_string(limit) + " bytes",
@@ -417,11 +429,14 @@ std::string read_small_blob(Session& session, const ImageLocation& loc, const De
 
 CopyResult copy_image(Session& session, const ImageLocation& src, const ImageLocation& dst,
                       const CopyOptions& opts) {
-  Copier c(session, src, dst, opts);
+  ImageLocation from = pull_from(session, src);
+  Copier c(session, from, dst, opts);
   try {
     return c.run();
   } catch (Error& e) {
-    e.add_context("copying " + src.str() + " to " + dst.str());
+    std::string through =
+        from.str() == src.str() ? "" : " (pulled from the mirror " + from.str() + ")";
+    e.add_context("copying " + src.str() + through + " to " + dst.str());
     throw;
   }
 }

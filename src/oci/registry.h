@@ -22,6 +22,7 @@
 #include "oci/auth.h"
 #include "oci/credentials.h"
 #include "oci/manifest.h"
+#include "oci/mirror.h"
 #include "oci/reference.h"
 
 namespace gantry::oci {
@@ -116,6 +117,9 @@ class Session {
     uint64_t chunk_size = 0;
     int tags_page_size = 0;
     bool plain_http = false;
+    // Pulls (copy sources, manifest and blob reads) of these registries go
+    // to their mirror; pushes never do. See oci/mirror.h.
+    std::vector<Mirror> mirrors;
     http::ClientOptions http;
   };
   explicit Session(Options opts);
