@@ -424,6 +424,10 @@ ContainerResult run_with(const ContainerSpec& spec, bool copy) {
   p.hostname = spec.hostname;
   p.argv = spec.argv;
   p.env = spec.env;
+  // As runc: HOME from the user's passwd entry ("/" without one) unless set.
+  if (std::none_of(p.env.begin(), p.env.end(),
+                   [](const std::string& e) { return e.rfind("HOME=", 0) == 0; }))
+    p.env.push_back("HOME=" + (user.home.empty() ? std::string("/") : user.home));
   p.new_net = !spec.host_network;
   std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   for (const std::string& e : spec.env)

@@ -76,6 +76,7 @@ struct ResolvedUser {
   uint32_t uid = 0;
   uint32_t gid = 0;
   std::vector<uint32_t> groups;
+  std::string home;  // the passwd entry's home directory; empty without an entry
 };
 ResolvedUser resolve_user(const std::vector<std::filesystem::path>& lowers,
                           const std::filesystem::path& upper, const std::string& user);

@@ -59,6 +59,7 @@ ResolvedUser resolve_user(const std::vector<std::filesystem::path>& lowers,
       if (row.size() >= 4 && numeric(row[2]) == out.uid) {
         out.gid = numeric(row[3]).value_or(0);
         user_name = row[0];
+        if (row.size() >= 6) out.home = row[5];
         break;
       }
   } else {
@@ -68,6 +69,7 @@ ResolvedUser resolve_user(const std::vector<std::filesystem::path>& lowers,
         out.uid = numeric(row[2]).value_or(0);
         out.gid = numeric(row[3]).value_or(0);
         user_name = name;
+        if (row.size() >= 6) out.home = row[5];
         found = true;
         break;
       }
