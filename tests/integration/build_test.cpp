@@ -18,6 +18,7 @@
 #include "doc/json.h"
 #include "http/server.h"
 #include "oci/registry.h"
+#include "support/buildah.h"
 #include "support/busybox_image.h"
 #include "support/fixtures.h"
 #include "support/git_cli.h"
@@ -45,19 +46,7 @@ class BuildTest : public ::testing::Test {
     return run_gantry(args, {}, env);
   }
 
-  ProcessResult buildah(std::vector<std::string> args) {
-    std::vector<std::string> argv{"buildah",
-                                  "--root",
-                                  (tmp_.path() / "buildah/root").string(),
-                                  "--runroot",
-                                  (tmp_.path() / "buildah/run").string(),
-                                  "--storage-driver",
-                                  "vfs"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    ProcessOptions o;
-    o.timeout = std::chrono::minutes(2);
-    return run_process(argv, o);
-  }
+  ProcessResult buildah(std::vector<std::string> args) { return buildah_.run(std::move(args)); }
 
   // Runs `cmd` with sh in a container of the image at `location`.
   std::string run_in(const std::string& location, const std::string& cmd) {
@@ -70,23 +59,7 @@ class BuildTest : public ::testing::Test {
 
   // A buildah container of the image at `location`; returns its name.
   std::string container_from(const std::string& location) {
-    std::string c = "c" + std::to_string(++containers_);
-    // buildah names images after the layout's path, which must be lower case.
-    std::string loc = location;
-    if (loc.rfind("oci:", 0) == 0) {
-      std::string rest = loc.substr(4);
-      size_t colon = rest.find(':');
-      fs::path link =
-          fs::temp_directory_path() / ("gantry-buildah-" + std::to_string(::getpid()) + "-" + c);
-      std::error_code ec;
-      fs::remove(link, ec);
-      fs::create_symlink(rest.substr(0, colon), link);
-      links_.push_back(link);
-      loc = "oci:" + link.string() + (colon == std::string::npos ? "" : rest.substr(colon));
-    }
-    ProcessResult from = buildah({"from", "--name", c, "--tls-verify=false", loc});
-    EXPECT_EQ(from.exit_code, 0) << from.err;
-    return c;
+    return buildah_.container_from(location);
   }
 
   std::string digest_of(const ProcessResult& r) {
@@ -114,15 +87,7 @@ class BuildTest : public ::testing::Test {
 
   TempDir tmp_;
   std::string base_;
-  int containers_ = 0;
-  std::vector<fs::path> links_;
-
-  void TearDown() override {
-    for (const fs::path& l : links_) {
-      std::error_code ec;
-      fs::remove(l, ec);
-    }
-  }
+  Buildah buildah_{tmp_.path() / "buildah"};
 };
 
 TEST_F(BuildTest, MultiStageImageRunsUnderBuildahAndSkopeoReadsIt) {

@@ -12,8 +12,7 @@ namespace fs = std::filesystem;
 Buildah::Buildah(fs::path dir) : dir_(std::move(dir)) {}
 
 Buildah::~Buildah() {
-  for (int i = 1; i <= containers_; ++i)
-    run({"rm", "c" + std::to_string(i)});
+  if (containers_ > 0) run({"rm", "--all"});
   for (const fs::path& l : links_) {
     std::error_code ec;
     fs::remove(l, ec);

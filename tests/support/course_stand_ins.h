@@ -42,18 +42,24 @@ struct StandIn {
 
 inline const char* kStandInPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+// A stand-in with its own /etc/passwd and /etc/group and a /root.
+inline StandIn stand_in(std::string repository, std::string tag, std::string config,
+                        std::string passwd = "", std::string group = "") {
+  StandIn s{std::move(repository), std::move(tag), std::move(config), {}};
+  s.files.push_back({"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n" + passwd});
+  s.files.push_back({"/etc/group", "root:x:0:\n" + group});
+  s.files.push_back({"/root/.keep", ""});
+  return s;
+}
+
 inline std::vector<StandIn> course_stand_ins() {
   std::vector<StandIn> out;
 
-  StandIn go{"library/golang",
-             "1.19-bullseye",
-             "ENV PATH=/go/bin:/usr/local/go/bin:" + std::string(kStandInPath) +
-                 "\nENV GOLANG_VERSION=1.19.13 GOPATH=/go\nWORKDIR /go\nCMD [\"bash\"]\n",
-             {}};
-  go.files.push_back({"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"});
-  go.files.push_back({"/etc/group", "root:x:0:\n"});
+  StandIn go =
+      stand_in("library/golang", "1.19-bullseye",
+               "ENV PATH=/go/bin:/usr/local/go/bin:" + std::string(kStandInPath) +
+                   "\nENV GOLANG_VERSION=1.19.13 GOPATH=/go\nWORKDIR /go\nCMD [\"bash\"]\n");
   go.files.push_back({"/go/bin/.keep", ""});
-  go.files.push_back({"/root/.keep", ""});
   go.files.push_back({"/usr/local/go/bin/go", R"SH(#!/bin/sh
 # Stand-in for the Go toolchain (no compiler).
 set -e
@@ -120,15 +126,10 @@ echo "$name:x:$uid:" >> /etc/group
                       true});
   out.push_back(go);
 
-  StandIn node{
-      "library/node",
-      "20.14-bullseye-slim",
+  StandIn node = stand_in(
+      "library/node", "20.14-bullseye-slim",
       "ENV PATH=" + std::string(kStandInPath) + "\nENV NODE_VERSION=20.14.0\nCMD [\"node\"]\n",
-      {}};
-  node.files.push_back(
-      {"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n"});
-  node.files.push_back({"/etc/group", "root:x:0:\nnode:x:1000:\n"});
-  node.files.push_back({"/root/.keep", ""});
+      "node:x:1000:1000::/home/node:/bin/sh\n", "node:x:1000:\n");
   node.files.push_back({"/home/node/.keep", ""});
   node.files.push_back({"/usr/local/bin/node", R"SH(#!/bin/sh
 # Stand-in for node: prints the console.log("...") lines of the script.
@@ -183,14 +184,9 @@ esac
                         true});
   out.push_back(node);
 
-  StandIn py{"library/python",
-             "3.12-slim",
-             "ENV PATH=" + std::string(kStandInPath) +
-                 "\nENV LANG=C.UTF-8 PYTHON_VERSION=3.12.4\nCMD [\"python3\"]\n",
-             {}};
-  py.files.push_back({"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"});
-  py.files.push_back({"/etc/group", "root:x:0:\n"});
-  py.files.push_back({"/root/.keep", ""});
+  StandIn py = stand_in("library/python", "3.12-slim",
+                        "ENV PATH=" + std::string(kStandInPath) +
+                            "\nENV LANG=C.UTF-8 PYTHON_VERSION=3.12.4\nCMD [\"python3\"]\n");
   py.files.push_back({"/usr/bin/apt-get", R"SH(#!/bin/sh
 # Stand-in for apt-get: update fills /var/lib/apt/lists; install takes the
 # packages from /usr/share/stand-in/debs.
@@ -252,8 +248,7 @@ case "$1" in
 esac
 )SH",
                       true});
-  py.files.push_back(
-      {"/usr/local/bin/python", "#!/bin/sh\nexec python3 \"$@\"\n", true});
+  py.files.push_back({"/usr/local/bin/python", "#!/bin/sh\nexec python3 \"$@\"\n", true});
   py.files.push_back({"/usr/local/bin/pip", R"SH(#!/bin/sh
 # Stand-in for pip: install -r FILE records each NAME==VERSION in site-packages.
 set -e
@@ -274,16 +269,12 @@ echo "Successfully installed$installed"
                       true});
   out.push_back(py);
 
-  StandIn nginx{"nginxinc/nginx-unprivileged",
-                "1.23-alpine-perl",
-                "ENV PATH=" + std::string(kStandInPath) +
-                    "\nENV NGINX_VERSION=1.23.4\nEXPOSE 8080\nSTOPSIGNAL SIGQUIT\nUSER 101\n"
-                    "CMD [\"nginx\", \"-g\", \"daemon off;\"]\n",
-                {}};
-  nginx.files.push_back(
-      {"/etc/passwd",
-       "root:x:0:0:root:/root:/bin/sh\nnginx:x:101:101:nginx:/var/cache/nginx:/sbin/nologin\n"});
-  nginx.files.push_back({"/etc/group", "root:x:0:\nnginx:x:101:nginx\n"});
+  StandIn nginx =
+      stand_in("nginxinc/nginx-unprivileged", "1.23-alpine-perl",
+               "ENV PATH=" + std::string(kStandInPath) +
+                   "\nENV NGINX_VERSION=1.23.4\nEXPOSE 8080\nSTOPSIGNAL SIGQUIT\n"
+                   "USER 101\nCMD [\"nginx\", \"-g\", \"daemon off;\"]\n",
+               "nginx:x:101:101:nginx:/var/cache/nginx:/sbin/nologin\n", "nginx:x:101:nginx\n");
   nginx.files.push_back(
       {"/etc/nginx/conf.d/default.conf",
        "server {\n    listen 8080;\n    root /usr/share/nginx/html-default;\n}\n"});
@@ -298,11 +289,9 @@ echo "nginx (stand-in) as uid $(id -u) $*: listen $port, root $root: $(cat "$roo
                          true});
   out.push_back(nginx);
 
-  StandIn migrate{
-      "migrate/migrate",
-      "v4.17.1",
-      "ENV PATH=" + std::string(kStandInPath) + "\nENTRYPOINT [\"migrate\"]\nCMD [\"--help\"]\n",
-      {}};
+  StandIn migrate = stand_in(
+      "migrate/migrate", "v4.17.1",
+      "ENV PATH=" + std::string(kStandInPath) + "\nENTRYPOINT [\"migrate\"]\nCMD [\"--help\"]\n");
   migrate.files.push_back({"/usr/local/bin/migrate", R"SH(#!/bin/sh
 # Stand-in for golang-migrate: -path DIR -database URL up lists DIR/*.up.sql in order.
 path=; db=; cmd=
