@@ -382,6 +382,25 @@ TEST_F(CourseBuild, MirrorsOfOtherRegistriesAndMisses) {
   EXPECT_EQ(run_in(out, {"sh", "-c", "cat /built; cmp /bin/busybox /copied-busybox && echo same"}),
             "built\nsame\n");
 
+  // A digest-pinned base through the mirror: the digest is asked for and verified.
+  ProcessResult digest =
+      run_process({"skopeo", "inspect", "--tls-verify=false", "--format", "{{.Digest}}",
+                   "docker://" + registry_->host() + "/cgr/chainguard/busybox:latest"});
+  ASSERT_EQ(digest.exit_code, 0) << digest.err;
+  std::string pinned = digest.out.substr(0, digest.out.find('\n'));
+  put_file(ctx / "Dockerfile",
+           "FROM cgr.dev/chainguard/busybox@" + pinned + "\nRUN echo pinned > /p\n");
+  r = gantry({"build", ctx.string(), "--registry-mirror", "cgr.dev=" + registry_->host() + "/cgr",
+              "-o", out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("FROM cgr.dev/chainguard/busybox@" + pinned));
+  std::string other = "sha256:" + std::string(64, '0');
+  put_file(ctx / "Dockerfile", "FROM cgr.dev/chainguard/busybox@" + other + "\n");
+  r = gantry({"build", ctx.string(), "--registry-mirror", "cgr.dev=" + registry_->host() + "/cgr",
+              "-o", out});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr(other));
+
   // Not on the mirror: exit 5, naming the image and the mirror; nothing else asked.
   put_file(ctx / "Dockerfile", "FROM cgr.dev/chainguard/static:latest\n");
   ProcessResult miss = gantry({"build", ctx.string(), "--registry-mirror",
