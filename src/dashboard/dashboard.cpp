@@ -270,7 +270,7 @@ struct Dashboard::Impl {
       if (!r) return send_error(res, 404, dkind + " " + dns + "/" + dname + " is not known");
       Value desired;
       try {
-        desired = desired_view(*preview_of(*r), kind, ns, name);
+        desired = desired_view(*preview_of(*r, true), kind, ns, name);
         if (desired.is_null())
           desired = Value::object({{"error", "the render of " + dname + " no longer has it"}});
       } catch (const gitops::SourceError& e) {
@@ -281,9 +281,12 @@ struct Dashboard::Impl {
     send_json(res, 200, out);
   }
 
-  // The pending changes of one deployment resource (gitops/preview.h), kept
-  // for 5 s per resourceVersion. Throws SourceError and Error.
-  std::shared_ptr<const gitops::Preview> preview_of(const Value& resource) {
+  // The pending changes of one deployment resource (gitops/preview.h). With
+  // `reuse`, one computed in the last 5 s for the same resourceVersion is
+  // returned (the object pages opened from a deployment page share its
+  // plan); the deployment page's diff always computes a new one, so a commit
+  // pushed a moment ago shows. Throws SourceError and Error.
+  std::shared_ptr<const gitops::Preview> preview_of(const Value& resource, bool reuse) {
     gitops::DeploymentSpec d = gitops::parse_deployment(resource);
     if (!d.kubeconfig_secret.empty())
       throw gitops::SourceError{"Unsupported",
@@ -293,7 +296,7 @@ struct Dashboard::Impl {
                          ? resource.find_path({"metadata", "resourceVersion"})->as_string()
                          : "";
     auto now = std::chrono::steady_clock::now();
-    {
+    if (reuse) {
       std::lock_guard<std::mutex> lock(previews_mu);
       auto it = previews.find(d.key());
       if (it != previews.end() && it->second.resource_version == rv &&
@@ -319,7 +322,7 @@ struct Dashboard::Impl {
     auto r = feed.resource(kind, ns, name);
     if (!r) return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
     try {
-      Value v = changes_view(*preview_of(*r));
+      Value v = changes_view(*preview_of(*r, false));
       const Value* applied = r->find_path({"status", "lastAppliedRevision"});
       v.set("appliedRevision", applied && applied->is_string() ? applied->as_string() : "");
       send_json(res, 200, v);
