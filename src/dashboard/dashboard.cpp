@@ -1,17 +1,23 @@
 #include "dashboard/dashboard.h"
 
+#include <cctype>
 #include <map>
 #include <mutex>
 
 #include "core/digest.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "dashboard/assets.h"
+#include "dashboard/changes.h"
 #include "dashboard/feed.h"
 #include "dashboard/views.h"
 #include "doc/json.h"
 #include "doc/yaml.h"
+#include "git/source.h"
+#include "gitops/preview.h"
 #include "gitops/requests.h"
 #include "gitops/resource.h"
+#include "gitops/source_render.h"
 #include "kube/discovery.h"
 #include "kube/objects.h"
 #include "kube/ownership.h"
@@ -59,6 +65,22 @@ bool deployment_kind(const std::string& kind) {
 
 }  // namespace
 
+std::string read_token_file(const std::filesystem::path& path) {
+  std::string t;
+  try {
+    t = read_file(path, 4096);
+  } catch (const Error& e) {
+    throw Error("--token-file " + path.string() + ": " + e.why(), ExitCode::kUsage);
+  }
+  if (size_t nl = t.find_first_of("\r\n"); nl != std::string::npos) t.resize(nl);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t'))
+    t.pop_back();
+  if (t.size() < 16)
+    throw Error("--token-file " + path.string() + ": the token must be at least 16 characters",
+                ExitCode::kUsage);
+  return t;
+}
+
 std::vector<std::pair<std::string, std::string>> security_headers() {
   return {{"Content-Security-Policy",
            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -80,12 +102,27 @@ struct Dashboard::Impl {
   std::mutex types_mu;
   std::map<std::string, kube::ResourceType> types;  // kind -> type, from discovery
   std::chrono::steady_clock::time_point types_read{};
+  // Pending changes per deployment key, reused for a few seconds so that the
+  // deployment page and its object pages share one render and plan.
+  struct CachedPreview {
+    std::shared_ptr<const gitops::Preview> preview;
+    std::string resource_version;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::mutex previews_mu;
+  std::map<std::string, CachedPreview> previews;
+  std::mutex sources_mu;
+  std::unique_ptr<git::SourceCache> sources;
 
   Impl(const kube::Client& c, DashboardOptions o)
       : client(c),
         opt(std::move(o)),
         mapper(c, opt.cache_dir.empty() ? opt.cache_dir : opt.cache_dir / "discovery"),
-        feed(c, mapper, opt.ns) {}
+        feed(c, mapper, opt.ns) {
+    for (auto& h : opt.allowed_hosts)
+      for (char& ch : h)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
 
   // The type of an inventory entry's Kind (inventories name kinds only),
   // preferring Kubernetes' own groups; discovery is read again at most every
@@ -176,6 +213,7 @@ struct Dashboard::Impl {
     }
     if (p == "/api/deployment") return deployment(req, res);
     if (p == "/api/object") return object(req, res);
+    if (p == "/api/diff") return diff(req, res);
     if (p == "/api/stream") return stream(res);
     send_error(res, 404, "no such API: " + p);
   }
@@ -217,13 +255,80 @@ struct Dashboard::Impl {
     if (t) live = kube::get(client, *t, ns, name);
     if (!live) return send_error(res, 404, kind + " " + ns + "/" + name + " is missing");
     Value h = object_health(*live);
-    send_json(res, 200,
-              Value::object({{"kind", kind},
-                             {"namespace", ns},
-                             {"name", name},
-                             {"health", h},
-                             {"managedFields", managed_fields_summary(*live)},
-                             {"yaml", doc::to_yaml(masked_object(*live))}}));
+    Value out = Value::object({{"kind", kind},
+                               {"namespace", ns},
+                               {"name", name},
+                               {"health", h},
+                               {"managedFields", managed_fields_summary(*live)},
+                               {"yaml", doc::to_yaml(masked_object(*live))}});
+    // With its deployment named: the desired version from Git and the diff.
+    std::string dkind = req.param("dkind");
+    if (!dkind.empty()) {
+      std::string dns = req.param("dnamespace"), dname = req.param("dname");
+      if (!deployment_kind(dkind)) return send_error(res, 400, "dkind must be a deployment kind");
+      auto r = feed.resource(dkind, dns, dname);
+      if (!r) return send_error(res, 404, dkind + " " + dns + "/" + dname + " is not known");
+      Value desired;
+      try {
+        desired = desired_view(*preview_of(*r, true), kind, ns, name);
+        if (desired.is_null())
+          desired = Value::object({{"error", "the render of " + dname + " no longer has it"}});
+      } catch (const gitops::SourceError& e) {
+        desired = Value::object({{"error", e.reason + ": " + e.message}});
+      }
+      out.set("desired", desired);
+    }
+    send_json(res, 200, out);
+  }
+
+  // The pending changes of one deployment resource (gitops/preview.h). With
+  // `reuse`, one computed in the last 5 s for the same resourceVersion is
+  // returned (the object pages opened from a deployment page share its
+  // plan); the deployment page's diff always computes a new one, so a commit
+  // pushed a moment ago shows. Throws SourceError and Error.
+  std::shared_ptr<const gitops::Preview> preview_of(const Value& resource, bool reuse) {
+    gitops::DeploymentSpec d = gitops::parse_deployment(resource);
+    if (!d.kubeconfig_secret.empty())
+      throw gitops::SourceError{"Unsupported",
+                                "the dashboard shows the changes of deployments to its own "
+                                "cluster only; this one deploys through spec.kubeConfig"};
+    std::string rv = resource.find_path({"metadata", "resourceVersion"})
+                         ? resource.find_path({"metadata", "resourceVersion"})->as_string()
+                         : "";
+    auto now = std::chrono::steady_clock::now();
+    if (reuse) {
+      std::lock_guard<std::mutex> lock(previews_mu);
+      auto it = previews.find(d.key());
+      if (it != previews.end() && it->second.resource_version == rv &&
+          now - it->second.at < std::chrono::seconds(5))
+        return it->second.preview;
+    }
+    if (opt.cache_dir.empty())
+      throw gitops::SourceError{"Unsupported", "no cache directory for Git sources"};
+    {
+      std::lock_guard<std::mutex> lock(sources_mu);
+      if (!sources) sources = std::make_unique<git::SourceCache>(opt.cache_dir / "git");
+    }
+    auto p = std::make_shared<const gitops::Preview>(
+        gitops::preview(client, mapper, *sources, d, opt.cache_dir, opt.field_manager));
+    std::lock_guard<std::mutex> lock(previews_mu);
+    previews[d.key()] = CachedPreview{p, rv, std::chrono::steady_clock::now()};
+    return p;
+  }
+
+  void diff(const http::ServerRequest& req, http::ServerResponse& res) {
+    std::string kind = req.param("kind"), ns = req.param("namespace"), name = req.param("name");
+    if (!deployment_kind(kind)) return send_error(res, 400, "kind must be a deployment kind");
+    auto r = feed.resource(kind, ns, name);
+    if (!r) return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
+    try {
+      Value v = changes_view(*preview_of(*r, false));
+      const Value* applied = r->find_path({"status", "lastAppliedRevision"});
+      v.set("appliedRevision", applied && applied->is_string() ? applied->as_string() : "");
+      send_json(res, 200, v);
+    } catch (const gitops::SourceError& e) {
+      send_json(res, 200, Value::object({{"error", e.reason + ": " + e.message}}));
+    }
   }
 
   void stream(http::ServerResponse& res) {
