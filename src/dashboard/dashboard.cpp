@@ -15,6 +15,7 @@
 #include "doc/yaml.h"
 #include "git/source.h"
 #include "gitops/preview.h"
+#include "gitops/prune_now.h"
 #include "gitops/requests.h"
 #include "gitops/resource.h"
 #include "gitops/source_render.h"
@@ -287,11 +288,7 @@ struct Dashboard::Impl {
   // plan); the deployment page's diff always computes a new one, so a commit
   // pushed a moment ago shows. Throws SourceError and Error.
   std::shared_ptr<const gitops::Preview> preview_of(const Value& resource, bool reuse) {
-    gitops::DeploymentSpec d = gitops::parse_deployment(resource);
-    if (!d.kubeconfig_secret.empty())
-      throw gitops::SourceError{"Unsupported",
-                                "the dashboard shows the changes of deployments to its own "
-                                "cluster only; this one deploys through spec.kubeConfig"};
+    gitops::DeploymentSpec d = own_cluster_spec(resource);
     std::string rv = resource.find_path({"metadata", "resourceVersion"})
                          ? resource.find_path({"metadata", "resourceVersion"})->as_string()
                          : "";
@@ -303,17 +300,30 @@ struct Dashboard::Impl {
           now - it->second.at < std::chrono::seconds(5))
         return it->second.preview;
     }
-    if (opt.cache_dir.empty())
-      throw gitops::SourceError{"Unsupported", "no cache directory for Git sources"};
-    {
-      std::lock_guard<std::mutex> lock(sources_mu);
-      if (!sources) sources = std::make_unique<git::SourceCache>(opt.cache_dir / "git");
-    }
     auto p = std::make_shared<const gitops::Preview>(
-        gitops::preview(client, mapper, *sources, d, opt.cache_dir, opt.field_manager));
+        gitops::preview(client, mapper, source_cache(), d, opt.cache_dir, opt.field_manager));
     std::lock_guard<std::mutex> lock(previews_mu);
     previews[d.key()] = CachedPreview{p, rv, std::chrono::steady_clock::now()};
     return p;
+  }
+
+  // The deployment's spec, when the dashboard's own credentials reach the
+  // cluster it deploys to. Throws SourceError otherwise.
+  static gitops::DeploymentSpec own_cluster_spec(const Value& resource) {
+    gitops::DeploymentSpec d = gitops::parse_deployment(resource);
+    if (!d.kubeconfig_secret.empty())
+      throw gitops::SourceError{"Unsupported",
+                                "the dashboard reaches the deployments to its own cluster only; "
+                                "this one deploys through spec.kubeConfig"};
+    return d;
+  }
+
+  git::SourceCache& source_cache() {
+    if (opt.cache_dir.empty())
+      throw gitops::SourceError{"Unsupported", "no cache directory for Git sources"};
+    std::lock_guard<std::mutex> lock(sources_mu);
+    if (!sources) sources = std::make_unique<git::SourceCache>(opt.cache_dir / "git");
+    return *sources;
   }
 
   void diff(const http::ServerRequest& req, http::ServerResponse& res) {
@@ -321,14 +331,48 @@ struct Dashboard::Impl {
     if (!deployment_kind(kind)) return send_error(res, 400, "kind must be a deployment kind");
     auto r = feed.resource(kind, ns, name);
     if (!r) return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
+    send_changes(res, *r);
+  }
+
+  // A new plan of the resource's pending changes (what `gantry deploy
+  // --dry-run` of its source would show), or {error} when the source cannot
+  // be fetched or rendered.
+  void send_changes(http::ServerResponse& res, const Value& r) {
     try {
-      Value v = changes_view(*preview_of(*r, false));
-      const Value* applied = r->find_path({"status", "lastAppliedRevision"});
+      Value v = changes_view(*preview_of(r, false));
+      const Value* applied = r.find_path({"status", "lastAppliedRevision"});
       v.set("appliedRevision", applied && applied->is_string() ? applied->as_string() : "");
       send_json(res, 200, v);
     } catch (const gitops::SourceError& e) {
       send_json(res, 200, Value::object({{"error", e.reason + ": " + e.message}}));
     }
+  }
+
+  // `gantry prune` of the resource's source now: {revision, deleted [names],
+  // kept [{object, why}], failures [{object, message}]}; 409 with {message}
+  // when the source cannot be fetched or rendered or its render is empty.
+  void prune(http::ServerResponse& res, const Value& r) {
+    gitops::PruneNowResult p;
+    try {
+      p = gitops::prune_now(client, mapper, source_cache(), own_cluster_spec(r), opt.cache_dir);
+    } catch (const gitops::SourceError& e) {
+      return send_error(res, 409, e.reason + ": " + e.message);
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kRefused) throw;
+      return send_error(res, 409, e.why());
+    }
+    Value deleted = Value::list(), kept = Value::list(), failures = Value::list();
+    for (const auto& v : p.victims)
+      deleted.push_back(v);
+    for (const auto& k : p.kept)
+      kept.push_back(Value::object({{"object", k.object.name()}, {"why", k.why}}));
+    for (const auto& f : p.report.failures)
+      failures.push_back(Value::object({{"object", f.object}, {"message", f.message}}));
+    send_json(res, p.report.failures.empty() ? 200 : 502,
+              Value::object({{"revision", p.revision},
+                             {"deleted", deleted},
+                             {"kept", kept},
+                             {"failures", failures}}));
   }
 
   void stream(http::ServerResponse& res) {
@@ -388,8 +432,10 @@ struct Dashboard::Impl {
     if (req.body.size() > kMaxBody) return send_error(res, 413, "body too large");
     std::string kind = req.param("kind"), ns = req.param("namespace"), name = req.param("name");
     if (!deployment_kind(kind)) return send_error(res, 400, "kind must be a deployment kind");
-    if (!feed.resource(kind, ns, name))
-      return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
+    auto r = feed.resource(kind, ns, name);
+    if (!r) return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
+    if (verb == "dry-run") return send_changes(res, *r);
+    if (verb == "prune") return prune(res, *r);
     kube::ResourceType t =
         kind == gitops::kKind ? gitops::gantry_deployment_type() : gitops::kluctl_deployment_type();
     if (verb == "reconcile") {

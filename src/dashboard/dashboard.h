@@ -16,7 +16,13 @@
 //   GET  /api/session                           {actions: bool}
 //   POST /api/actions/{reconcile,suspend,resume}?kind=&namespace=&name=
 //        the requests `gantry reconcile/suspend/resume` make
-//        (gitops/requests.h). Only with a token (--token-file): the request
+//        (gitops/requests.h);
+//   POST /api/actions/dry-run?...  a new plan of the pending changes with
+//        server-side dry runs (the /api/diff answer), as `gantry deploy
+//        --dry-run` of the deployment's source;
+//   POST /api/actions/prune?...    the orphans of the source's newest render
+//        deleted now (gitops/prune_now.h), as `gantry prune`.
+//        Every action needs a token (--token-file): the request
 //        must carry "Authorization: Bearer TOKEN" and the CSRF header
 //        "X-Gantry-CSRF: 1" and, when the browser sends Origin, come from the
 //        dashboard's own origin. Read-only (403) without --token-file.

@@ -234,28 +234,42 @@ function changesView(c) {
       badge('h-degraded', 'delete'), ` ${o.kind} ${o.namespace ? o.namespace + '/' : ''}${o.name}`)));
 }
 
-function actionsPanel(d) {
+// `onDryRun(changes)` shows the answer of a dry run (the /api/diff shape).
+function actionsPanel(d, onDryRun) {
   if (!state.actions) {
     return el('p', { class: 'muted', id: 'actions' },
-      'Read-only: start the dashboard with --token-file to reconcile, suspend or resume here.');
+      'Read-only: start the dashboard with --token-file to reconcile, suspend, resume, prune ' +
+      'or dry-run here.');
   }
-  const out = el('span', { role: 'status', 'aria-live': 'polite', class: 'muted' });
+  const out = el('span', { role: 'status', 'aria-live': 'polite', class: 'muted', id: 'action-result' });
   const token = el('input', { id: 'token', type: 'password', autocomplete: 'off', value: state.token,
     oninput: (e) => { state.token = e.target.value; } });
-  const act = async (verb) => {
+  const act = async (verb, done) => {
     out.textContent = `${verb}…`;
     try {
-      await api(`/api/actions/${verb}?kind=${enc(d.kind)}&namespace=${enc(d.namespace)}` +
+      const r = await api(`/api/actions/${verb}?kind=${enc(d.kind)}&namespace=${enc(d.namespace)}` +
         `&name=${enc(d.name)}`, { method: 'POST',
         headers: { Authorization: `Bearer ${state.token}`, 'X-Gantry-CSRF': '1' } });
-      out.textContent = `${verb}: requested`;
+      out.textContent = done ? done(r) : `${verb}: requested`;
     } catch (e) { out.textContent = `${verb} refused: ${e.message}`; }
   };
+  const prune = () => {
+    if (!window.confirm(`Delete the objects of ${d.namespace}/${d.name} that Git no longer has?`)) return;
+    act('prune', (r) => `prune: ${r.deleted.length} deleted` +
+      (r.deleted.length ? ` (${r.deleted.join(', ')})` : '') +
+      (r.kept.length ? `, ${r.kept.length} kept` : '') + ` — Git ${shortRev(r.revision)}`);
+  };
+  const dryRun = () => act('dry-run', (r) => {
+    onDryRun(r);
+    return r.error ? `dry run failed: ${r.error}` : `dry run of Git ${shortRev(r.revision)}: see the diff below`;
+  });
   return el('div', { class: 'actions', id: 'actions' },
     el('label', { for: 'token' }, 'Token ', token),
     el('button', { type: 'button', onclick: () => act('reconcile') }, 'Reconcile now'),
     d.suspended ? el('button', { type: 'button', onclick: () => act('resume') }, 'Resume')
       : el('button', { type: 'button', onclick: () => act('suspend') }, 'Suspend'),
+    el('button', { type: 'button', id: 'dry-run', onclick: dryRun }, 'Dry run'),
+    el('button', { type: 'button', id: 'prune', onclick: prune }, 'Prune'),
     out);
 }
 
@@ -274,7 +288,9 @@ function deploymentPage(kind, ns, name) {
     parts.summary.replaceChildren(summaryCards(d));
     parts.repairs.replaceChildren(repairsList(d));
     const focused = parts.actions.contains(document.activeElement);
-    if (!focused) parts.actions.replaceChildren(actionsPanel(d));
+    if (!focused) {
+      parts.actions.replaceChildren(actionsPanel(d, (c) => parts.diff.replaceChildren(changesView(c))));
+    }
   };
   let timer = null;
   const q = `kind=${enc(kind)}&namespace=${enc(ns)}&name=${enc(name)}`;
