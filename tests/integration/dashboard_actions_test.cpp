@@ -6,6 +6,8 @@
 // without the token, without the CSRF header and from another origin.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "core/process.h"
 #include "support/controller_fixture.h"
 
@@ -146,6 +148,42 @@ TEST_F(DashboardActionsTest, PruneRefusesAnEmptyRender) {
   EXPECT_NE(r.find("empty"), std::string::npos) << r;
   EXPECT_TRUE(exists("deployment", "web"));
   EXPECT_TRUE(exists("configmap", "settings"));
+}
+
+// `gantry controller --dashboard`: the same pages and actions from the
+// controller's process, with its credentials.
+TEST_F(DashboardActionsTest, TheControllerServesTheDashboard) {
+  fs::path token = dir_.write("controller-dashboard-token", std::string(kToken) + "\n");
+  start_controller({"--dashboard", "--dashboard-listen", "127.0.0.1:0", "--dashboard-token-file",
+                    token.string()});
+  static const std::regex re(R"re("url":"(http://127\.0\.0\.1:[0-9]+)/")re");
+  ASSERT_TRUE(within(15s, [&] {
+    std::smatch m;
+    std::string l = log();
+    if (!std::regex_search(l, m, re)) return false;
+    url_ = m[1].str();
+    return true;
+  })) << log();
+  apply_deployment("app", "");
+  ASSERT_TRUE(within(30s, [&] { return ready("app") == "True"; })) << ready_message("app") << log();
+  EXPECT_NE(curl({url_ + "/api/session"}).find(R"({"actions":true})"), std::string::npos);
+  EXPECT_TRUE(within(10s, [&] {
+    return curl({url_ + "/api/deployments"}).find(R"("ready":"True")") != std::string::npos;
+  })) << curl({url_ + "/api/deployments"});
+  std::string page = curl({url_ + "/"});
+  EXPECT_NE(page.find("HTTP/1.1 200"), std::string::npos) << page;
+  EXPECT_NE(page.find("Content-Security-Policy: default-src 'none'"), std::string::npos) << page;
+  expect_refused("reconcile");
+  std::string accepted = action("reconcile", allowed());
+  EXPECT_NE(accepted.find("HTTP/1.1 202"), std::string::npos) << accepted;
+  std::smatch m;
+  static const std::regex requested("\"requested\":\"([^\"]+)\"");
+  ASSERT_TRUE(std::regex_search(accepted, m, requested)) << accepted;
+  std::string handled = m[1];
+  EXPECT_TRUE(within(20s, [&] {
+    return jsonpath({"gantrydeployment", "app", "-n", "default"},
+                    "{.status.lastHandledReconcileAt}") == handled;
+  })) << log();
 }
 
 }  // namespace
