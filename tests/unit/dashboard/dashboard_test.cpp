@@ -72,6 +72,23 @@ TEST(DashboardViews, SummaryHasEveryOverviewColumn) {
   EXPECT_EQ(s.get_string("invalid"), "");
 }
 
+// A repair recorded by an older controller with a Secret's values in it
+// reaches the browser without them.
+TEST(DashboardViews, RepairsOfSecretsShowNoValues) {
+  Value r = yaml(kDeployment);
+  r["status"]["recentRepairs"].push_back(
+      yaml(R"({object: Secret shop/db, change: "data.password: aHVudGVyMg== -> ZXZpbA==",
+               time: "2026-01-02T03:06:00Z"})"));
+  Value s = deployment_summary(r);
+  std::string text = doc::to_json(s);
+  EXPECT_EQ(text.find("aHVudGVyMg=="), std::string::npos) << text;
+  EXPECT_EQ(text.find("ZXZpbA=="), std::string::npos) << text;
+  const auto& repairs = s.find("recentRepairs")->as_list();
+  ASSERT_EQ(repairs.size(), 2u);
+  EXPECT_EQ(repairs[0].get_string("change"), "spec.replicas 1 -> 5");
+  EXPECT_EQ(repairs[1].get_string("change"), "data.password: value changed (hidden)");
+}
+
 TEST(DashboardViews, SummaryOfAFreshOrInvalidResource) {
   Value s = deployment_summary(
       yaml("apiVersion: gantry.dev/v1alpha1\nkind: GantryDeployment\nmetadata: {name: x, "
