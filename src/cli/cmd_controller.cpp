@@ -12,6 +12,7 @@
 #include "cli/project_flags.h"
 #include "core/duration.h"
 #include "core/timestamp.h"
+#include "dashboard/dashboard.h"
 #include "doc/json.h"
 #include "gitops/controller.h"
 #include "gitops/endpoints.h"
@@ -45,6 +46,10 @@ struct ControllerFlags {
   bool leader_elect = false;
   std::string leader_namespace = "gantry-system";
   std::string lease_duration = "15s", renew_deadline = "10s", retry_period = "2s";
+  bool dashboard = false;
+  std::string dashboard_listen = "127.0.0.1:8080";
+  std::string dashboard_token_file;
+  std::vector<std::string> dashboard_allowed_hosts;
 };
 
 std::function<void(const gitops::LogRecord&)> log_sink(bool json) {
@@ -119,6 +124,27 @@ int run_controller(const ControllerFlags& f) {
     }
     endpoints = std::make_unique<gitops::Endpoints>(controller, *c.client, eo);
   }
+  // The web dashboard from the same process, with the controller's credentials.
+  std::unique_ptr<dashboard::Dashboard> board;
+  if (f.dashboard) {
+    dashboard::DashboardOptions dopt;
+    dopt.listen = f.dashboard_listen;
+    dopt.ns = f.namespaces.size() == 1 ? f.namespaces.front() : "";
+    if (!f.dashboard_token_file.empty())
+      dopt.token = dashboard::read_token_file(f.dashboard_token_file);
+    dopt.allowed_hosts = f.dashboard_allowed_hosts;
+    dopt.cache_dir = o.cache_dir / "dashboard";
+    dopt.field_manager = o.field_manager;
+    board = std::make_unique<dashboard::Dashboard>(*c.client, dopt);
+    board->start();
+    std::string host = dopt.listen.substr(0, dopt.listen.rfind(':'));
+    o.log(gitops::LogRecord{
+        "info",
+        "dashboard listening",
+        {{"url", "http://" + (host.empty() ? std::string("0.0.0.0") : host) + ":" +
+                     std::to_string(board->port()) + "/"},
+         {"actions", dopt.token.empty() ? "off (read-only)" : "need the token"}}});
+  }
   o.log(gitops::LogRecord{"info",
                           "controller started",
                           {{"context", c.client->access().context},
@@ -127,7 +153,9 @@ int run_controller(const ControllerFlags& f) {
                            {"listen", endpoints ? f.listen.substr(0, f.listen.rfind(':') + 1) +
                                                       std::to_string(endpoints->port())
                                                 : ""}}});
-  if (!controller.run(g_stop))
+  bool kept = controller.run(g_stop);
+  if (board) board->stop();
+  if (!kept)
     throw Error("lost the leader election lease; exiting so that a fresh process competes again",
                 ExitCode::kExternal);
   return 0;
@@ -166,6 +194,16 @@ void add_controller_command(CLI::App& app, Action& action) {
                   "A leader that cannot renew for this long stops (default 10s)");
   cmd->add_option("--retry-period", f->retry_period,
                   "Between acquire and renew attempts (default 2s)");
+  cmd->add_flag("--dashboard", f->dashboard,
+                "Also serve the web dashboard (the pages of `gantry dashboard`)");
+  cmd->add_option("--dashboard-listen", f->dashboard_listen,
+                  "HOST:PORT of the dashboard (default 127.0.0.1:8080)");
+  cmd->add_option("--dashboard-token-file", f->dashboard_token_file,
+                  "File holding the bearer token the dashboard's actions need (default: "
+                  "read-only)");
+  cmd->add_option("--dashboard-allowed-host", f->dashboard_allowed_hosts,
+                  "A host name the dashboard is reached by (besides localhost and IP "
+                  "addresses); repeatable");
   cmd->add_flag("--crds", f->crds, "Print the CustomResourceDefinitions to install, and exit");
   cmd->add_flag("--kluctl-crd", f->kluctl_crd,
                 "With --crds: also a KluctlDeployment CRD (for clusters without kluctl's)");

@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <iostream>
@@ -12,8 +11,6 @@
 
 #include "cli/command.h"
 #include "cli/project_flags.h"
-#include "core/error.h"
-#include "core/file.h"
 #include "dashboard/dashboard.h"
 #include "kube/discovery.h"
 
@@ -40,29 +37,12 @@ struct DashboardFlags {
   std::vector<std::string> allowed_hosts;
 };
 
-// The token's first line, trimmed; a token shorter than 16 characters is refused.
-std::string read_token(const std::string& path) {
-  std::string t = read_file(path, 4096);
-  if (size_t nl = t.find_first_of("\r\n"); nl != std::string::npos) t.resize(nl);
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t'))
-    t.pop_back();
-  if (t.size() < 16)
-    throw Error("--token-file " + path + ": the token must be at least 16 characters",
-                ExitCode::kUsage);
-  return t;
-}
-
 int run_dashboard(const DashboardFlags& f) {
   dashboard::DashboardOptions o;
   o.listen = f.listen;
   o.ns = f.ns;
-  for (const auto& h : f.allowed_hosts) {
-    std::string lower;
-    for (char ch : h)
-      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
-    o.allowed_hosts.push_back(lower);
-  }
-  if (!f.token_file.empty()) o.token = read_token(f.token_file);
+  o.allowed_hosts = f.allowed_hosts;
+  if (!f.token_file.empty()) o.token = dashboard::read_token_file(f.token_file);
   o.cache_dir = f.cache_dir.empty() ? kube::default_cache_dir() / "dashboard"
                                     : std::filesystem::path(f.cache_dir);
   kube::ClientSettings settings;

@@ -1,17 +1,24 @@
 #include "dashboard/dashboard.h"
 
+#include <cctype>
 #include <map>
 #include <mutex>
 
 #include "core/digest.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "dashboard/assets.h"
+#include "dashboard/changes.h"
 #include "dashboard/feed.h"
 #include "dashboard/views.h"
 #include "doc/json.h"
 #include "doc/yaml.h"
+#include "git/source.h"
+#include "gitops/preview.h"
+#include "gitops/prune_now.h"
 #include "gitops/requests.h"
 #include "gitops/resource.h"
+#include "gitops/source_render.h"
 #include "kube/discovery.h"
 #include "kube/objects.h"
 #include "kube/ownership.h"
@@ -59,6 +66,22 @@ bool deployment_kind(const std::string& kind) {
 
 }  // namespace
 
+std::string read_token_file(const std::filesystem::path& path) {
+  std::string t;
+  try {
+    t = read_file(path, 4096);
+  } catch (const Error& e) {
+    throw Error("--token-file " + path.string() + ": " + e.why(), ExitCode::kUsage);
+  }
+  if (size_t nl = t.find_first_of("\r\n"); nl != std::string::npos) t.resize(nl);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t'))
+    t.pop_back();
+  if (t.size() < 16)
+    throw Error("--token-file " + path.string() + ": the token must be at least 16 characters",
+                ExitCode::kUsage);
+  return t;
+}
+
 std::vector<std::pair<std::string, std::string>> security_headers() {
   return {{"Content-Security-Policy",
            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -80,12 +103,27 @@ struct Dashboard::Impl {
   std::mutex types_mu;
   std::map<std::string, kube::ResourceType> types;  // kind -> type, from discovery
   std::chrono::steady_clock::time_point types_read{};
+  // Pending changes per deployment key, reused for a few seconds so that the
+  // deployment page and its object pages share one render and plan.
+  struct CachedPreview {
+    std::shared_ptr<const gitops::Preview> preview;
+    std::string resource_version;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::mutex previews_mu;
+  std::map<std::string, CachedPreview> previews;
+  std::mutex sources_mu;
+  std::unique_ptr<git::SourceCache> sources;
 
   Impl(const kube::Client& c, DashboardOptions o)
       : client(c),
         opt(std::move(o)),
         mapper(c, opt.cache_dir.empty() ? opt.cache_dir : opt.cache_dir / "discovery"),
-        feed(c, mapper, opt.ns) {}
+        feed(c, mapper, opt.ns) {
+    for (auto& h : opt.allowed_hosts)
+      for (char& ch : h)
+        ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
 
   // The type of an inventory entry's Kind (inventories name kinds only),
   // preferring Kubernetes' own groups; discovery is read again at most every
@@ -176,6 +214,7 @@ struct Dashboard::Impl {
     }
     if (p == "/api/deployment") return deployment(req, res);
     if (p == "/api/object") return object(req, res);
+    if (p == "/api/diff") return diff(req, res);
     if (p == "/api/stream") return stream(res);
     send_error(res, 404, "no such API: " + p);
   }
@@ -217,13 +256,123 @@ struct Dashboard::Impl {
     if (t) live = kube::get(client, *t, ns, name);
     if (!live) return send_error(res, 404, kind + " " + ns + "/" + name + " is missing");
     Value h = object_health(*live);
-    send_json(res, 200,
-              Value::object({{"kind", kind},
-                             {"namespace", ns},
-                             {"name", name},
-                             {"health", h},
-                             {"managedFields", managed_fields_summary(*live)},
-                             {"yaml", doc::to_yaml(masked_object(*live))}}));
+    Value out = Value::object({{"kind", kind},
+                               {"namespace", ns},
+                               {"name", name},
+                               {"health", h},
+                               {"managedFields", managed_fields_summary(*live)},
+                               {"yaml", doc::to_yaml(masked_object(*live))}});
+    // With its deployment named: the desired version from Git and the diff.
+    std::string dkind = req.param("dkind");
+    if (!dkind.empty()) {
+      std::string dns = req.param("dnamespace"), dname = req.param("dname");
+      if (!deployment_kind(dkind)) return send_error(res, 400, "dkind must be a deployment kind");
+      auto r = feed.resource(dkind, dns, dname);
+      if (!r) return send_error(res, 404, dkind + " " + dns + "/" + dname + " is not known");
+      Value desired;
+      try {
+        desired = desired_view(*preview_of(*r, true), kind, ns, name);
+        if (desired.is_null())
+          desired = Value::object({{"error", "the render of " + dname + " no longer has it"}});
+      } catch (const gitops::SourceError& e) {
+        desired = Value::object({{"error", e.reason + ": " + e.message}});
+      }
+      out.set("desired", desired);
+    }
+    send_json(res, 200, out);
+  }
+
+  // The pending changes of one deployment resource (gitops/preview.h). With
+  // `reuse`, one computed in the last 5 s for the same resourceVersion is
+  // returned (the object pages opened from a deployment page share its
+  // plan); the deployment page's diff always computes a new one, so a commit
+  // pushed a moment ago shows. Throws SourceError and Error.
+  std::shared_ptr<const gitops::Preview> preview_of(const Value& resource, bool reuse) {
+    gitops::DeploymentSpec d = own_cluster_spec(resource);
+    std::string rv = resource.find_path({"metadata", "resourceVersion"})
+                         ? resource.find_path({"metadata", "resourceVersion"})->as_string()
+                         : "";
+    auto now = std::chrono::steady_clock::now();
+    if (reuse) {
+      std::lock_guard<std::mutex> lock(previews_mu);
+      auto it = previews.find(d.key());
+      if (it != previews.end() && it->second.resource_version == rv &&
+          now - it->second.at < std::chrono::seconds(5))
+        return it->second.preview;
+    }
+    auto p = std::make_shared<const gitops::Preview>(
+        gitops::preview(client, mapper, source_cache(), d, opt.cache_dir, opt.field_manager));
+    std::lock_guard<std::mutex> lock(previews_mu);
+    previews[d.key()] = CachedPreview{p, rv, std::chrono::steady_clock::now()};
+    return p;
+  }
+
+  // The deployment's spec, when the dashboard's own credentials reach the
+  // cluster it deploys to. Throws SourceError otherwise.
+  static gitops::DeploymentSpec own_cluster_spec(const Value& resource) {
+    gitops::DeploymentSpec d = gitops::parse_deployment(resource);
+    if (!d.kubeconfig_secret.empty())
+      throw gitops::SourceError{"Unsupported",
+                                "the dashboard reaches the deployments to its own cluster only; "
+                                "this one deploys through spec.kubeConfig"};
+    return d;
+  }
+
+  git::SourceCache& source_cache() {
+    if (opt.cache_dir.empty())
+      throw gitops::SourceError{"Unsupported", "no cache directory for Git sources"};
+    std::lock_guard<std::mutex> lock(sources_mu);
+    if (!sources) sources = std::make_unique<git::SourceCache>(opt.cache_dir / "git");
+    return *sources;
+  }
+
+  void diff(const http::ServerRequest& req, http::ServerResponse& res) {
+    std::string kind = req.param("kind"), ns = req.param("namespace"), name = req.param("name");
+    if (!deployment_kind(kind)) return send_error(res, 400, "kind must be a deployment kind");
+    auto r = feed.resource(kind, ns, name);
+    if (!r) return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
+    send_changes(res, *r);
+  }
+
+  // A new plan of the resource's pending changes (what `gantry deploy
+  // --dry-run` of its source would show), or {error} when the source cannot
+  // be fetched or rendered.
+  void send_changes(http::ServerResponse& res, const Value& r) {
+    try {
+      Value v = changes_view(*preview_of(r, false));
+      const Value* applied = r.find_path({"status", "lastAppliedRevision"});
+      v.set("appliedRevision", applied && applied->is_string() ? applied->as_string() : "");
+      send_json(res, 200, v);
+    } catch (const gitops::SourceError& e) {
+      send_json(res, 200, Value::object({{"error", e.reason + ": " + e.message}}));
+    }
+  }
+
+  // `gantry prune` of the resource's source now: {revision, deleted [names],
+  // kept [{object, why}], failures [{object, message}]}; 409 with {message}
+  // when the source cannot be fetched or rendered or its render is empty.
+  void prune(http::ServerResponse& res, const Value& r) {
+    gitops::PruneNowResult p;
+    try {
+      p = gitops::prune_now(client, mapper, source_cache(), own_cluster_spec(r), opt.cache_dir);
+    } catch (const gitops::SourceError& e) {
+      return send_error(res, 409, e.reason + ": " + e.message);
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kRefused) throw;
+      return send_error(res, 409, e.why());
+    }
+    Value deleted = Value::list(), kept = Value::list(), failures = Value::list();
+    for (const auto& v : p.victims)
+      deleted.push_back(v);
+    for (const auto& k : p.kept)
+      kept.push_back(Value::object({{"object", k.object.name()}, {"why", k.why}}));
+    for (const auto& f : p.report.failures)
+      failures.push_back(Value::object({{"object", f.object}, {"message", f.message}}));
+    send_json(res, p.report.failures.empty() ? 200 : 502,
+              Value::object({{"revision", p.revision},
+                             {"deleted", deleted},
+                             {"kept", kept},
+                             {"failures", failures}}));
   }
 
   void stream(http::ServerResponse& res) {
@@ -283,8 +432,10 @@ struct Dashboard::Impl {
     if (req.body.size() > kMaxBody) return send_error(res, 413, "body too large");
     std::string kind = req.param("kind"), ns = req.param("namespace"), name = req.param("name");
     if (!deployment_kind(kind)) return send_error(res, 400, "kind must be a deployment kind");
-    if (!feed.resource(kind, ns, name))
-      return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
+    auto r = feed.resource(kind, ns, name);
+    if (!r) return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
+    if (verb == "dry-run") return send_changes(res, *r);
+    if (verb == "prune") return prune(res, *r);
     kube::ResourceType t =
         kind == gitops::kKind ? gitops::gantry_deployment_type() : gitops::kluctl_deployment_type();
     if (verb == "reconcile") {

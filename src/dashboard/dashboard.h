@@ -6,14 +6,23 @@
 //        managed objects with health, and Events
 //   GET  /api/object?kind=&namespace=&name=     a managed object (one in a
 //        deployment's inventory) as YAML, managedFields folded out, Secret
-//        values masked
+//        values masked; with dkind=&dnamespace=&dname= (its deployment) also
+//        the desired version from Git and its diff with the live one
+//   GET  /api/diff?kind=&namespace=&name=       the pending changes between Git
+//        and the cluster (gitops/preview.h, shaped by changes.h)
 //   GET  /api/stream                            server-sent events fed by the
 //        watches (feed.h): "snapshot" (every summary), then "deployment"
 //        (one summary) and "deleted" (a key) as they happen
 //   GET  /api/session                           {actions: bool}
 //   POST /api/actions/{reconcile,suspend,resume}?kind=&namespace=&name=
 //        the requests `gantry reconcile/suspend/resume` make
-//        (gitops/requests.h). Only with a token (--token-file): the request
+//        (gitops/requests.h);
+//   POST /api/actions/dry-run?...  a new plan of the pending changes with
+//        server-side dry runs (the /api/diff answer), as `gantry deploy
+//        --dry-run` of the deployment's source;
+//   POST /api/actions/prune?...    the orphans of the source's newest render
+//        deleted now (gitops/prune_now.h), as `gantry prune`.
+//        Every action needs a token (--token-file): the request
 //        must carry "Authorization: Bearer TOKEN" and the CSRF header
 //        "X-Gantry-CSRF: 1" and, when the browser sends Origin, come from the
 //        dashboard's own origin. Read-only (403) without --token-file.
@@ -36,14 +45,22 @@ namespace gantry::dashboard {
 
 struct DashboardOptions {
   std::string listen = "127.0.0.1:8080";
-  std::string ns;                      // "" every namespace
-  std::string token;                   // "" read-only
-  std::filesystem::path cache_dir;     // discovery cache ("" none)
+  std::string ns;                   // "" every namespace
+  std::string token;                // "" read-only
+  std::filesystem::path cache_dir;  // discovery, Git sources ("" none: no diffs)
+  // Who the dry runs of pending changes apply as: the controller's manager,
+  // so that they show what the controller's next sync would change.
+  std::string field_manager = "gantry-controller";
   std::chrono::seconds keepalive{15};  // an SSE comment this often
   // Host names (besides localhost and IP literals) that requests may name in
-  // their Host header; others get 421, which stops DNS rebinding.
+  // their Host header (any case); others get 421, which stops DNS rebinding.
   std::vector<std::string> allowed_hosts;
 };
+
+// The bearer token in `path`: its first line, trailing blanks trimmed.
+// Throws Error(kUsage) when the file cannot be read or the token is shorter
+// than 16 characters.
+std::string read_token_file(const std::filesystem::path& path);
 
 // The headers every response carries: a Content-Security-Policy allowing
 // only the dashboard's own scripts, styles and API (no inline script, no

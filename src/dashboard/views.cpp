@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "gitops/drift.h"
 #include "gitops/resource.h"
 #include "kube/readiness.h"
 
@@ -70,10 +71,15 @@ Value deployment_summary(const Value& r) {
   Value repairs = Value::list();
   if (const Value* rr = r.find_path({"status", "recentRepairs"}); rr && rr->is_list())
     for (const auto& x : rr->as_list())
-      if (x.is_map())
-        repairs.push_back(Value::object({{"object", x.get_string("object")},
-                                         {"change", x.get_string("change")},
-                                         {"time", x.get_string("time")}}));
+      if (x.is_map()) {
+        // Repairs recorded before the controller hid Secret values may hold them.
+        std::string object = x.get_string("object");
+        repairs.push_back(Value::object(
+            {{"object", object},
+             {"change", gitops::without_secret_values(object.substr(0, object.find(' ')),
+                                                      x.get_string("change"))},
+             {"time", x.get_string("time")}}));
+      }
   s.set("recentRepairs", repairs);
   s.set("managedObjects", int_at(r, {"status", "managedObjects"}, 0));
   return s;

@@ -12,13 +12,13 @@
 #include "core/timestamp.h"
 #include "doc/json.h"
 #include "git/source.h"
-#include "gitops/credentials.h"
 #include "gitops/drift.h"
 #include "gitops/image_update.h"
 #include "gitops/metrics.h"
 #include "gitops/queue.h"
 #include "gitops/requests.h"
 #include "gitops/resource.h"
+#include "gitops/source_render.h"
 #include "gitops/status.h"
 #include "gitops/sync.h"
 #include "kube/discovery.h"
@@ -76,15 +76,6 @@ struct StepError {
 
 kube::ResourceType type_of_kind(const std::string& kind) {
   return kind == kKluctlKind ? kluctl_deployment_type() : gantry_deployment_type();
-}
-
-std::string short_commit(const std::string& c) {
-  return c.substr(0, 12);
-}
-
-std::string revision_text(const GitSource& s, const std::string& commit) {
-  std::string ref = !s.branch.empty() ? s.branch : !s.tag.empty() ? s.tag : "HEAD";
-  return ref + "@sha1:" + commit;
 }
 
 }  // namespace
@@ -539,63 +530,23 @@ struct Controller::Impl {
   }
 
   git::FetchOptions fetch_options(const DeploymentSpec& d) {
-    auto fo = git_options_from_secret(client, d.ns, d.source.secret, opt.cache_dir / "keys");
-    if (!fo)
-      throw StepError{"FetchFailed", "the Secret \"" + d.source.secret + "\" named in " +
-                                         "spec.source.git.secretRef does not exist in namespace " +
-                                         d.ns};
-    return *fo;
-  }
-
-  static git::SourceRef source_ref(const GitSource& s) {
-    git::SourceRef r;
-    r.branch = s.branch;
-    r.tag = s.tag;
-    r.commit = s.commit;
-    return r;
+    try {
+      return source_fetch_options(client, d, opt.cache_dir);
+    } catch (const SourceError& e) {
+      throw StepError{e.reason, e.message};
+    }
   }
 
   // Fetches the source (the resolved commit in `commit` when given) and renders the target.
   render::RenderResult render_source(const DeploymentSpec& d, std::string* commit) {
-    git::FetchedSource src;
-    auto t0 = std::chrono::steady_clock::now();
+    double fetch_seconds = -1;
     try {
-      src = sources.fetch(d.source.url, source_ref(d.source), fetch_options(d));
-    } catch (const Error& e) {
-      throw StepError{"FetchFailed", e.str()};
-    }
-    metrics.git_fetch("fetch", seconds_since(t0));
-    if (commit) *commit = src.commit;
-    std::filesystem::path dir = src.tree / d.source.path;
-    if (!std::filesystem::is_directory(dir))
-      throw StepError{"SourceInvalid", "the path \"" + d.source.path + "\" does not exist in " +
-                                           src.url + " at " + short_commit(src.commit)};
-    render::RenderRequest req;
-    req.project_dir = dir;
-    req.target = d.target;
-    if (d.args.is_map())
-      for (const auto& m : d.args.as_map())
-        req.args.emplace_back(m.key, m.value);
-    req.selection.include_tags = d.include_tags;
-    req.selection.exclude_tags = d.exclude_tags;
-    req.selection.include_dirs = d.include_dirs;
-    req.selection.exclude_dirs = d.exclude_dirs;
-    // git: items of the project share the controller's cache; they are
-    // fetched without the deployment's credentials (those are for its own
-    // source, not for every server a project may name).
-    req.git.cache_dir = opt.cache_dir / "git";
-    // Charts come pre-pulled with the project; skipPrePull charts are pulled
-    // on demand (without credentials) into the controller's cache.
-    req.chart_cache_dir = opt.cache_dir / "helm-charts";
-    try {
-      return render::render_project(req);
-    } catch (const Error& e) {
-      // Paths inside the cached tree, shown as they are in the repository.
-      std::string msg = e.str();
-      std::string prefix = (src.tree.string() + "/");
-      for (size_t p; (p = msg.find(prefix)) != std::string::npos;)
-        msg.erase(p, prefix.size());
-      throw StepError{"RenderFailed", msg + " (commit " + short_commit(src.commit) + ")"};
+      auto r = render_deployment_source(client, sources, d, opt.cache_dir, commit, &fetch_seconds);
+      metrics.git_fetch("fetch", fetch_seconds);
+      return r;
+    } catch (const SourceError& e) {
+      if (fetch_seconds >= 0) metrics.git_fetch("fetch", fetch_seconds);
+      throw StepError{e.reason, e.message};
     }
   }
 

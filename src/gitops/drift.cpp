@@ -68,7 +68,19 @@ Value as_stored(Value desired) {
 }
 
 std::string first_difference(const Value& desired, const Value& live) {
-  return diff_at(desired, live, "");
+  return without_secret_values(desired.get_string("kind"), diff_at(desired, live, ""));
+}
+
+std::string without_secret_values(std::string_view kind, const std::string& change) {
+  if (kind != "Secret") return change;
+  for (std::string_view field : {"data", "stringData"}) {
+    if (change.compare(0, field.size(), field) != 0) continue;
+    char next = change.size() > field.size() ? change[field.size()] : '\0';
+    if (next != '.' && next != ':') continue;
+    // Keys of a Secret are [-._a-zA-Z0-9]+: the first ": " ends the path.
+    return change.substr(0, change.find(": ")) + ": value changed (hidden)";
+  }
+  return change;
 }
 
 DriftRepairer::DriftRepairer(const kube::Client& client, std::string field_manager,

@@ -97,7 +97,13 @@ class DriftRepairer {
 doc::Value as_stored(doc::Value desired);
 
 // The first place where `live` does not hold `desired` ("spec.replicas: 1 -> 5"),
-// or "" when it holds all of it.
+// or "" when it holds all of it. For a Secret's data and stringData only the
+// key is named ("data.password: value changed (hidden)"): the text goes to
+// the status, logs and the dashboard.
 std::string first_difference(const doc::Value& desired, const doc::Value& live);
+
+// `change` (a first_difference text) of an object of `kind` with a Secret's
+// values taken out; other kinds' changes are returned as they are.
+std::string without_secret_values(std::string_view kind, const std::string& change);
 
 }  // namespace gantry::gitops

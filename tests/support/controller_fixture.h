@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -113,6 +114,29 @@ class ControllerTest : public DeployTest {
                                   "--log-format", "json"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return std::make_unique<BackgroundProcess>(argv, dir_.path() / (name + ".log"));
+  }
+
+  // `gantry dashboard` against the sandbox as its own process, its actions
+  // enabled by `token`, logging to dashboard.log. `url` gets
+  // "http://127.0.0.1:PORT" once it listens ("" when it did not within 15 s).
+  std::unique_ptr<BackgroundProcess> spawn_dashboard(const std::string& token, std::string* url) {
+    fs::path token_file = dir_.write("dashboard-token", token + "\n");
+    auto p = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{GANTRY_BINARY, "dashboard", "--kubeconfig",
+                                 sandbox_.kubeconfig().string(), "--listen", "127.0.0.1:0",
+                                 "--token-file", token_file.string(), "--cache-dir",
+                                 (dir_.path() / "dashboard-cache").string()},
+        dir_.path() / "dashboard.log");
+    static const std::regex re("listening on http://127\\.0\\.0\\.1:([0-9]+)/");
+    url->clear();
+    within(15s, [&] {
+      std::smatch m;
+      std::string l = p->log();
+      if (!std::regex_search(l, m, re)) return false;
+      *url = "http://127.0.0.1:" + m[1].str();
+      return true;
+    });
+    return p;
   }
 
   // A GantryDeployment named `name` in namespace default for the test repository.

@@ -205,28 +205,71 @@ function eventsTable(events) {
       el('td', { class: 'num' }, String(e.count)), el('td', { title: e.time }, ago(e.time)))))));
 }
 
-function actionsPanel(d) {
+// A unified diff, one line per element so additions and removals are coloured.
+function diffBlock(text, label, id) {
+  return el('pre', { class: 'diff', tabindex: 0, 'aria-label': label, id },
+    ...text.split('\n').map((line) => el('span', { class: line.startsWith('+') ? 'add'
+      : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : null }, line || ' ')));
+}
+
+function changesView(c) {
+  if (c.error) return el('p', { class: 'error', role: 'alert', id: 'diff-error' }, c.error);
+  const n = c.counts || {};
+  const head = el('p', { id: 'diff-summary' },
+    c.pending ? badge('r-Unknown', 'pending changes') : badge('r-True', 'in sync'), ' ',
+    `Git ${shortRev(c.revision)}`,
+    c.appliedRevision && c.appliedRevision !== c.revision
+      ? ` (applied: ${shortRev(c.appliedRevision)})` : '',
+    ` — ${n.create || 0} to create, ${n.update || 0} to update, ${n.delete || 0} to delete, ` +
+    `${n.unchanged || 0} unchanged` + (n.pending ? `, ${n.pending} after their namespace or CRD` : '') +
+    (n.failed ? `, ${n.failed} failed` : ''));
+  const changed = (c.objects || []).filter((o) => o.change !== 'unchanged' && o.change !== 'hook');
+  return el('div', { id: 'diff' }, head,
+    ...changed.map((o) => el('details', { class: 'group', open: changed.length <= 5,
+      'data-diff': `${o.kind}/${o.namespace}/${o.name}` },
+    el('summary', {}, `${o.change}: ${o.kind} ${o.namespace ? o.namespace + '/' : ''}${o.name}`),
+    o.error ? el('p', { class: 'error' }, o.error) : null,
+    o.diff ? diffBlock(o.diff, `diff of ${o.kind} ${o.name}`) : null)),
+    ...(c.deletions || []).map((o) => el('p', { 'data-diff': `${o.kind}/${o.namespace}/${o.name}` },
+      badge('h-degraded', 'delete'), ` ${o.kind} ${o.namespace ? o.namespace + '/' : ''}${o.name}`)));
+}
+
+// `onDryRun(changes)` shows the answer of a dry run (the /api/diff shape).
+function actionsPanel(d, onDryRun) {
   if (!state.actions) {
     return el('p', { class: 'muted', id: 'actions' },
-      'Read-only: start the dashboard with --token-file to reconcile, suspend or resume here.');
+      'Read-only: start the dashboard with --token-file to reconcile, suspend, resume, prune ' +
+      'or dry-run here.');
   }
-  const out = el('span', { role: 'status', 'aria-live': 'polite', class: 'muted' });
+  const out = el('span', { role: 'status', 'aria-live': 'polite', class: 'muted', id: 'action-result' });
   const token = el('input', { id: 'token', type: 'password', autocomplete: 'off', value: state.token,
     oninput: (e) => { state.token = e.target.value; } });
-  const act = async (verb) => {
+  const act = async (verb, done) => {
     out.textContent = `${verb}…`;
     try {
-      await api(`/api/actions/${verb}?kind=${enc(d.kind)}&namespace=${enc(d.namespace)}` +
+      const r = await api(`/api/actions/${verb}?kind=${enc(d.kind)}&namespace=${enc(d.namespace)}` +
         `&name=${enc(d.name)}`, { method: 'POST',
         headers: { Authorization: `Bearer ${state.token}`, 'X-Gantry-CSRF': '1' } });
-      out.textContent = `${verb}: requested`;
+      out.textContent = done ? done(r) : `${verb}: requested`;
     } catch (e) { out.textContent = `${verb} refused: ${e.message}`; }
   };
+  const prune = () => {
+    if (!window.confirm(`Delete the objects of ${d.namespace}/${d.name} that Git no longer has?`)) return;
+    act('prune', (r) => `prune: ${r.deleted.length} deleted` +
+      (r.deleted.length ? ` (${r.deleted.join(', ')})` : '') +
+      (r.kept.length ? `, ${r.kept.length} kept` : '') + ` — Git ${shortRev(r.revision)}`);
+  };
+  const dryRun = () => act('dry-run', (r) => {
+    onDryRun(r);
+    return r.error ? `dry run failed: ${r.error}` : `dry run of Git ${shortRev(r.revision)}: see the diff below`;
+  });
   return el('div', { class: 'actions', id: 'actions' },
     el('label', { for: 'token' }, 'Token ', token),
     el('button', { type: 'button', onclick: () => act('reconcile') }, 'Reconcile now'),
     d.suspended ? el('button', { type: 'button', onclick: () => act('resume') }, 'Resume')
       : el('button', { type: 'button', onclick: () => act('suspend') }, 'Suspend'),
+    el('button', { type: 'button', id: 'dry-run', onclick: dryRun }, 'Dry run'),
+    el('button', { type: 'button', id: 'prune', onclick: prune }, 'Prune'),
     out);
 }
 
@@ -234,26 +277,40 @@ function deploymentPage(kind, ns, name) {
   const key = `${kind}/${ns}/${name}`;
   crumbs([['Deployments', '#/'], [`${ns}/${name}`, null]]);
   const parts = { summary: el('div'), actions: el('div'), repairs: el('div'), tree: el('div'),
+    diff: el('div', {}, el('p', { class: 'muted' }, 'Comparing Git with the cluster…')),
     events: el('div') };
   setMain(el('h1', {}, `${kind} ${ns}/${name}`), parts.summary, parts.actions,
     el('h2', {}, 'Recent drift repairs'), parts.repairs,
-    el('h2', {}, 'Managed objects'), parts.tree, el('h2', {}, 'Events'), parts.events);
+    el('h2', {}, 'Managed objects'), parts.tree,
+    el('h2', {}, 'Diff between Git and the cluster'), parts.diff,
+    el('h2', {}, 'Events'), parts.events);
   const showSummary = (d) => {
     parts.summary.replaceChildren(summaryCards(d));
     parts.repairs.replaceChildren(repairsList(d));
     const focused = parts.actions.contains(document.activeElement);
-    if (!focused) parts.actions.replaceChildren(actionsPanel(d));
+    if (!focused) {
+      parts.actions.replaceChildren(actionsPanel(d, (c) => parts.diff.replaceChildren(changesView(c))));
+    }
   };
   let timer = null;
+  const q = `kind=${enc(kind)}&namespace=${enc(ns)}&name=${enc(name)}`;
+  const loadDiff = async () => {
+    try {
+      parts.diff.replaceChildren(changesView(await api(`/api/diff?${q}`)));
+    } catch (e) {
+      parts.diff.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+    }
+  };
   const load = async () => {
     try {
-      const r = await api(`/api/deployment?kind=${enc(kind)}&namespace=${enc(ns)}&name=${enc(name)}`);
+      const r = await api(`/api/deployment?${q}`);
       showSummary(r.deployment);
       parts.tree.replaceChildren(objectTree(r.deployment, r.objects));
       parts.events.replaceChildren(eventsTable(r.events));
     } catch (e) {
       parts.summary.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
     }
+    loadDiff();
   };
   load();
   return {
@@ -277,8 +334,20 @@ function objectPage(dk, dns, dn, kind, ns, name) {
   let timer = null;
   const load = async () => {
     try {
-      const o = await api(`/api/object?kind=${enc(kind)}&namespace=${enc(ns)}&name=${enc(name)}`);
+      const o = await api(`/api/object?kind=${enc(kind)}&namespace=${enc(ns)}&name=${enc(name)}` +
+        `&dkind=${enc(dk)}&dnamespace=${enc(dns)}&dname=${enc(dn)}`);
       const mf = o.managedFields || [];
+      const want = o.desired || {};
+      const desired = want.error && !want.desiredYaml
+        ? [el('p', { class: 'error', id: 'desired-error' }, want.error)]
+        : [el('p', { id: 'desired-change' },
+          want.change === 'unchanged' ? badge('r-True', 'in sync') : badge('r-Unknown', want.change),
+          ` Git ${shortRev(want.revision)}`),
+        want.diff ? diffBlock(want.diff, 'diff between the live and the desired object', 'object-diff')
+          : el('p', { class: 'muted' }, 'No difference.'),
+        el('h2', {}, 'Desired YAML (from Git)'),
+        el('pre', { id: 'desired-yaml', tabindex: 0, 'aria-label': 'desired YAML' },
+          want.desiredYaml || '')];
       body.replaceChildren(
         el('p', {}, badge(`h-${o.health.health}`, o.health.health, `health: ${o.health.health}`),
           ' ', o.health.reason || ''),
@@ -287,7 +356,8 @@ function objectPage(dk, dns, dn, kind, ns, name) {
           el('ul', {}, ...mf.map((m) => el('li', {},
             `${m.manager} — ${m.operation}${m.subresource ? ' (' + m.subresource + ')' : ''}, ${m.time}`)))),
         el('h2', {}, 'Live YAML'),
-        el('pre', { id: 'yaml', tabindex: 0, 'aria-label': 'live YAML' }, o.yaml));
+        el('pre', { id: 'yaml', tabindex: 0, 'aria-label': 'live YAML' }, o.yaml),
+        el('h2', {}, 'Diff with Git'), ...desired);
     } catch (e) {
       body.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
     }

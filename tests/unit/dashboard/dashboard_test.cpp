@@ -7,12 +7,14 @@
 #include <thread>
 
 #include "dashboard/assets.h"
+#include "dashboard/changes.h"
 #include "dashboard/dashboard.h"
 #include "dashboard/feed.h"
 #include "dashboard/views.h"
 #include "doc/json.h"
 #include "doc/yaml.h"
 #include "kube/client.h"
+#include "kube/diff.h"
 #include "kube/discovery.h"
 
 namespace gantry::dashboard {
@@ -68,6 +70,23 @@ TEST(DashboardViews, SummaryHasEveryOverviewColumn) {
   ASSERT_EQ(s.find("recentRepairs")->size(), 1u);
   EXPECT_EQ(s.find("recentRepairs")->as_list()[0].get_string("change"), "spec.replicas 1 -> 5");
   EXPECT_EQ(s.get_string("invalid"), "");
+}
+
+// A repair recorded by an older controller with a Secret's values in it
+// reaches the browser without them.
+TEST(DashboardViews, RepairsOfSecretsShowNoValues) {
+  Value r = yaml(kDeployment);
+  r["status"]["recentRepairs"].push_back(
+      yaml(R"({object: Secret shop/db, change: "data.password: aHVudGVyMg== -> ZXZpbA==",
+               time: "2026-01-02T03:06:00Z"})"));
+  Value s = deployment_summary(r);
+  std::string text = doc::to_json(s);
+  EXPECT_EQ(text.find("aHVudGVyMg=="), std::string::npos) << text;
+  EXPECT_EQ(text.find("ZXZpbA=="), std::string::npos) << text;
+  const auto& repairs = s.find("recentRepairs")->as_list();
+  ASSERT_EQ(repairs.size(), 2u);
+  EXPECT_EQ(repairs[0].get_string("change"), "spec.replicas 1 -> 5");
+  EXPECT_EQ(repairs[1].get_string("change"), "data.password: value changed (hidden)");
 }
 
 TEST(DashboardViews, SummaryOfAFreshOrInvalidResource) {
@@ -154,6 +173,67 @@ stringData:
            "data: {k: visible}\n"));
   EXPECT_EQ(cm.find_path({"data", "k"})->as_string(), "visible");
   EXPECT_EQ(cm.find_path({"metadata", "managedFields"}), nullptr);
+}
+
+// The pending changes and desired objects sent to the browser: a Secret's
+// data and stringData values are in neither the diff nor the desired YAML,
+// whether they change or not; other kinds keep their values.
+TEST(DashboardChanges, SecretValuesMaskedInDiffsAndDesiredYaml) {
+  Value live = yaml(R"(apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: app}
+data: {password: c2VjcmV0LW9sZC12YWx1ZQ==, same: a2VwdC1zZWNyZXQtdmFsdWU=}
+)");
+  Value desired = yaml(R"(apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: app}
+data: {password: c2VjcmV0LW5ldy12YWx1ZQ==, same: a2VwdC1zZWNyZXQtdmFsdWU=}
+stringData: {token: plain-text-token-value}
+)");
+  Value cm_live = yaml(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s, namespace: app}\n"
+      "data: {value: one-visible}\n");
+  Value cm = yaml(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s, namespace: app}\n"
+      "data: {value: two-visible}\n");
+  gitops::Preview p;
+  p.revision = "main@sha1:abc";
+  p.commit = "abc";
+  kube::PlannedObject secret;
+  secret.desired = desired;
+  secret.live = live;
+  secret.result = desired;
+  secret.change = kube::Change::kUpdate;
+  secret.diff = kube::object_diff(live, desired, "Secret app/creds");
+  p.plan.objects.push_back(secret);
+  kube::PlannedObject config;
+  config.desired = cm;
+  config.change = kube::Change::kUpdate;
+  config.diff = kube::object_diff(cm_live, cm, "ConfigMap app/s");
+  p.plan.objects.push_back(config);
+
+  std::string changes = doc::to_json(changes_view(p));
+  Value secret_view = desired_view(p, "Secret", "app", "creds");
+  ASSERT_FALSE(secret_view.is_null());
+  std::string desired_json = doc::to_json(secret_view);
+  for (const std::string& text : {changes, desired_json}) {
+    for (const char* value :
+         {"c2VjcmV0LW9sZC12YWx1ZQ==", "c2VjcmV0LW5ldy12YWx1ZQ==", "a2VwdC1zZWNyZXQtdmFsdWU=",
+          "plain-text-token-value", "secret-old-value", "secret-new-value", "kept-secret-value"})
+      EXPECT_EQ(text.find(value), std::string::npos) << value << " in " << text;
+  }
+  // The diff still tells which keys change.
+  EXPECT_NE(changes.find("password: '*** (before)'"), std::string::npos) << changes;
+  EXPECT_NE(changes.find("password: '*** (after)'"), std::string::npos) << changes;
+  EXPECT_NE(changes.find("token: '*** (after)'"), std::string::npos) << changes;
+  std::string yaml_text = secret_view.get_string("desiredYaml");
+  EXPECT_NE(yaml_text.find("password: (16 bytes, hidden)"), std::string::npos) << yaml_text;
+  EXPECT_NE(yaml_text.find("token: (22 bytes, hidden)"), std::string::npos) << yaml_text;
+  // Not a Secret: the values show.
+  EXPECT_NE(changes.find("two-visible"), std::string::npos) << changes;
+  EXPECT_NE(desired_view(p, "ConfigMap", "app", "s").get_string("desiredYaml").find("two-visible"),
+            std::string::npos);
+  EXPECT_TRUE(desired_view(p, "Secret", "app", "other").is_null());
 }
 
 TEST(DashboardViews, EventsAboutOneObjectNewestFirst) {
@@ -306,6 +386,13 @@ TEST(DashboardHandler, ActionsNeedTokenCsrfHeaderAndSameOrigin) {
                   {"Origin", "http://evil.example"}})
                 .status,
             403);
+  // Every action has the same guards.
+  for (const char* verb : {"suspend", "resume", "dry-run", "prune"}) {
+    std::string p = std::string("/api/actions/") + verb;
+    EXPECT_EQ(call(d, "POST", p, {{"X-Gantry-CSRF", "1"}}).status, 401) << verb;
+    EXPECT_EQ(call(d, "POST", p, {{"Authorization", "Bearer " + o.token}}).status, 403) << verb;
+    EXPECT_EQ(call(d, "GET", p).status, 405) << verb;
+  }
   // All guards passed: the request reaches the lookup (no such deployment).
   http::ServerResponse ok = call(d, "POST", path,
                                  {{"Authorization", "Bearer " + o.token},

@@ -170,5 +170,27 @@ TEST(Drift, SecretsAreComparedAsStored) {
   EXPECT_NE(first_difference(secret, live), "");
 }
 
+// What a drift repair records (status.recentRepairs, logs, the dashboard)
+// names a Secret's changed key, never its values.
+TEST(Drift, SecretValuesNeverInTheChangeText) {
+  doc::Value want = as_stored(
+      yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {password: hunter2}\n"));
+  doc::Value live = want;
+  live["data"].set("password", "ZXZpbC1wYXNzd29yZA==");
+  std::string d = first_difference(want, live);
+  EXPECT_EQ(d, "data.password: value changed (hidden)");
+  live["data"] = doc::Value("not-a-map");
+  EXPECT_EQ(first_difference(want, live), "data: value changed (hidden)");
+  live = want;
+  live["data"].erase("password");
+  EXPECT_EQ(first_difference(want, live), "data.password: value changed (hidden)");
+  // Other fields of a Secret, and other kinds, keep their values.
+  EXPECT_EQ(without_secret_values("Secret", "type: Opaque -> kubernetes.io/tls"),
+            "type: Opaque -> kubernetes.io/tls");
+  EXPECT_EQ(without_secret_values("Secret", "stringData.token: a -> b"),
+            "stringData.token: value changed (hidden)");
+  EXPECT_EQ(without_secret_values("ConfigMap", "data.value: 1 -> 2"), "data.value: 1 -> 2");
+}
+
 }  // namespace
 }  // namespace gantry::gitops
