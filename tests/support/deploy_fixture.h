@@ -28,7 +28,6 @@ inline std::string replace_all(std::string s, const std::string& from, const std
   return s;
 }
 
-
 class DeployTest : public ::testing::Test {
  protected:
   DeployTest() : sandbox_(Sandbox::Options{"300ms", {}, {}}) {}
