@@ -657,7 +657,7 @@ namespace {
 // parent image with an ONBUILD trigger, then a child built FROM it with the
 // escape directive, SHELL, HEALTHCHECK, STOPSIGNAL, VOLUME, EXPOSE, CMD, a
 // bind mount from the context, RUN --network=host, ADD of a URL with
-// --checksum, Dockerfile.dockerignore, --revision-labels and
+// --checksum, Dockerfile.dockerignore, --revision-labels, --label and
 // --source-date-epoch; then the no-Dockerfile mode.
 // The JSON of the value at `path`, or "<missing>".
 std::string json_at(const doc::Value& v, std::initializer_list<std::string_view> path) {
@@ -718,8 +718,9 @@ TEST_F(BuildTest, EveryOtherInstructionAndFlag) {
   git(ctx, {"commit", "-q", "-m", "child"});
   const std::string head = git(ctx, {"rev-parse", "HEAD"});
   const std::string out = "oci:" + (tmp_.path() / "child-img").string() + ":v1";
-  ProcessResult r = build({ctx.string(), "-f", (ctx / "build.Dockerfile").string(), "-o", out,
-                           "--revision-labels", "--source-date-epoch", "1700000000"});
+  ProcessResult r =
+      build({ctx.string(), "-f", (ctx / "build.Dockerfile").string(), "-o", out,
+             "--revision-labels", "--source-date-epoch", "1700000000", "--label", "team=shop"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   EXPECT_EQ(
@@ -744,6 +745,7 @@ TEST_F(BuildTest, EveryOtherInstructionAndFlag) {
   EXPECT_EQ(json_at(*c, {"Healthcheck", "Timeout"}), "3000000000");
   EXPECT_FALSE(c->find("OnBuild"));  // triggers ran; they are not inherited
   EXPECT_EQ(json_at(*c, {"Labels", "parent"}), "\"yes\"");
+  EXPECT_EQ(json_at(*c, {"Labels", "team"}), "\"shop\"");  // --label
   EXPECT_EQ(json_at(*c, {"Labels", "org.opencontainers.image.revision"}), "\"" + head + "\"");
   EXPECT_EQ(json_at(*c, {"Labels", "org.opencontainers.image.created"}),
             "\"2023-11-14T22:13:20Z\"");
