@@ -2,6 +2,9 @@
 // made through the Kubernetes API (an annotation, spec.suspend).
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/command.h"
@@ -21,6 +24,14 @@ struct RequestFlags {
   std::string timeout = "5m";
 };
 
+// "user@host" of this process, for the deploy history's "who".
+std::string local_user() {
+  const char* u = std::getenv("USER");
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  return std::string(u && *u ? u : "unknown") + "@" + (host[0] ? host : "unknown");
+}
+
 int run_request(const RequestFlags& f, const std::string& verb) {
   Cluster c = connect(f.cluster, project::ResolvedTarget{});
   std::string name;
@@ -32,7 +43,8 @@ int run_request(const RequestFlags& f, const std::string& verb) {
               << (verb == "suspend" ? " suspended" : " resumed") << "\n";
     return 0;
   }
-  std::string token = gitops::request_reconcile(*c.client, t, ns, name);
+  std::string token =
+      gitops::request_reconcile(*c.client, t, ns, name, "gantry reconcile (" + local_user() + ")");
   std::cout << "reconcile of " << t.kind << " " << ns << "/" << name << " requested\n";
   if (!f.wait) return 0;
   auto obj = gitops::wait_handled(*c.client, t, ns, name, token, parse_duration(f.timeout));

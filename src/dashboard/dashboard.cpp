@@ -30,6 +30,8 @@ using doc::Value;
 namespace {
 
 constexpr size_t kMaxBody = 64u << 10;  // actions carry no body worth more
+// How long an object the controller repaired shows as "drifted".
+constexpr std::chrono::seconds kDriftedFor{600};
 
 void send_json(http::ServerResponse& res, int status, const Value& v) {
   res.status = status;
@@ -225,12 +227,16 @@ struct Dashboard::Impl {
     auto r = feed.resource(kind, ns, name);
     if (!r) return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
     Value objects = Value::list();
+    auto now = std::chrono::system_clock::now();
     for (const auto& e : inventory_of(*r)) {
-      Value o = Value::object({{"kind", e.kind}, {"namespace", e.ns}, {"name", e.name}});
+      Value o = Value::object(
+          {{"kind", e.kind}, {"namespace", e.ns}, {"name", e.name}, {"item", e.item}});
       auto t = type_of(e.kind);
       std::optional<Value> live;
       if (t) live = kube::get(client, *t, e.ns, e.name);
-      Value h = live ? object_health(*live) : missing_health();
+      Value h = with_recent_repair(live ? object_health(*live) : missing_health(), *r,
+                                   e.kind + " " + (e.ns.empty() ? "" : e.ns + "/") + e.name, now,
+                                   kDriftedFor);
       for (const auto& m : h.as_map())
         o.set(m.key, m.value);
       objects.push_back(std::move(o));
@@ -239,10 +245,11 @@ struct Dashboard::Impl {
     kube::Response er = client.send(
         "GET", "/api/v1/namespaces/" + ns + "/events?fieldSelector=involvedObject.name%3D" + name);
     if (er.ok()) events = events_about(er.json(), kind, name);
-    send_json(
-        res, 200,
-        Value::object(
-            {{"deployment", deployment_summary(*r)}, {"objects", objects}, {"events", events}}));
+    send_json(res, 200,
+              Value::object({{"deployment", deployment_summary(*r)},
+                             {"objects", objects},
+                             {"history", deploy_history(*r)},
+                             {"events", events}}));
   }
 
   void object(const http::ServerRequest& req, http::ServerResponse& res) {
@@ -439,7 +446,8 @@ struct Dashboard::Impl {
     kube::ResourceType t =
         kind == gitops::kKind ? gitops::gantry_deployment_type() : gitops::kluctl_deployment_type();
     if (verb == "reconcile") {
-      std::string token = gitops::request_reconcile(client, t, ns, name);
+      std::string token =
+          gitops::request_reconcile(client, t, ns, name, "dashboard (" + req.remote_addr + ")");
       return send_json(res, 202, Value::object({{"requested", token}}));
     }
     if (verb == "suspend" || verb == "resume") {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/timestamp.h"
 #include "gitops/drift.h"
 #include "gitops/resource.h"
 #include "kube/readiness.h"
@@ -89,7 +90,18 @@ std::vector<InventoryEntry> inventory_of(const Value& r) {
   std::vector<InventoryEntry> out;
   const Value* inv = r.find_path({"status", "inventory"});
   if (!inv || !inv->is_list()) return out;
-  for (const auto& x : inv->as_list()) {
+  size_t n = inv->as_list().size();
+  std::vector<std::string> items(n);  // by inventory index
+  if (const Value* groups = r.find_path({"status", "inventoryItems"}); groups && groups->is_list())
+    for (const auto& g : groups->as_list()) {
+      const Value* idx = g.is_map() ? g.find("objects") : nullptr;
+      if (!idx || !idx->is_list()) continue;
+      for (const auto& k : idx->as_list())
+        if (k.is_int() && k.as_int() >= 0 && static_cast<size_t>(k.as_int()) < n)
+          items[static_cast<size_t>(k.as_int())] = g.get_string("path");
+    }
+  for (size_t i = 0; i < n; ++i) {
+    const Value& x = inv->as_list()[i];
     if (!x.is_string()) continue;
     const std::string& t = x.as_string();
     size_t sp = t.find(' ');
@@ -105,6 +117,7 @@ std::vector<InventoryEntry> inventory_of(const Value& r) {
       e.name = rest.substr(slash + 1);
     }
     if (e.name.empty() || e.name.find_first_of(" /") != std::string::npos) continue;
+    e.item = i < items.size() ? items[i] : std::string();
     out.push_back(std::move(e));
   }
   return out;
@@ -133,6 +146,66 @@ Value object_health(const Value& live) {
 
 Value missing_health() {
   return Value::object({{"health", "missing"}, {"reason", "not found in the cluster"}});
+}
+
+Value with_recent_repair(Value health, const Value& resource, const std::string& object,
+                         std::chrono::system_clock::time_point now, std::chrono::seconds window) {
+  std::string h = health.get_string("health");
+  if (h == "missing" || h == "degraded") return health;
+  const Value* rr = resource.find_path({"status", "recentRepairs"});
+  if (!rr || !rr->is_list()) return health;
+  std::string since = utc_timestamp(now - window);  // RFC 3339 in UTC sorts as text
+  for (auto it = rr->as_list().rbegin(); it != rr->as_list().rend(); ++it) {
+    if (!it->is_map() || it->get_string("object") != object) continue;
+    std::string time = it->get_string("time");
+    if (time.size() != since.size() || time < since) continue;
+    health.set("health", "drifted");
+    health.set("reason", "repaired " + time + ": " +
+                             gitops::without_secret_values(object.substr(0, object.find(' ')),
+                                                           it->get_string("change")));
+    return health;
+  }
+  return health;
+}
+
+Value deploy_history(const Value& resource) {
+  Value out = Value::list();
+  const Value* h = resource.find_path({"status", "history"});
+  if (!h || !h->is_list()) return out;
+  for (const auto& e : h->as_list()) {
+    if (!e.is_map()) continue;
+    Value hooks = Value::list();
+    if (const Value* hs = e.find("hooks"); hs && hs->is_list())
+      for (const auto& k : hs->as_list())
+        if (k.is_map()) {
+          std::string object = k.get_string("object");
+          hooks.push_back(Value::object(
+              {{"object", object},
+               {"item", k.get_string("item")},
+               {"phase", k.get_string("phase")},
+               {"weight", int_at(k, {"weight"}, 0)},
+               {"result", k.get_string("result")},
+               {"message", gitops::without_secret_values(object.substr(0, object.find(' ')),
+                                                         k.get_string("message"))},
+               {"durationMs", int_at(k, {"durationMs"}, 0)}}));
+        }
+    std::string message = e.get_string("message");
+    out.push_back(Value::object(
+        {{"revision", e.get_string("revision")},
+         {"startedAt", e.get_string("startedAt")},
+         {"finishedAt", e.get_string("finishedAt")},
+         {"applied", int_at(e, {"applied"}, 0)},
+         {"unchanged", int_at(e, {"unchanged"}, 0)},
+         {"pruned", int_at(e, {"pruned"}, 0)},
+         {"failed", int_at(e, {"failed"}, 0)},
+         {"result", e.get_string("result")},
+         {"message", gitops::without_secret_values(message.substr(0, message.find(' ')), message)},
+         {"attempts", int_at(e, {"attempts"}, 1)},
+         {"trigger", string_at(e, {"trigger", "reason"})},
+         {"by", string_at(e, {"trigger", "by"})},
+         {"hooks", hooks}}));
+  }
+  return out;
 }
 
 Value masked_object(const Value& live) {

@@ -9,6 +9,7 @@
 //     ever sent to the browser.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,12 @@ namespace gantry::dashboard {
 //  managedObjects, suspended, invalid (the spec's error, "" when valid)}.
 doc::Value deployment_summary(const doc::Value& resource);
 
-// One entry of status.inventory ("Kind ns/name" or "Kind name").
+// One entry of status.inventory ("Kind ns/name" or "Kind name"), with the
+// deployment item it was rendered from (status.inventoryItems; "" when the
+// status does not say).
 struct InventoryEntry {
   std::string kind, ns, name;
+  std::string item;
 };
 // Entries that do not parse are skipped.
 std::vector<InventoryEntry> inventory_of(const doc::Value& resource);
@@ -36,6 +40,19 @@ std::vector<InventoryEntry> inventory_of(const doc::Value& resource);
 doc::Value object_health(const doc::Value& live);
 // The same shape for an inventory entry that is not in the cluster.
 doc::Value missing_health();
+
+// `health` turned "drifted" when status.recentRepairs has a repair of
+// `object` ("Kind ns/name") newer than `window` before `now` (RFC 3339 times):
+// reason "repaired: <change>" (Secret values hidden). Missing and degraded
+// objects stay so; replicas are kept.
+doc::Value with_recent_repair(doc::Value health, const doc::Value& resource,
+                              const std::string& object, std::chrono::system_clock::time_point now,
+                              std::chrono::seconds window);
+
+// status.history for the browser, newest first: the controller's entries
+// (gitops/history.h) with only known fields kept, hook and failure messages
+// with Secret values hidden.
+doc::Value deploy_history(const doc::Value& resource);
 
 // The object without metadata.managedFields, with Secret values masked:
 // data and stringData values become "(N bytes, hidden)", and annotations

@@ -13,6 +13,7 @@
 #include "doc/json.h"
 #include "git/source.h"
 #include "gitops/drift.h"
+#include "gitops/history.h"
 #include "gitops/image_update.h"
 #include "gitops/metrics.h"
 #include "gitops/queue.h"
@@ -40,10 +41,14 @@ struct State {
   std::string seen_request;      // manual-request value seen last
   std::string applied_commit;    // last successful sync
   int64_t applied_generation = -1;
+  std::string attempted_commit;  // last sync, any outcome
+  int64_t attempted_generation = -1;
   std::string handled_request;
   std::string discriminator;  // of the last render
   int failures = 0;           // consecutive
   std::vector<std::string> inventory;
+  std::vector<std::string> inventory_items;  // the item of each inventory entry
+  Value history;                             // null until read from the status or written
   int64_t drift_repairs = 0;
   std::vector<Repair> recent;
   Value last_result;
@@ -346,6 +351,8 @@ struct Controller::Impl {
       u.handled_request = st.handled_request;
       u.last_result = st.last_result;
       u.inventory = st.inventory;
+      u.inventory_items = st.inventory_items;
+      u.history = st.history;
       u.drift_repairs = st.drift_repairs;
       u.recent_repairs = st.recent;
       u.unsupported = st.unsupported;
@@ -554,6 +561,35 @@ struct Controller::Impl {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 
+  // Why this deploy runs (gitops/history.h), from what this process
+  // remembers and, after a restart, from the resource's status.
+  Trigger trigger_for(const DeploymentSpec& d, const Value& obj, const std::string& commit) {
+    const Value* status = obj.find("status");
+    auto status_string = [&](std::string_view k) {
+      return status && status->is_map() ? status->get_string(k) : std::string();
+    };
+    TriggerInput in;
+    in.requested_at = d.requested_at;
+    in.requested_by = requested_by(d.requested_by, d.requested_at);
+    std::lock_guard<std::mutex> lock(mu);
+    const State& st = states[d.key()];
+    in.handled_request =
+        st.handled_request.empty() ? status_string("lastHandledReconcileAt") : st.handled_request;
+    std::string applied = status_string("lastAppliedRevision");
+    if (st.attempted_generation >= 0) {
+      in.deployed_before = true;
+      in.generation_changed = d.generation != st.attempted_generation;
+      in.commit_changed = commit != st.attempted_commit;
+    } else {
+      const Value* g = status && status->is_map() ? status->find("observedGeneration") : nullptr;
+      in.deployed_before = !applied.empty();
+      in.generation_changed = g && g->is_int() && g->as_int() != d.generation;
+      in.commit_changed = applied.find(commit) == std::string::npos;
+    }
+    in.last_failed = st.failures > 0;
+    return trigger_of(in);
+  }
+
   std::string sync_resource(const DeploymentSpec& d, const Value& obj) {
     std::shared_ptr<TargetCluster> cluster = cluster_for(d);
     place(d, cluster);
@@ -577,6 +613,14 @@ struct Controller::Impl {
       }
     }
     cluster->mapper->expire();  // CRDs installed since the last sync are found
+    std::string started = utc_now();
+    Trigger trigger = trigger_for(d, obj, commit);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      State& st = states[d.key()];
+      st.attempted_commit = commit;
+      st.attempted_generation = d.generation;
+    }
     std::string rev = revision_text(d.source, commit);
     Condition reconciling{"Reconciling", "True", "Progressing", "deploying " + rev};
     {
@@ -606,13 +650,20 @@ struct Controller::Impl {
       throw StepError{"ApplyFailed", e.str()};
     }
     std::vector<DesiredObject> desired;
-    std::vector<std::string> inventory;
+    std::vector<std::pair<std::string, std::string>> named;  // name, item
     for (const auto& p : report.plan.objects) {
       if (!p.type || p.hook.is_hook()) continue;
-      inventory.push_back(p.name());
+      named.emplace_back(p.name(), p.item < rendered.items.size()
+                                       ? rendered.items[p.item].item.rel_dir
+                                       : std::string());
       if (p.change != kube::Change::kFailed) desired.push_back(DesiredObject{*p.type, p.desired});
     }
-    std::sort(inventory.begin(), inventory.end());
+    std::sort(named.begin(), named.end());
+    std::vector<std::string> inventory, inventory_items;
+    for (auto& [n, item] : named) {
+      inventory.push_back(std::move(n));
+      inventory_items.push_back(std::move(item));
+    }
 
     auto failures_list = report.failures();
     Value fl = Value::list();
@@ -637,12 +688,29 @@ struct Controller::Impl {
                           std::to_string(report.deploy.unchanged) + ", pruned " +
                           std::to_string(report.pruned.deleted) + ", failed " +
                           std::to_string(fl.size());
+    DeployRecord record;
+    record.revision = rev;
+    record.started = started;
+    record.finished = utc_now();
+    record.applied = static_cast<int64_t>(report.deploy.applied);
+    record.unchanged = static_cast<int64_t>(report.deploy.unchanged);
+    record.pruned = static_cast<int64_t>(report.pruned.deleted);
+    record.failed = static_cast<int64_t>(fl.size());
+    record.result = !report.ok() ? "failed" : d.dry_run ? "dry run" : "succeeded";
+    if (fl.size())
+      record.message =
+          fl.as_list()[0].get_string("object") + ": " + fl.as_list()[0].get_string("message");
+    record.trigger = trigger;
+    record.hooks = report.deploy.hooks;
     int failures_now = 0;
     {
       std::lock_guard<std::mutex> lock(mu);
       State& st = states[d.key()];
       st.discriminator = rendered.target.discriminator;
       st.inventory = inventory;
+      st.inventory_items = inventory_items;
+      if (st.history.is_null()) st.history = history_of(obj.find("status"));
+      st.history = add_to_history(st.history, history_entry(record));
       st.last_result = result;
       st.handled_request = d.requested_at;
       if (ok) {

@@ -182,7 +182,7 @@ struct Endpoints::Impl {
         if (!same || !ref_matches(d.source, *v.push) || d.suspend) continue;
         request_reconcile(client,
                           d.is_kluctl() ? kluctl_deployment_type() : gantry_deployment_type(), d.ns,
-                          d.name);
+                          d.name, "webhook: " + v.push->sender + " push to " + v.push->ref);
         requested.push_back(d.key());
       }
     };

@@ -95,13 +95,19 @@ std::vector<DeploymentRow> list_deployments(const kube::Client& client, kube::Re
 }
 
 std::string request_reconcile(const kube::Client& client, const kube::ResourceType& type,
-                              const std::string& ns, const std::string& name) {
+                              const std::string& ns, const std::string& name,
+                              const std::string& by) {
   static std::atomic<unsigned> seq{0};
   std::string token = utc_now() + "/" + std::to_string(getpid()) + "-" + std::to_string(++seq);
   std::string key = type.kind == kKluctlKind ? std::string(kKluctlRequestAnnotation)
                                              : std::string(kRequestAnnotation);
+  // Without `by`, an earlier request's "by" is removed (null in a merge patch).
+  Value who = by.empty() ? Value() : Value(token + " " + by.substr(0, 200));
   Value patch = Value::object(
-      {{"metadata", Value::object({{"annotations", Value::object({{key, token}})}})}});
+      {{"metadata",
+        Value::object(
+            {{"annotations",
+              Value::object({{key, token}, {std::string(kRequestedByAnnotation), who}})}})}});
   kube::Response r = client.send("PATCH", type.object_path(ns, name), doc::to_json(patch),
                                  "application/merge-patch+json");
   if (r.status == 404)

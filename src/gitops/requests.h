@@ -30,10 +30,13 @@ struct DeploymentRow {
 std::vector<DeploymentRow> list_deployments(const kube::Client& client, kube::RestMapper& mapper,
                                             const std::string& ns);
 
-// Sets the manual-request annotation to a new value and returns it. Throws
+// Sets the manual-request annotation to a new value and returns it; `by`
+// (who asks: "gantry reconcile (alice@laptop)", "dashboard", "webhook: ...")
+// goes into kRequestedByAnnotation with it, for the deploy history. Throws
 // Error(kNotFound) when the resource does not exist.
 std::string request_reconcile(const kube::Client& client, const kube::ResourceType& type,
-                              const std::string& ns, const std::string& name);
+                              const std::string& ns, const std::string& name,
+                              const std::string& by = "");
 
 // Waits until status.lastHandledReconcileAt equals `token` (the controller
 // answered) and returns the resource; nullopt on timeout.

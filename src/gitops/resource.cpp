@@ -102,6 +102,7 @@ DeploymentSpec parse_deployment(const Value& obj) {
   if (const Value* a = md->find("annotations"); a && a->is_map()) {
     d.requested_at = a->get_string(kRequestAnnotation);
     if (d.requested_at.empty()) d.requested_at = a->get_string(kKluctlRequestAnnotation);
+    d.requested_by = a->get_string(kRequestedByAnnotation);
   }
   const Value* spec = obj.find("spec");
   if (!spec || !spec->is_map()) throw Error("the resource has no spec");
@@ -295,6 +296,47 @@ spec:
           status:
             type: object
             x-kubernetes-preserve-unknown-fields: true
+            properties:
+              inventoryItems:
+                type: array
+                items:
+                  type: object
+                  properties:
+                    path: {type: string}
+                    objects: {type: array, items: {type: integer}}
+              history:
+                type: array
+                maxItems: 10
+                items:
+                  type: object
+                  properties:
+                    revision: {type: string}
+                    startedAt: {type: string, format: date-time}
+                    finishedAt: {type: string, format: date-time}
+                    applied: {type: integer}
+                    unchanged: {type: integer}
+                    pruned: {type: integer}
+                    failed: {type: integer}
+                    result: {type: string, enum: [succeeded, failed, dry run]}
+                    message: {type: string}
+                    attempts: {type: integer}
+                    trigger:
+                      type: object
+                      properties:
+                        reason: {type: string}
+                        by: {type: string}
+                    hooks:
+                      type: array
+                      items:
+                        type: object
+                        properties:
+                          object: {type: string}
+                          item: {type: string}
+                          phase: {type: string}
+                          weight: {type: integer}
+                          result: {type: string}
+                          message: {type: string}
+                          durationMs: {type: integer}
 )";
   if (kluctl)
     out += R"(---

@@ -24,6 +24,9 @@ inline constexpr std::string_view kKluctlKind = "KluctlDeployment";
 // Set to any new value (a timestamp) to ask for a reconcile now.
 inline constexpr std::string_view kRequestAnnotation = "gantry.dev/reconcile-requested-at";
 inline constexpr std::string_view kKluctlRequestAnnotation = "kluctl.io/request-reconcile";
+// Who asked for that reconcile, set with it: "<request value> <who>", so that
+// it counts only for the request it came with (gitops/history.h).
+inline constexpr std::string_view kRequestedByAnnotation = "gantry.dev/reconcile-requested-by";
 // The finalizer that deletes the target's objects when the resource goes (spec.delete).
 inline constexpr std::string_view kFinalizer = "gantry.dev/delete-target";
 
@@ -42,6 +45,7 @@ struct DeploymentSpec {
   bool deleting = false;       // metadata.deletionTimestamp is set
   bool has_finalizer = false;  // kFinalizer is in metadata.finalizers
   std::string requested_at;    // the manual-request annotation, "" when absent
+  std::string requested_by;    // kRequestedByAnnotation's value, "" when absent
   // What to deploy.
   GitSource source;
   std::string target;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <map>
+
 #include "core/timestamp.h"
 #include "doc/json.h"
 
@@ -56,6 +58,19 @@ Value status_value(const StatusUpdate& u, const Value* old) {
     inv.push_back(i);
   s.set("managedObjects", static_cast<int64_t>(u.inventory.size()));
   s.set("inventory", inv);
+  if (u.inventory_items.size() == u.inventory.size()) {
+    Value groups = Value::list();
+    std::map<std::string, size_t> at;  // path -> index in groups
+    for (size_t i = 0; i < u.inventory_items.size(); ++i) {
+      auto [it, added] = at.emplace(u.inventory_items[i], groups.as_list().size());
+      if (added)
+        groups.push_back(
+            Value::object({{"path", u.inventory_items[i]}, {"objects", Value::list()}}));
+      groups.as_list()[it->second].find("objects")->push_back(static_cast<int64_t>(i));
+    }
+    s.set("inventoryItems", groups);
+  }
+  if (!u.history.is_null()) s.set("history", u.history);
   s.set("driftRepairs", u.drift_repairs);
   Value rep = Value::list();
   for (const auto& r : u.recent_repairs)

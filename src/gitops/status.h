@@ -34,6 +34,9 @@ struct StatusUpdate {
   doc::Value
       last_result;  // {applied, unchanged, pruned, hooks, failed, failures, durationMs, time}
   std::vector<std::string> inventory;  // "Kind ns/name", sorted
+  // The deployment item (its directory) of each inventory entry, same order.
+  std::vector<std::string> inventory_items;
+  doc::Value history;  // gitops/history.h: newest first; null leaves it out
   int64_t drift_repairs = 0;
   std::vector<Repair> recent_repairs;  // newest last, at most 10
   std::vector<std::string> unsupported;
@@ -45,8 +48,9 @@ struct StatusUpdate {
 doc::Value conditions_status(const std::vector<Condition>& conditions, int64_t observed_generation,
                              const doc::Value* old);
 
-// The status object for `update`, carrying over transition times from `old`
-// (the resource's current status, or null).
+// The status object for `update` (inventory items as status.inventoryItems
+// [{path, objects: [indices into status.inventory]}], in first-seen order), carrying over
+// transition times from `old` (the resource's current status, or null).
 doc::Value status_value(const StatusUpdate& update, const doc::Value* old);
 
 // Writes `status` of any resource through its status subresource (a JSON

@@ -110,9 +110,10 @@ class Deployer {
     report_.failures.push_back(ObjectProblem{p.name(), p.source, std::move(message)});
   }
 
-  // Applies one object for real; true on success.
-  bool apply_one(const PlannedObject& p) {
+  // Applies one object for real; true on success (else why in `why`, when given).
+  bool apply_one(const PlannedObject& p, std::string* why = nullptr) {
     if (!p.type) {
+      if (why) *why = p.error;
       fail(p, p.error);
       return false;
     }
@@ -138,6 +139,7 @@ class Deployer {
       msg +=
           " (other field managers own these fields; gantry does not take them over unless "
           "--force-conflicts is given)";
+    if (why) *why = msg;
     fail(p, msg);
     return false;
   }
@@ -198,33 +200,52 @@ class Deployer {
     });
     for (size_t i : hooks) {
       const PlannedObject& p = plan_.objects[i];
-      if (!p.type) {
-        fail(p, p.error);
-        return false;
-      }
+      HookRun run;
+      run.object = p.name();
+      run.item = render_.items[item].item.rel_dir;
+      run.phase = pre ? "pre-deploy" : "post-deploy";
+      run.weight = p.hook.weight;
+      auto t0 = Clock::now();
+      // Records the hook's outcome; false when it failed.
+      auto done = [&](std::string result, std::string message = {}, bool report = true) {
+        run.result = std::move(result);
+        run.message = std::move(message);
+        run.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+        bool ok = run.result != "failed";
+        if (!ok && report) fail(p, run.message);
+        std::lock_guard<std::mutex> lock(mu_);
+        report_.hooks.push_back(std::move(run));
+        return ok;
+      };
+      if (!p.type) return done("failed", p.error);
       std::string ns = p.type->namespaced ? namespace_of(p.desired) : "";
       std::string name = name_of(p.desired);
       events_.emit(DeployEvent::Kind::kHook, p.name(),
                    std::string(pre ? "pre-deploy" : "post-deploy") + " hook, weight " +
                        std::to_string(p.hook.weight));
       if (p.hook.delete_before_creation && remove(client_, *p.type, ns, name) &&
-          !wait_gone(client_, *p.type, ns, name, Clock::now() + opt_.timeout)) {
-        fail(p, "the previous hook object was not deleted within " + duration_text(opt_.timeout));
+          !wait_gone(client_, *p.type, ns, name, Clock::now() + opt_.timeout))
+        return done("failed", "the previous hook object was not deleted within " +
+                                  duration_text(opt_.timeout));
+      if (std::string why; !apply_one(p, &why)) {
+        done("failed", why, false);  // apply_one reported the failure
         return false;
       }
-      if (!apply_one(p)) return false;
       {
         std::lock_guard<std::mutex> lock(mu_);
         ++report_.hooks_run;
       }
-      if (!p.hook.wait) continue;
+      if (!p.hook.wait) {
+        done("applied");
+        continue;
+      }
       auto problems = wait_ready(client_, {wait_target(p)}, opt_.timeout, 1, opt_.on_event);
       if (!problems.empty()) {
         if (p.hook.delete_on_failure) remove(client_, *p.type, ns, name);
-        fail(p, "hook did not succeed: " + problems[0].message);
-        return false;
+        return done("failed", "hook did not succeed: " + problems[0].message);
       }
       if (p.hook.delete_on_success) remove(client_, *p.type, ns, name);
+      done("succeeded");
     }
     return true;
   }

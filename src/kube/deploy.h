@@ -57,8 +57,20 @@ struct DeployOptions {
   EventSink on_event;  // called one event at a time
 };
 
+// One hook object of this deploy, in the order they ran.
+struct HookRun {
+  std::string object;  // "Job demo/migrate"
+  std::string item;    // its deployment item's directory ("services/api")
+  std::string phase;   // "pre-deploy" or "post-deploy"
+  int64_t weight = 0;
+  std::string result;   // "succeeded", "applied" (not waited for) or "failed"
+  std::string message;  // why it failed
+  std::chrono::milliseconds duration{0};
+};
+
 struct DeployReport {
   size_t applied = 0, unchanged = 0, hooks_run = 0;
+  std::vector<HookRun> hooks;
   std::vector<ObjectProblem> failures;   // rejected objects, conflicts, failed hooks
   std::vector<ObjectProblem> not_ready;  // objects that failed or timed out while waited for
   bool ok() const { return failures.empty() && not_ready.empty(); }

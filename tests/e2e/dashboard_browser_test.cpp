@@ -308,5 +308,104 @@ TEST_F(DashboardBrowserTest, OverviewDriftRepairLiveAndMaskedSecret) {
   EXPECT_LT(took.count(), 90) << "the browser part took " << took.count() << " s";
 }
 
+TEST_F(DashboardBrowserTest, DeploymentPageShowsItemsHistoryHooksAndDriftLive) {
+  commit_extra_item_with_hook();
+  std::string head = push();
+  start_controller();
+  apply_deployment("app", "");
+  ASSERT_TRUE(within(30s, [&] { return ready("app") == "True"; })) << ready_message("app") << log();
+  start_dashboard();
+  start_browser();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_EQ(cdp({"open", url_ + "/#/d/GantryDeployment/default/app"}).exit_code, 0);
+
+  // The tree is grouped by deployment item.
+  ProcessResult r = cdp(
+      {"wait",
+       "!!document.querySelector('[data-item=\"extra\"] [data-object=\"ConfigMap/app/extra\"]') && "
+       "[...document.querySelectorAll('#tree [data-item]')].map((g) => g.dataset.item + ':' + "
+       "[...g.querySelectorAll('[data-object]')].map((o) => o.dataset.object).join(',')).join(' ')",
+       "15000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "\"extra:ConfigMap/app/extra base:ConfigMap/app/settings,Deployment/app/web,"
+            "Namespace//app,Service/app/web\"\n");
+  // The history: the first deploy, created, at the pushed commit; its hook.
+  r = cdp({"wait",
+           "document.querySelectorAll('#history tr[data-revision]').length === 1 && "
+           "document.querySelector('#history tr[data-revision]').textContent",
+           "15000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(head.substr(0, 12)), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("succeeded"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("created"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5 applied"), std::string::npos) << r.out;
+  r = cdp({"eval",
+           "(document.querySelector('#hooks [data-hook=\"ConfigMap app/pre-hook\"]') || {})."
+           "textContent"});
+  EXPECT_NE(r.out.find("succeeded"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pre-deploy"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("item extra"), std::string::npos) << r.out;
+
+  // "Reconcile now" on the page: a new history entry appears without a
+  // reload, saying the dashboard asked.
+  ASSERT_EQ(cdp({"eval",
+                 "window.__sameDocument = true; (() => { const t = "
+                 "document.getElementById('token'); t.value = '" +
+                     std::string(kToken) +
+                     "'; t.dispatchEvent(new Event('input')); "
+                     "const b = [...document.querySelectorAll('#actions button')].find("
+                     "(x) => x.textContent === 'Reconcile now'); b.focus(); b.click(); "
+                     "return true; })()"})
+                .exit_code,
+            0);
+  r = cdp({"wait",
+           "window.__sameDocument === true && "
+           "document.querySelectorAll('#history tr[data-revision]').length === 2 && "
+           "document.querySelector('#history tr[data-revision]').textContent",
+           "20000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << log();
+  EXPECT_NE(r.out.find("request"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dashboard (127.0.0.1"), std::string::npos) << r.out;
+
+  // A manual scale is repaired: the Deployment shows as drifted, live.
+  ASSERT_EQ(sandbox_.kubectl({"scale", "deploy", "web", "-n", "app", "--replicas=4"}).exit_code, 0);
+  r = cdp({"wait",
+           "window.__sameDocument === true && (document.querySelector('[data-object=\""
+           "Deployment/app/web\"]') || {dataset: {}}).dataset.health === 'drifted' && "
+           "document.querySelector('[data-object=\"Deployment/app/web\"]').textContent",
+           "15000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << log();
+  EXPECT_NE(r.out.find("spec.replicas"), std::string::npos) << r.out;
+  EXPECT_EQ(jsonpath({"deploy", "web", "-n", "app"}, "{.spec.replicas}"), "1");
+
+  // Suspended, a deleted object stays missing; the page shows it so (the
+  // diff at the applied revision says the plan would create it again).
+  ASSERT_EQ(sandbox_
+                .kubectl({"patch", "gantrydeployment", "app", "-n", "default", "--type=merge", "-p",
+                          "{\"spec\":{\"suspend\":true}}"})
+                .exit_code,
+            0);
+  ASSERT_TRUE(within(10s, [&] {
+    return jsonpath({"gantrydeployment", "app", "-n", "default"},
+                    "{.status.conditions[?(@.type==\"Reconciling\")].reason}") == "Suspended";
+  })) << log();
+  ASSERT_EQ(sandbox_.kubectl({"delete", "cm", "extra", "-n", "app"}).exit_code, 0);
+  ASSERT_EQ(cdp({"open", url_ + "/#/"}).exit_code, 0);
+  ASSERT_EQ(cdp({"open", url_ + "/#/d/GantryDeployment/default/app"}).exit_code, 0);
+  r = cdp({"wait",
+           "(document.querySelector('[data-object=\"ConfigMap/app/extra\"]') || {dataset: {}})."
+           "dataset.health === 'missing' && document.getElementById('diff-summary') && "
+           "document.getElementById('tree').textContent",
+           "20000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("1 missing"), std::string::npos) << r.out;
+  // The repaired Deployment still shows as drifted (repaired in the last 10 minutes).
+  r = cdp(
+      {"eval", "document.querySelector('[data-object=\"Deployment/app/web\"]').dataset.health"});
+  EXPECT_EQ(r.out, "\"drifted\"\n");
+  screenshot("deployment-history.png");
+}
+
 }  // namespace
 }  // namespace gantry::testing

@@ -135,6 +135,73 @@ TEST_F(ControllerTest, NewCommitsManualRequestsAndPrune) {
   }));
 }
 
+TEST_F(ControllerTest, StatusKeepsTheDeployHistoryWithTriggersHooksAndItems) {
+  commit_extra_item_with_hook();
+  std::string first = push();
+  start_controller();
+  apply_deployment("hist", "");
+  ASSERT_TRUE(within(30s, [&] { return ready("hist") == "True"; }))
+      << ready_message("hist") << log();
+  auto status = [&](const std::string& path) {
+    return jsonpath({"gantrydeployment", "hist", "-n", "default"}, "{.status." + path + "}");
+  };
+  // The first deploy: created, with the hook that ran before its item.
+  EXPECT_NE(status("history[0].revision").find(first), std::string::npos) << status("history");
+  EXPECT_EQ(status("history[0].trigger.reason"), "created");
+  EXPECT_EQ(status("history[0].result"), "succeeded");
+  EXPECT_EQ(status("history[0].applied"), "5");  // Namespace, Deployment, Service, 2 ConfigMaps
+  EXPECT_EQ(status("history[0].failed"), "0");
+  EXPECT_FALSE(status("history[0].startedAt").empty());
+  EXPECT_FALSE(status("history[0].finishedAt").empty());
+  EXPECT_EQ(status("history[0].hooks[0].object"), "ConfigMap app/pre-hook");
+  EXPECT_EQ(status("history[0].hooks[0].item"), "extra");
+  EXPECT_EQ(status("history[0].hooks[0].phase"), "pre-deploy");
+  EXPECT_EQ(status("history[0].hooks[0].weight"), "-1");
+  EXPECT_EQ(status("history[0].hooks[0].result"), "succeeded");
+  EXPECT_EQ(jsonpath({"cm", "pre-hook", "-n", "app"}, "{.data.ran}"), "yes");
+  // Each managed object's deployment item.
+  // (in the order of the sorted inventory: "ConfigMap app/extra" is first)
+  EXPECT_EQ(status("inventoryItems[*].path"), "extra base");
+  std::string inv = status("inventory");
+  EXPECT_EQ(status("inventoryItems[0].objects"), "[0]") << inv;
+  EXPECT_EQ(status("inventoryItems[1].objects"), "[1,2,3,4]") << inv;
+  EXPECT_NE(inv.find("\"ConfigMap app/extra\""), std::string::npos) << inv;
+  EXPECT_EQ(inv.find("pre-hook"), std::string::npos) << inv;  // hooks are not managed objects
+
+  // A manual request, named with who asked.
+  ProcessResult r = gantry({"reconcile", "hist", "-n", "default", "--wait", "--timeout", "60s",
+                            "--kubeconfig", sandbox_.kubeconfig().string()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << log();
+  EXPECT_EQ(status("history[0].trigger.reason"), "request") << status("history");
+  EXPECT_EQ(status("history[0].trigger.by").rfind("gantry reconcile (", 0), 0u)
+      << status("history[0].trigger");
+  EXPECT_EQ(status("history[0].hooks"), "[]");  // nothing of its item changed
+  EXPECT_EQ(status("history[1].trigger.reason"), "created");
+
+  // A spec change, then a new commit found at the (now short) interval.
+  ASSERT_EQ(sandbox_
+                .kubectl({"patch", "gantrydeployment", "hist", "-n", "default", "--type=merge",
+                          "-p", "{\"spec\":{\"interval\":\"1s\"}}"})
+                .exit_code,
+            0);
+  EXPECT_TRUE(within(20s, [&] { return status("history[0].trigger.reason") == "spec"; }))
+      << status("history") << log();
+  commit("project/base/settings.yaml", settings("2"));
+  std::string second = push();
+  EXPECT_TRUE(within(30s, [&] { return status("history[0].trigger.reason") == "git"; }))
+      << status("history") << log();
+  EXPECT_NE(status("history[0].revision").find(second), std::string::npos);
+  EXPECT_EQ(status("history[0].applied"), "1");  // the ConfigMap
+  EXPECT_EQ(status("history[*].trigger.reason"), "git spec request created");
+
+  // A restarted controller keeps the history it wrote and adds to it.
+  controller_.reset();
+  start_controller();
+  EXPECT_TRUE(within(30s, [&] { return status("history[0].trigger.reason") == "resync"; }))
+      << status("history") << log();
+  EXPECT_EQ(status("history[*].trigger.reason"), "resync git spec request created");
+}
+
 TEST_F(ControllerTest, WithoutPruneRemovedManifestsStay) {
   start_controller();
   apply_deployment("keeping", "");

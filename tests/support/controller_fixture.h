@@ -94,6 +94,21 @@ class ControllerTest : public DeployTest {
 
   void TearDown() override { controller_.reset(); }
 
+  // A second deployment item "extra" with a ConfigMap and a pre-deploy hook
+  // (a ConfigMap "pre-hook", ready as soon as it exists), committed, not pushed.
+  void commit_extra_item_with_hook() {
+    commit("project/deployment.yaml",
+           "deployments:\n  - path: base\n  - path: extra\ncommonLabels:\n"
+           "  app.kubernetes.io/part-of: app\n");
+    commit("project/extra/extra.yaml",
+           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: app\n"
+           "data:\n  a: \"1\"\n");
+    commit("project/extra/hook.yaml",
+           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pre-hook\n  namespace: app\n"
+           "  annotations:\n    gantry.dev/hook: pre-deploy\n    gantry.dev/hook-weight: \"-1\"\n"
+           "data:\n  ran: \"yes\"\n");
+  }
+
   std::string commit(const std::string& file, const std::string& text) {
     return git_commit_file(work_, file, text, "change " + file);
   }

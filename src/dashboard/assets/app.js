@@ -173,26 +173,88 @@ function repairsList(d) {
     : el('li', { class: 'muted' }, 'No drift repaired yet.'));
 }
 
+function objectItem(d, o) {
+  return el('li', { 'data-object': `${o.kind}/${o.namespace}/${o.name}`, 'data-health': o.health },
+    badge(`h-${o.health}`, o.health, `health: ${o.health}`),
+    el('a', { href: `#/o/${enc(d.kind)}/${enc(d.namespace)}/${enc(d.name)}/` +
+      `${enc(o.kind)}/${enc(o.namespace)}/${enc(o.name)}` },
+    `${o.kind} ${o.namespace ? o.namespace + '/' : ''}${o.name}`),
+    o.replicas ? el('span', { class: 'replicas' },
+      `${o.replicas.ready}/${o.replicas.desired} ready, ${o.replicas.updated} updated`) : null,
+    o.reason && o.health !== 'ready' ? el('span', { class: 'muted' }, o.reason) : null);
+}
+
+// The objects with what the diff says of them: when Git's revision is the
+// one applied, a live object that differs from Git has drifted and one the
+// plan would create is missing (the server marks recent repairs itself).
+function withDrift(objects, changes) {
+  if (!changes || changes.error || !changes.revision ||
+      shortRev(changes.revision) !== shortRev(changes.appliedRevision)) return objects;
+  const change = new Map((changes.objects || []).map((c) =>
+    [`${c.kind}/${c.namespace}/${c.name}`, c.change]));
+  return objects.map((o) => {
+    const c = change.get(`${o.kind}/${o.namespace}/${o.name}`);
+    if (c === 'update' && (o.health === 'ready' || o.health === 'progressing')) {
+      return Object.assign({}, o, { health: 'drifted', reason: 'live object differs from Git' });
+    }
+    if (c === 'create' && o.health !== 'missing') {
+      return Object.assign({}, o, { health: 'missing', reason: 'not found in the cluster' });
+    }
+    return o;
+  });
+}
+
 function objectTree(d, objects) {
-  // Grouped by namespace, then kind (the inventory does not record items).
+  // Grouped by the deployment item each object was rendered from.
   const groups = new Map();
   for (const o of objects) {
-    const g = o.namespace || '(cluster-scoped)';
+    const g = o.item || '(item not recorded)';
     if (!groups.has(g)) groups.set(g, []);
     groups.get(g).push(o);
   }
   if (!groups.size) return el('p', { class: 'muted' }, 'No managed objects recorded yet.');
+  const counts = (list) => {
+    const n = {};
+    for (const o of list) n[o.health] = (n[o.health] || 0) + 1;
+    return Object.entries(n).map(([h, c]) => `${c} ${h}`).join(', ');
+  };
   return el('div', { id: 'tree' }, ...[...groups.entries()].map(([g, list]) =>
-    el('details', { class: 'group', open: true },
-      el('summary', {}, `${g} (${list.length})`),
-      el('ul', {}, ...list.sort((a, b) => (a.kind + a.name).localeCompare(b.kind + b.name))
-        .map((o) => el('li', { 'data-object': `${o.kind}/${o.namespace}/${o.name}` },
-          badge(`h-${o.health}`, o.health, `health: ${o.health}`),
-          el('a', { href: `#/o/${enc(d.kind)}/${enc(d.namespace)}/${enc(d.name)}/` +
-            `${enc(o.kind)}/${enc(o.namespace)}/${enc(o.name)}` }, `${o.kind} ${o.name}`),
-          o.replicas ? el('span', { class: 'replicas' },
-            `${o.replicas.ready}/${o.replicas.desired} ready, ${o.replicas.updated} updated`) : null,
-          o.reason && o.health !== 'ready' ? el('span', { class: 'muted' }, o.reason) : null))))));
+    el('details', { class: 'group', open: true, 'data-item': g },
+      el('summary', {}, `${g} `, el('span', { class: 'muted' }, `(${list.length}: ${counts(list)})`)),
+      el('ul', {}, ...list.sort((a, b) => (a.kind + a.namespace + a.name)
+        .localeCompare(b.kind + b.namespace + b.name)).map((o) => objectItem(d, o))))));
+}
+
+const resultBadge = (r) => badge(r === 'succeeded' ? 'r-True' : r === 'failed' ? 'r-False'
+  : 'r-Unknown', r || '—', `result: ${r}`);
+
+function historyTable(history) {
+  if (!history.length) return el('p', { class: 'muted', id: 'history' }, 'No deploy recorded yet.');
+  return el('div', { class: 'table-wrap' }, el('table', { id: 'history' },
+    el('caption', { class: 'muted' }, `The last ${history.length} deploys, newest first`),
+    el('thead', {}, el('tr', {}, ...['When', 'Revision', 'Result', 'Triggered by', 'Counts', 'Hooks']
+      .map((h, i) => el('th', { scope: 'col', class: [5].includes(i) ? 'hide-narrow' : null }, h)))),
+    el('tbody', {}, ...history.map((h) => el('tr', { 'data-revision': h.revision },
+      el('td', { title: `${h.startedAt} – ${h.finishedAt}` }, ago(h.finishedAt)),
+      el('td', {}, el('code', { title: h.revision }, shortRev(h.revision))),
+      el('td', {}, resultBadge(h.result),
+        h.attempts > 1 ? el('div', { class: 'muted' }, `${h.attempts} attempts`) : null,
+        h.message ? el('div', { class: 'muted' }, h.message) : null),
+      el('td', {}, h.trigger || '—', h.by ? el('div', { class: 'muted' }, h.by) : null),
+      el('td', {}, `${h.applied} applied, ${h.unchanged} unchanged, ${h.pruned} pruned` +
+        (h.failed ? `, ${h.failed} failed` : '')),
+      el('td', { class: 'hide-narrow num' }, String((h.hooks || []).length)))))));
+}
+
+function hooksList(history) {
+  const runs = history.filter((h) => (h.hooks || []).length);
+  if (!runs.length) return el('p', { class: 'muted', id: 'hooks' }, 'No hooks ran in the recorded deploys.');
+  return el('div', { id: 'hooks' }, ...runs.map((h) => el('details', { class: 'group', open: h === runs[0] },
+    el('summary', {}, `Deploy of ${shortRev(h.revision)} `, el('span', { class: 'muted' }, ago(h.finishedAt))),
+    el('ul', {}, ...h.hooks.map((k) => el('li', { 'data-hook': k.object },
+      resultBadge(k.result), `${k.phase}: ${k.object}`,
+      el('span', { class: 'muted' }, `item ${k.item || '—'}, weight ${k.weight}, ${k.durationMs} ms`),
+      k.message ? el('span', { class: 'error' }, k.message) : null))))));
 }
 
 function eventsTable(events) {
@@ -277,13 +339,20 @@ function deploymentPage(kind, ns, name) {
   const key = `${kind}/${ns}/${name}`;
   crumbs([['Deployments', '#/'], [`${ns}/${name}`, null]]);
   const parts = { summary: el('div'), actions: el('div'), repairs: el('div'), tree: el('div'),
+    history: el('div'), hooks: el('div'),
     diff: el('div', {}, el('p', { class: 'muted' }, 'Comparing Git with the cluster…')),
     events: el('div') };
   setMain(el('h1', {}, `${kind} ${ns}/${name}`), parts.summary, parts.actions,
     el('h2', {}, 'Recent drift repairs'), parts.repairs,
-    el('h2', {}, 'Managed objects'), parts.tree,
+    el('h2', {}, 'Managed objects by deployment item'), parts.tree,
+    el('h2', {}, 'Deploy history'), parts.history,
+    el('h2', {}, 'Hooks'), parts.hooks,
     el('h2', {}, 'Diff between Git and the cluster'), parts.diff,
     el('h2', {}, 'Events'), parts.events);
+  let shown = { d: null, objects: [], changes: null };
+  const showTree = () => {
+    if (shown.d) parts.tree.replaceChildren(objectTree(shown.d, withDrift(shown.objects, shown.changes)));
+  };
   const showSummary = (d) => {
     parts.summary.replaceChildren(summaryCards(d));
     parts.repairs.replaceChildren(repairsList(d));
@@ -296,7 +365,10 @@ function deploymentPage(kind, ns, name) {
   const q = `kind=${enc(kind)}&namespace=${enc(ns)}&name=${enc(name)}`;
   const loadDiff = async () => {
     try {
-      parts.diff.replaceChildren(changesView(await api(`/api/diff?${q}`)));
+      const c = await api(`/api/diff?${q}`);
+      shown.changes = c;
+      parts.diff.replaceChildren(changesView(c));
+      showTree();
     } catch (e) {
       parts.diff.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
     }
@@ -305,7 +377,10 @@ function deploymentPage(kind, ns, name) {
     try {
       const r = await api(`/api/deployment?${q}`);
       showSummary(r.deployment);
-      parts.tree.replaceChildren(objectTree(r.deployment, r.objects));
+      shown = { d: r.deployment, objects: r.objects, changes: null };
+      showTree();
+      parts.history.replaceChildren(historyTable(r.history || []));
+      parts.hooks.replaceChildren(hooksList(r.history || []));
       parts.events.replaceChildren(eventsTable(r.events));
     } catch (e) {
       parts.summary.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));

@@ -3,7 +3,10 @@
 // routing and the guards on actions (token, CSRF header, origin).
 #include <gtest/gtest.h>
 
+#include <time.h>
+
 #include <chrono>
+#include <ctime>
 #include <thread>
 
 #include "dashboard/assets.h"
@@ -109,6 +112,24 @@ TEST(DashboardViews, InventoryEntriesParsedAndBadOnesSkipped) {
   EXPECT_EQ(inv[1].name, "web");
 }
 
+TEST(DashboardViews, InventoryEntriesCarryTheirDeploymentItem) {
+  Value r = yaml(R"(status:
+  inventory: [Namespace shop, Deployment shop/web, ConfigMap shop/settings, "bad"]
+  inventoryItems:
+  - {path: base, objects: [0, 2]}
+  - {path: services/web, objects: [1, 99, -1, "x"]}
+)");
+  auto inv = inventory_of(r);
+  ASSERT_EQ(inv.size(), 3u);
+  EXPECT_EQ(inv[0].item, "base");
+  EXPECT_EQ(inv[1].item, "services/web");
+  EXPECT_EQ(inv[2].item, "base");
+  // A status written before items were recorded: no item, entries kept.
+  auto old = inventory_of(yaml(kDeployment));
+  ASSERT_EQ(old.size(), 3u);
+  EXPECT_EQ(old[1].item, "");
+}
+
 // A Deployment that wants `want` replicas, `ready` of them ready and available.
 Value web(int want, int ready) {
   std::string w = std::to_string(want), r = std::to_string(ready);
@@ -117,6 +138,90 @@ Value web(int want, int ready) {
       "spec: {replicas: " +
       w + "}\nstatus: {observedGeneration: 2, replicas: " + w + ", readyReplicas: " + r +
       ", updatedReplicas: " + w + ", availableReplicas: " + r + "}\n");
+}
+
+TEST(DashboardViews, RecentlyRepairedObjectsShowAsDrifted) {
+  Value r = yaml(R"Y(status:
+  recentRepairs:
+  - {object: Deployment shop/web, change: "spec.replicas: 1 -> 5", time: "2026-01-02T03:05:00Z"}
+  - {object: Secret shop/db, change: "data.password: value changed (hidden)", time: "2026-01-02T03:06:00Z"}
+  - {object: ConfigMap shop/old, change: "deleted", time: "2026-01-02T02:00:00Z"}
+)Y");
+  auto at = [](const char* t) {
+    std::tm tm{};
+    strptime(t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::chrono::system_clock::from_time_t(timegm(&tm));
+  };
+  auto now = at("2026-01-02T03:10:00Z");
+  Value h = with_recent_repair(object_health(web(1, 1)), r, "Deployment shop/web", now, 600s);
+  EXPECT_EQ(h.get_string("health"), "drifted");
+  EXPECT_NE(h.get_string("reason").find("spec.replicas: 1 -> 5"), std::string::npos)
+      << h.get_string("reason");
+  EXPECT_EQ(h.find_path({"replicas", "ready"})->as_int(), 1);  // replicas kept
+  // Older than the window, another object, or missing/degraded: unchanged.
+  Value ready = Value::object({{"health", "ready"}, {"reason", ""}});
+  EXPECT_EQ(with_recent_repair(ready, r, "ConfigMap shop/old", now, 600s).get_string("health"),
+            "ready");
+  EXPECT_EQ(with_recent_repair(ready, r, "Deployment shop/api", now, 600s).get_string("health"),
+            "ready");
+  EXPECT_EQ(with_recent_repair(missing_health(), r, "Deployment shop/web", now, 600s)
+                .get_string("health"),
+            "missing");
+  EXPECT_EQ(with_recent_repair(ready, r, "Deployment shop/web", at("2026-01-02T04:00:00Z"), 600s)
+                .get_string("health"),
+            "ready");
+  Value s = with_recent_repair(ready, r, "Secret shop/db", now, 600s);
+  EXPECT_EQ(s.get_string("health"), "drifted");
+  EXPECT_NE(s.get_string("reason").find("data.password"), std::string::npos);
+}
+
+TEST(DashboardViews, DeployHistoryWithTriggersAndHooks) {
+  Value r = yaml(R"Y(status:
+  history:
+  - revision: main@sha1:bbbb
+    startedAt: "2026-01-02T03:05:00Z"
+    finishedAt: "2026-01-02T03:05:09Z"
+    applied: 2
+    unchanged: 5
+    pruned: 1
+    failed: 0
+    result: succeeded
+    message: ""
+    attempts: 1
+    trigger: {reason: request, by: "dashboard (127.0.0.1)"}
+    hooks:
+    - {object: Job shop/migrate, item: db, phase: pre-deploy, weight: -5, result: succeeded,
+       message: "", durationMs: 1200}
+  - revision: main@sha1:aaaa
+    result: failed
+    message: "Deployment shop/web: admission webhook denied"
+    attempts: 3
+    trigger: {reason: git}
+  - "not an entry"
+)Y");
+  Value h = deploy_history(r);
+  ASSERT_EQ(h.as_list().size(), 2u);
+  const Value& newest = h.as_list()[0];
+  EXPECT_EQ(newest.get_string("revision"), "main@sha1:bbbb");
+  EXPECT_EQ(newest.get_string("trigger"), "request");
+  EXPECT_EQ(newest.get_string("by"), "dashboard (127.0.0.1)");
+  EXPECT_EQ(newest.find("applied")->as_int(), 2);
+  EXPECT_EQ(newest.find("pruned")->as_int(), 1);
+  EXPECT_EQ(newest.get_string("finishedAt"), "2026-01-02T03:05:09Z");
+  ASSERT_EQ(newest.find("hooks")->as_list().size(), 1u);
+  const Value& hook = newest.find("hooks")->as_list()[0];
+  EXPECT_EQ(hook.get_string("object"), "Job shop/migrate");
+  EXPECT_EQ(hook.get_string("phase"), "pre-deploy");
+  EXPECT_EQ(hook.get_string("result"), "succeeded");
+  EXPECT_EQ(hook.find("weight")->as_int(), -5);
+  EXPECT_EQ(hook.find("durationMs")->as_int(), 1200);
+  const Value& older = h.as_list()[1];
+  EXPECT_EQ(older.get_string("result"), "failed");
+  EXPECT_EQ(older.get_string("message"), "Deployment shop/web: admission webhook denied");
+  EXPECT_EQ(older.find("attempts")->as_int(), 3);
+  EXPECT_EQ(older.get_string("by"), "");
+  EXPECT_EQ(older.find("applied")->as_int(), 0);
+  EXPECT_TRUE(deploy_history(yaml("status: {}")).as_list().empty());
 }
 
 TEST(DashboardViews, HealthWithReplicas) {
