@@ -404,6 +404,9 @@ TEST_F(DashboardBrowserTest, DeploymentPageShowsItemsHistoryHooksAndDriftLive) {
   r = cdp(
       {"eval", "document.querySelector('[data-object=\"Deployment/app/web\"]').dataset.health"});
   EXPECT_EQ(r.out, "\"drifted\"\n");
+  screenshot("deployment-tree.png");
+  ASSERT_EQ(cdp({"eval", "document.getElementById('history').scrollIntoView(); true"}).exit_code,
+            0);
   screenshot("deployment-history.png");
 }
 

@@ -224,6 +224,14 @@ TEST_F(ControllerOpsTest, WebhooksDeployPushesAndMetricsCount) {
   std::cout << "GitHub push hook -> new commit deployed in " << took.count() << " ms\n";
   EXPECT_LE(took, 2000ms);
   EXPECT_EQ(jsonpath({"cm", "settings", "-n", "app"}, "{.data.value}"), "2");
+  // The deploy history says the webhook asked, and which push.
+  EXPECT_TRUE(within(5s, [&] {
+    return jsonpath({"gantrydeployment", "app", "-n", "default"},
+                    "{.status.history[0].trigger.reason}") == "webhook";
+  })) << jsonpath({"gantrydeployment", "app", "-n", "default"}, "{.status.history}");
+  EXPECT_EQ(
+      jsonpath({"gantrydeployment", "app", "-n", "default"}, "{.status.history[0].trigger.by}"),
+      "webhook: github push to refs/heads/main");
 
   // GitLab (token header) and the generic form (bearer token).
   commit("project/base/settings.yaml", settings("3"));
