@@ -202,6 +202,60 @@ TEST_F(ControllerTest, StatusKeepsTheDeployHistoryWithTriggersHooksAndItems) {
   EXPECT_EQ(status("history[*].trigger.reason"), "resync git spec request created");
 }
 
+TEST_F(ControllerTest, AFailedHookIsRecordedAndItsRetriesFoldIntoOneHistoryEntry) {
+  commit("project/base/migrate.yaml", R"(apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  namespace: app
+  annotations:
+    gantry.dev/hook: pre-deploy
+    sandbox.gantry.dev/fail: "true"
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: m, image: busybox}]
+)");
+  push();
+  start_controller();
+  apply_deployment("failing", "  timeout: 20s\n");
+  auto status = [&](const std::string& path) {
+    return jsonpath({"gantrydeployment", "failing", "-n", "default"}, "{.status." + path + "}");
+  };
+  // Retried every second or so (backoff from retryInterval 1s): one entry, more attempts.
+  ASSERT_TRUE(within(30s,
+                     [&] {
+                       std::string a = status("history[0].attempts");
+                       return !a.empty() && std::stoi(a) >= 2;
+                     }))
+      << status("history") << log();
+  EXPECT_EQ(ready("failing"), "False");
+  EXPECT_EQ(status("history[0].result"), "failed");
+  EXPECT_EQ(status("history[0].trigger.reason"), "created");  // what started it, kept
+  EXPECT_EQ(status("history[*].result"), "failed");           // a single entry
+  EXPECT_EQ(status("history[0].hooks[0].object"), "Job app/migrate");
+  EXPECT_EQ(status("history[0].hooks[0].result"), "failed");
+  EXPECT_NE(status("history[0].hooks[0].message").find("hook did not succeed"), std::string::npos)
+      << status("history[0].hooks");
+  EXPECT_NE(status("history[0].message").find("Job app/migrate"), std::string::npos)
+      << status("history[0]");
+  // The hook fixed in Git: a new entry, the failed one kept below it.
+  commit("project/base/migrate.yaml",
+         "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  namespace: app\n"
+         "  annotations:\n    gantry.dev/hook: pre-deploy\nspec:\n  backoffLimit: 0\n"
+         "  template:\n    spec:\n      restartPolicy: Never\n"
+         "      containers: [{name: m, image: busybox}]\n");
+  std::string fixed = push();
+  ProcessResult r = gantry({"reconcile", "failing", "-n", "default", "--wait", "--timeout", "60s",
+                            "--kubeconfig", sandbox_.kubeconfig().string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err << log();
+  EXPECT_NE(status("history[0].revision").find(fixed), std::string::npos) << status("history");
+  EXPECT_EQ(status("history[*].result"), "succeeded failed");
+  EXPECT_EQ(status("history[0].hooks[0].result"), "succeeded");
+}
+
 TEST_F(ControllerTest, WithoutPruneRemovedManifestsStay) {
   start_controller();
   apply_deployment("keeping", "");
