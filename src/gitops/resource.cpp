@@ -311,13 +311,13 @@ spec:
                   type: object
                   properties:
                     revision: {type: string}
-                    startedAt: {type: string, format: date-time}
-                    finishedAt: {type: string, format: date-time}
+                    startedAt: {type: string}
+                    finishedAt: {type: string}
                     applied: {type: integer}
                     unchanged: {type: integer}
                     pruned: {type: integer}
                     failed: {type: integer}
-                    result: {type: string, enum: [succeeded, failed, dry run]}
+                    result: {type: string, description: "succeeded, failed or dry run"}
                     message: {type: string}
                     attempts: {type: integer}
                     trigger:

@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "doc/yaml.h"
+#include "gitops/resource.h"
+#include "gitops/status.h"
+
 namespace gantry::gitops {
 namespace {
 
@@ -128,6 +134,65 @@ TEST(DeployHistory, ReadBackFromAStatus) {
   EXPECT_TRUE(history_of(nullptr).as_list().empty());
   Value none = Value::map();
   EXPECT_TRUE(history_of(&none).as_list().empty());
+}
+
+std::set<std::string> keys(const Value& map) {
+  std::set<std::string> out;
+  for (const auto& m : map.as_map())
+    out.insert(m.key);
+  return out;
+}
+
+// A real API server prunes fields a structural schema does not name: the
+// CRD must name every field the controller writes into history entries.
+TEST(DeployHistory, TheCrdSchemaNamesEveryFieldWritten) {
+  Value crd = doc::parse_yaml_stream(crds_yaml(false), "crds.yaml")[0];
+  const Value* versions = crd.find_path({"spec", "versions"});
+  ASSERT_TRUE(versions && versions->is_list());
+  const Value* status =
+      versions->as_list()[0].find_path({"schema", "openAPIV3Schema", "properties", "status"});
+  ASSERT_NE(status, nullptr);
+  const Value* entry = status->find_path({"properties", "history", "items", "properties"});
+  ASSERT_NE(entry, nullptr);
+  DeployRecord r = record("r", "succeeded", "request");
+  r.trigger.by = "someone";
+  r.hooks.push_back(kube::HookRun{"Job a/b", "db", "pre-deploy", 0, "succeeded", "",
+                                  std::chrono::milliseconds(1)});
+  Value written = history_entry(r);
+  EXPECT_EQ(keys(*entry), keys(written));
+  EXPECT_EQ(keys(*entry->find_path({"trigger", "properties"})), keys(*written.find("trigger")));
+  EXPECT_EQ(keys(*entry->find_path({"hooks", "items", "properties"})),
+            keys(written.find("hooks")->as_list()[0]));
+  const Value* items = status->find_path({"properties", "inventoryItems", "items", "properties"});
+  ASSERT_NE(items, nullptr);
+  EXPECT_EQ(keys(*items), (std::set<std::string>{"path", "objects"}));
+  // The rest of the status is kept as written.
+  const Value* keep = status->find("x-kubernetes-preserve-unknown-fields");
+  ASSERT_NE(keep, nullptr);
+  EXPECT_TRUE(keep->as_bool());
+}
+
+TEST(DeployHistory, StatusGroupsTheInventoryByItem) {
+  StatusUpdate u;
+  u.inventory = {"ConfigMap app/a", "ConfigMap app/b", "Deployment app/web", "Namespace app"};
+  u.inventory_items = {"extra", "base", "base", "base"};
+  u.history = add_to_history(Value::list(), history_entry(record("r", "succeeded", "git")));
+  Value s = status_value(u, nullptr);
+  const Value* groups = s.find("inventoryItems");
+  ASSERT_TRUE(groups && groups->is_list());
+  ASSERT_EQ(groups->as_list().size(), 2u);
+  EXPECT_EQ(groups->as_list()[0].get_string("path"), "extra");
+  EXPECT_EQ(groups->as_list()[1].get_string("path"), "base");
+  const auto& base = groups->as_list()[1].find("objects")->as_list();
+  ASSERT_EQ(base.size(), 3u);
+  EXPECT_EQ(base[0].as_int(), 1);
+  EXPECT_EQ(base[2].as_int(), 3);
+  ASSERT_NE(s.find("history"), nullptr);
+  EXPECT_EQ(s.find("history")->as_list().size(), 1u);
+  // Without a history (a controller that has not read it back yet), the
+  // field is left out, so the merge patch keeps the one in the cluster.
+  u.history = Value();
+  EXPECT_EQ(status_value(u, nullptr).find("history"), nullptr);
 }
 
 }  // namespace
