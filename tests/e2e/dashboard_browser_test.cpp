@@ -404,6 +404,10 @@ TEST_F(DashboardBrowserTest, DeploymentPageShowsItemsHistoryHooksAndDriftLive) {
   r = cdp(
       {"eval", "document.querySelector('[data-object=\"Deployment/app/web\"]').dataset.health"});
   EXPECT_EQ(r.out, "\"drifted\"\n");
+  // The resource's Events: the first deploy and the repair.
+  r = cdp({"eval", "(document.getElementById('events') || {}).textContent"});
+  EXPECT_NE(r.out.find("ReconciliationSucceeded"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("DriftRepaired"), std::string::npos) << r.out;
   screenshot("deployment-tree.png");
   ASSERT_EQ(cdp({"eval", "document.getElementById('history').scrollIntoView(); true"}).exit_code,
             0);
