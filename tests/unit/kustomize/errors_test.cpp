@@ -179,7 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "validators", "openapi"}) {
+  for (const char* field : {"validators", "openapi"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -187,6 +187,40 @@ TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
     EXPECT_HAS(msg, "kustomization.yaml:2");
     EXPECT_HAS(msg, "not supported");
   }
+}
+
+// helmCharts need --enable-helm (Options::helm_command), as in kubectl;
+// the chart is not looked at before that.
+TEST(KustomizeErrors, HelmChartsNeedEnableHelm) {
+  TempDir d;
+  d.write("kustomization.yaml", "helmCharts:\n- name: nowhere\n  releaseName: x\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "must specify --enable-helm");
+  EXPECT_HAS(msg, "\"nowhere\"");
+  EXPECT_HAS(msg, "kustomization.yaml:2");
+  // The builtin plugin config alike.
+  TempDir p;
+  p.write("kustomization.yaml", "generators:\n- helm.yaml\n");
+  p.write("helm.yaml",
+          "apiVersion: builtin\nkind: HelmChartInflationGenerator\nmetadata:\n  name: h\n"
+          "name: nowhere\n");
+  EXPECT_HAS(error_of([&] { build(p); }), "must specify --enable-helm");
+  // An empty list needs nothing.
+  TempDir e;
+  e.write("kustomization.yaml", "helmCharts: []\nhelmGlobals:\n  chartHome: x\n");
+  EXPECT_TRUE(build(e).empty());
+}
+
+TEST(KustomizeErrors, HelmChartFieldsAreChecked) {
+  TempDir d;
+  d.write("kustomization.yaml", "helmCharts:\n- name: c\n  valuesInlne:\n    a: 1\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "helmCharts field \"valuesInlne\"");
+  TempDir t;
+  t.write("kustomization.yaml",
+          "transformers:\n- |-\n  apiVersion: builtin\n  kind: HelmChartInflationGenerator\n"
+          "  metadata:\n    name: h\n  name: c\n");
+  EXPECT_HAS(error_of([&] { build(t); }), "cannot be listed under transformers");
 }
 
 // vars: the three errors kubectl kustomize (v5.5) gives for them, checked
