@@ -17,6 +17,7 @@
 #include "support/fixtures.h"
 #include "support/kustomize_corpus.h"
 #include "support/oci_servers.h"
+#include "support/registry.h"
 
 namespace gantry {
 namespace {
@@ -57,20 +58,22 @@ fs::path assemble(const TempDir& tmp, const std::string& name) {
   return work;
 }
 
-ProcessResult kubectl_kustomize(const fs::path& dir) {
+ProcessResult kubectl_kustomize(const fs::path& dir, std::vector<std::string> env = {}) {
   ProcessOptions opts;
   opts.timeout = std::chrono::minutes(2);
-  opts.extra_env = {"GANTRY_REAL_HELM=" + helm_binary()};
+  opts.extra_env = std::move(env);
+  opts.extra_env.push_back("GANTRY_REAL_HELM=" + helm_binary());
   return run_process({"kubectl", "kustomize", dir.string(), "--enable-helm", "--helm-command",
                       (helm_cases_dir() / "helm-v3-shim.sh").string()},
                      opts);
 }
 
-ProcessResult gantry_kustomize(const fs::path& dir, std::vector<std::string> extra = {}) {
+ProcessResult gantry_kustomize(const fs::path& dir, std::vector<std::string> extra = {},
+                               const std::vector<std::string>& env = {}) {
   std::vector<std::string> args{"kustomize", dir.string(), "--enable-helm", "--helm-command",
                                 helm_binary()};
   args.insert(args.end(), extra.begin(), extra.end());
-  return run_gantry(args);
+  return run_gantry(args, {}, env);
 }
 
 std::string describe(const std::string& expected, const std::string& actual) {
@@ -178,6 +181,32 @@ TEST_F(KustomizeHelmPull, PullsFromAChartRepositoryLikeKubectl) {
   ProcessResult again = gantry_kustomize(by_gantry);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out, want.out);
+}
+
+// An oci:// repo: `helm pull oci://REPO/NAME` into the same place, here from
+// a docker-registry on loopback (TLS: kustomize passes helm no --plain-http;
+// helm trusts the test CA through SSL_CERT_FILE) holding the chart pushed
+// with `helm push`.
+TEST_F(KustomizeHelmPull, PullsFromAnOciRegistryLikeKubectl) {
+  if (!testing::TestRegistry::available()) GTEST_SKIP() << "docker-registry is not installed";
+  testing::RegistryConfig cfg;
+  cfg.tls = true;
+  testing::TestRegistry registry(cfg);
+  const std::vector<std::string> env{"SSL_CERT_FILE=" + registry.ca_file().string()};
+  ASSERT_EQ(helm({"push", (pkgs() / "demo-0.3.1.tgz").string(),
+                  "oci://" + registry.host() + "/charts", "--ca-file", registry.ca_file().string()})
+                .exit_code,
+            0);
+  std::string repo = "oci://" + registry.host() + "/charts/";  // kustomize drops the slash
+  fs::path by_kubectl = project("kubectl-oci", repo);
+  fs::path by_gantry = project("gantry-oci", repo);
+  ProcessResult want = kubectl_kustomize(by_kubectl, env);
+  ProcessResult got = gantry_kustomize(by_gantry, {}, env);
+  ASSERT_EQ(want.exit_code, 0) << want.err;
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_NE(want.out.find("name: pulled-web-demo\n"), std::string::npos) << want.out;
+  EXPECT_EQ(got.out, want.out) << describe(want.out, got.out);
+  EXPECT_TRUE(fs::exists(by_gantry / "charts/demo-0.3.1/demo/Chart.yaml"));
 }
 
 TEST_F(KustomizeHelmPull, AnUnknownVersionFailsNamingTheChart) {
