@@ -663,6 +663,7 @@ class Builder {
 
   void run_generators(const doc::Value& k, const fs::path& dir, const std::string& fname,
                       ResList& ra) {
+    std::vector<HelmChartSpec> charts = helm_charts(k, fname);
     GeneratorOptions global;
     if (const doc::Value* go = k.find("generatorOptions"); go && !go->is_null()) {
       if (!go->is_map()) throw Error(loc(*go, fname), "generatorOptions must be a mapping");
@@ -704,14 +705,15 @@ class Builder {
         absorb(ra, std::move(r), idx);
       }
     }
-    run_helm_charts(k, dir, fname, ra);
+    for (const auto& c : charts)
+      inflate(c, dir, Location{fname}, "", ra);
     run_plugins(k, "generators", dir, fname, ra);
   }
 
   // helmCharts (with helmGlobals) and the deprecated
-  // helmChartInflationGenerator, after the other builtin generators.
-  void run_helm_charts(const doc::Value& k, const fs::path& dir, const std::string& fname,
-                       ResList& ra) {
+  // helmChartInflationGenerator. kustomize configures every generator before
+  // any runs, so a chart without --enable-helm fails before the others run.
+  std::vector<HelmChartSpec> helm_charts(const doc::Value& k, const std::string& fname) {
     const doc::Value* globals_v = k.find("helmGlobals");
     HelmGlobals globals = parse_helm_globals(globals_v, fname);
     std::vector<HelmChartSpec> charts;
@@ -724,12 +726,10 @@ class Builder {
       for (auto& c :
            parse_legacy_helm_charts(*legacy, fname, globals, globals_v && !globals_v->is_null()))
         charts.push_back(std::move(c));
-    // kustomize configures every chart (failing without --enable-helm) first.
     if (opts_.helm_command.empty() && !charts.empty()) throw_helm_not_enabled(charts.front());
-    for (auto& c : charts) {
+    for (auto& c : charts)
       c.globals = globals;
-      inflate(c, dir, Location{fname}, "", ra);
-    }
+    return charts;
   }
 
   // Runs helm for one chart and absorbs its objects like a generator's.

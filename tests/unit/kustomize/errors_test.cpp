@@ -205,6 +205,12 @@ TEST(KustomizeErrors, HelmChartsNeedEnableHelm) {
           "apiVersion: builtin\nkind: HelmChartInflationGenerator\nmetadata:\n  name: h\n"
           "name: nowhere\n");
   EXPECT_HAS(error_of([&] { build(p); }), "must specify --enable-helm");
+  // Checked before any generator runs, like kubectl (which configures every
+  // generator first): not the missing file of the configMapGenerator.
+  TempDir g;
+  g.write("kustomization.yaml",
+          "configMapGenerator:\n- name: c\n  files:\n  - missing.txt\nhelmCharts:\n- name: x\n");
+  EXPECT_HAS(error_of([&] { build(g); }), "must specify --enable-helm");
   // An empty list needs nothing.
   TempDir e;
   e.write("kustomization.yaml", "helmCharts: []\nhelmGlobals:\n  chartHome: x\n");
