@@ -275,6 +275,19 @@ TEST(KustomizeHelmErrors, ABadValuesMergeIsAnError) {
   expect_both_fail(dir, "valuesMerge must be one of", "mix");
 }
 
+// A chart's object that is already a resource: kubectl's generator rule.
+TEST(KustomizeHelmErrors, AChartObjectThatExistsIsAnError) {
+  ASSERT_NE(helm_binary(), "");
+  TempDir tmp;
+  fs::path dir = assemble(tmp, "local-chart");
+  write_file_atomic(dir / "d.yaml",
+                    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: my-deploy\n"
+                    "  namespace: default\n");
+  write_file_atomic(dir / "kustomization.yaml",
+                    "resources:\n- d.yaml\nhelmCharts:\n- name: test-chart\n  releaseName: c\n");
+  expect_both_fail(dir, "exists; behavior must be merge or replace", "my-deploy");
+}
+
 // --helm-kube-version and --helm-api-versions apply to the charts that do not
 // set kubeVersion / apiVersions themselves (kustomize reads the chart's config
 // over the flags' values).
