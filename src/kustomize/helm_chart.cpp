@@ -144,8 +144,13 @@ std::string run_helm(const HelmRunner& runner, const HelmChartSpec& c,
 
 void check_chart_name(const HelmChartSpec& c) {
   if (c.name.empty()) throw Error(c.where, "chart name cannot be empty");
-  if (c.name == "." || c.name == ".." || c.name.find('/') != std::string::npos)
-    throw Error(c.where, "chart name \"" + c.name + "\" is not a chart name (no '/' or '..')");
+  fs::path p(c.name);
+  bool climbs = p.is_absolute() || c.name == ".";
+  for (const auto& part : p)
+    climbs = climbs || part == "..";
+  if (climbs)
+    throw Error(c.where, "chart name \"" + c.name +
+                             "\" leaves the chart home (an absolute path, '.' or '..')");
 }
 
 }  // namespace

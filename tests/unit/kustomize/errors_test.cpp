@@ -229,6 +229,24 @@ TEST(KustomizeErrors, HelmChartFieldsAreChecked) {
   EXPECT_HAS(error_of([&] { build(t); }), "cannot be listed under transformers");
 }
 
+// Checked before helm runs (the command named here does not exist).
+TEST(KustomizeErrors, HelmChartNamesAndValuesMergeAreChecked) {
+  kustomize::Options opts;
+  opts.helm_command = "/nonexistent/helm";
+  for (const char* entry : {"name: ../up", "name: /abs", "name: \"\""}) {
+    TempDir d;
+    d.write("kustomization.yaml", std::string("helmCharts:\n- ") + entry + "\n");
+    opts.root = d.path();
+    std::string msg = error_of([&] { kustomize::build(d.path(), opts); });
+    EXPECT_HAS(msg, "chart name");
+  }
+  TempDir m;
+  m.write("kustomization.yaml", "helmCharts:\n- name: c\n  valuesMerge: deep\n");
+  opts.root = m.path();
+  EXPECT_HAS(error_of([&] { kustomize::build(m.path(), opts); }),
+             "valuesMerge must be one of [merge override replace]");
+}
+
 // vars: the three errors kubectl kustomize (v5.5) gives for them, checked
 // against it on the same input.
 constexpr const char* kVarX =
