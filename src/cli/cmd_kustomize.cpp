@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "cli/command.h"
 #include "core/file.h"
@@ -21,6 +22,10 @@ struct KustomizeFlags {
   std::string dir = ".";
   std::string output;
   std::string root;
+  bool enable_helm = false;
+  std::string helm_command = "helm";
+  std::string helm_kube_version;
+  std::vector<std::string> helm_api_versions;
 };
 
 int run_kustomize(const KustomizeFlags& f) {
@@ -28,6 +33,11 @@ int run_kustomize(const KustomizeFlags& f) {
   // Like kubectl kustomize, bases may live anywhere (files named by a
   // kustomization must still be in or below its directory); --root narrows it.
   opts.root = f.root.empty() ? fs::path("/") : fs::path(f.root);
+  if (f.enable_helm) {
+    opts.helm_command = f.helm_command;
+    opts.helm_kube_version = f.helm_kube_version;
+    opts.helm_api_versions = f.helm_api_versions;
+  }
   std::vector<kustomize::Resource> resources = kustomize::build(f.dir, opts);
   std::string out;
   bool first = true;
@@ -55,6 +65,17 @@ void add_kustomize_command(CLI::App& app, Action& action) {
   cmd->add_option("-o,--output", flags->output, "Write the YAML stream to this file");
   cmd->add_option("--root", flags->root,
                   "No file outside this directory may be read (default: no limit, as kubectl)");
+  cmd->add_flag("--enable-helm", flags->enable_helm,
+                "Inflate helmCharts with the helm binary (as kubectl kustomize --enable-helm)");
+  cmd->add_option("--helm-command", flags->helm_command,
+                  "The helm binary (3.x or 4.x) for --enable-helm (default: helm on PATH)");
+  cmd->add_option("--helm-kube-version", flags->helm_kube_version,
+                  "Kubernetes version helm reports in Capabilities.KubeVersion, for charts "
+                  "without kubeVersion");
+  cmd->add_option("--helm-api-versions", flags->helm_api_versions,
+                  "Kubernetes API versions helm reports in Capabilities.APIVersions, for "
+                  "charts without apiVersions (repeatable)")
+      ->delimiter(',');
   cmd->callback([flags, &action] { action = [flags] { return run_kustomize(*flags); }; });
 }
 

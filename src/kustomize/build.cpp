@@ -12,6 +12,7 @@
 #include "core/file.h"
 #include "doc/yaml.h"
 #include "kustomize/generators.h"
+#include "kustomize/helm_chart.h"
 #include "kustomize/internal.h"
 #include "kustomize/kustomize.h"
 
@@ -432,7 +433,10 @@ class Builder {
                                                     "transformers",
                                                     "generators",
                                                     "configurations",
-                                                    "replacements"};
+                                                    "replacements",
+                                                    "helmCharts",
+                                                    "helmGlobals",
+                                                    "helmChartInflationGenerator"};
     for (const auto& m : k.as_map()) {
       if (supported.count(m.key)) continue;
       Location where = m.key_span.known() ? m.key_span.location() : Location{fname};
@@ -659,6 +663,7 @@ class Builder {
 
   void run_generators(const doc::Value& k, const fs::path& dir, const std::string& fname,
                       ResList& ra) {
+    std::vector<HelmChartSpec> charts = helm_charts(k, fname);
     GeneratorOptions global;
     if (const doc::Value* go = k.find("generatorOptions"); go && !go->is_null()) {
       if (!go->is_map()) throw Error(loc(*go, fname), "generatorOptions must be a mapping");
@@ -700,7 +705,69 @@ class Builder {
         absorb(ra, std::move(r), idx);
       }
     }
+    for (const auto& c : charts)
+      inflate(c, dir, Location{fname}, "", ra);
     run_plugins(k, "generators", dir, fname, ra);
+  }
+
+  // helmCharts (with helmGlobals) and the deprecated
+  // helmChartInflationGenerator. kustomize configures every generator before
+  // any runs, so a chart without --enable-helm fails before the others run.
+  std::vector<HelmChartSpec> helm_charts(const doc::Value& k, const std::string& fname) {
+    const doc::Value* globals_v = k.find("helmGlobals");
+    HelmGlobals globals = parse_helm_globals(globals_v, fname);
+    std::vector<HelmChartSpec> charts;
+    if (const doc::Value* list = k.find("helmCharts"); list && !list->is_null()) {
+      if (!list->is_list()) throw Error(loc(*list, fname), "helmCharts must be a list");
+      for (const auto& e : list->as_list())
+        charts.push_back(parse_helm_chart(e, fname, false));
+    }
+    if (const doc::Value* legacy = k.find("helmChartInflationGenerator"))
+      for (auto& c :
+           parse_legacy_helm_charts(*legacy, fname, globals, globals_v && !globals_v->is_null()))
+        charts.push_back(std::move(c));
+    if (opts_.helm_command.empty() && !charts.empty()) throw_helm_not_enabled(charts.front());
+    for (auto& c : charts)
+      c.globals = globals;
+    return charts;
+  }
+
+  // Runs helm for one chart and absorbs its objects like a generator's.
+  void inflate(const HelmChartSpec& chart, const fs::path& dir, const Location& source,
+               const std::string& plugin_name, ResList& ra) {
+    HelmRunner runner;
+    runner.command = opts_.helm_command;
+    runner.kube_version = opts_.helm_kube_version;
+    runner.api_versions = opts_.helm_api_versions;
+    runner.dir = dir;
+    runner.load = [&](const fs::path& p, const Location& where) {
+      check_within_root(p, p.string(), where);
+      if (!is_within(dir, p))
+        throw Error(
+            where, "security; file '" + p.string() + "' is not in or below '" + dir.string() + "'");
+      if (!exists_file(p))
+        throw Error(where, "helm values file " + p.string() + " does not exist",
+                    ExitCode::kNotFound);
+      return read(p);
+    };
+    runner.parse = [](const std::string& text, const std::string& name) {
+      return parse_kyaml_stream(text, name);
+    };
+    runner.check_dir = [&](const fs::path& p, const Location& where) {
+      check_within_root(p, p.string(), where);
+    };
+    std::string out = inflate_helm_chart(chart, runner);
+    ResList generated;
+    add_objects(out, "helm template of chart " + chart.name, generated);
+    NameIndex idx;
+    for (size_t i = 0; i < ra.size(); ++i)
+      index_res(idx, ra, i);
+    for (auto& r : generated) {
+      r.source = source;
+      r.generator_kind = "HelmChartInflationGenerator";
+      r.generator_name = plugin_name;
+      absorb(ra, std::move(r), idx);
+    }
   }
 
   // Index of resources by kind and every name they had (for generators'
@@ -1000,7 +1067,8 @@ class Builder {
       throw Error(where, "plugin " + api + "/" + kind + " (" + c.source.str() +
                              ") is not supported: gantry's kustomize engine runs only builtin "
                              "plugins (apiVersion: builtin), not exec, container or Go plugins");
-    static const std::set<std::string> kGenerators = {"ConfigMapGenerator", "SecretGenerator"};
+    static const std::set<std::string> kGenerators = {"ConfigMapGenerator", "SecretGenerator",
+                                                      "HelmChartInflationGenerator"};
     if (generator != (kGenerators.count(kind) > 0))
       throw Error(where, "builtin " + kind + " (" + c.source.str() + ") cannot be listed under " +
                              (generator ? "generators" : "transformers"));
@@ -1032,6 +1100,10 @@ class Builder {
       r.generator_kind = kind;
       r.generator_name = c.name();
       absorb(ra, std::move(r), idx);
+    } else if (kind == "HelmChartInflationGenerator") {
+      HelmChartSpec chart = parse_helm_chart(o, cfile, true);
+      inflate(chart, dir, c.source.file.empty() ? Location{fname} : Location{c.source.file},
+              c.name(), ra);
     } else if (kind == "LabelTransformer" || kind == "AnnotationsTransformer") {
       bool labels = kind == "LabelTransformer";
       const char* key = labels ? "labels" : "annotations";

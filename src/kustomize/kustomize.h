@@ -26,6 +26,15 @@ struct Options {
   // kustomization lists as a resource), by path; relative paths are taken
   // relative to the built directory. They take precedence over the disk.
   std::map<std::filesystem::path, std::string> overlay_files;
+  // kustomize's --enable-helm: the helm binary (3.x or 4.x) that inflates
+  // `helmCharts` and builtin HelmChartInflationGenerator configs, pulling
+  // missing charts into the chart home with `helm pull`. Empty: a chart is an
+  // Error ("must specify --enable-helm"), as with kubectl.
+  std::string helm_command;
+  // --helm-kube-version / --helm-api-versions: for charts that set no
+  // kubeVersion / apiVersions of their own (as kustomize applies them).
+  std::string helm_kube_version;
+  std::vector<std::string> helm_api_versions;
 };
 
 struct Resource {

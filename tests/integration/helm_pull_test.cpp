@@ -107,12 +107,7 @@ class HelmPull : public ::testing::Test {
   }
 
   ProcessResult helm(std::vector<std::string> args) {
-    args.insert(args.begin(), helm_binary());
-    ProcessOptions o;
-    o.extra_env = {"HELM_CONFIG_HOME=" + (work_.path() / "helm/config").string(),
-                   "HELM_CACHE_HOME=" + (work_.path() / "helm/cache").string(),
-                   "HELM_DATA_HOME=" + (work_.path() / "helm/data").string()};
-    ProcessResult r = run_process(args, o);
+    ProcessResult r = testing::run_helm(std::move(args), work_.path() / "helm");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r;
   }

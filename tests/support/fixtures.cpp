@@ -122,6 +122,15 @@ std::string helm_binary() {
   return found ? found->string() : "";
 }
 
+ProcessResult run_helm(std::vector<std::string> args, const std::filesystem::path& home) {
+  args.insert(args.begin(), helm_binary());
+  ProcessOptions o;
+  o.extra_env = {"HELM_CONFIG_HOME=" + (home / "config").string(),
+                 "HELM_CACHE_HOME=" + (home / "cache").string(),
+                 "HELM_DATA_HOME=" + (home / "data").string()};
+  return run_process(args, o);
+}
+
 fs::path source_dir() {
   return GANTRY_SOURCE_DIR;
 }

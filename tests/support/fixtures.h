@@ -72,6 +72,10 @@ std::string error_text(const std::function<void()>& f);
 // helm from PATH; "" when there is none.
 std::string helm_binary();
 
+// Runs helm_binary() with `args`, its config, cache and data kept below
+// `home` (not the user's).
+ProcessResult run_helm(std::vector<std::string> args, const std::filesystem::path& home);
+
 // Paths of the repository and of the course's example configuration.
 std::filesystem::path source_dir();
 std::filesystem::path course_dir();

@@ -179,7 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "validators", "openapi"}) {
+  for (const char* field : {"validators", "openapi"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -187,6 +187,64 @@ TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
     EXPECT_HAS(msg, "kustomization.yaml:2");
     EXPECT_HAS(msg, "not supported");
   }
+}
+
+// helmCharts need --enable-helm (Options::helm_command), as in kubectl;
+// the chart is not looked at before that.
+TEST(KustomizeErrors, HelmChartsNeedEnableHelm) {
+  TempDir d;
+  d.write("kustomization.yaml", "helmCharts:\n- name: nowhere\n  releaseName: x\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "must specify --enable-helm");
+  EXPECT_HAS(msg, "\"nowhere\"");
+  EXPECT_HAS(msg, "kustomization.yaml:2");
+  // The builtin plugin config alike.
+  TempDir p;
+  p.write("kustomization.yaml", "generators:\n- helm.yaml\n");
+  p.write("helm.yaml",
+          "apiVersion: builtin\nkind: HelmChartInflationGenerator\nmetadata:\n  name: h\n"
+          "name: nowhere\n");
+  EXPECT_HAS(error_of([&] { build(p); }), "must specify --enable-helm");
+  // Checked before any generator runs, like kubectl (which configures every
+  // generator first): not the missing file of the configMapGenerator.
+  TempDir g;
+  g.write("kustomization.yaml",
+          "configMapGenerator:\n- name: c\n  files:\n  - missing.txt\nhelmCharts:\n- name: x\n");
+  EXPECT_HAS(error_of([&] { build(g); }), "must specify --enable-helm");
+  // An empty list needs nothing.
+  TempDir e;
+  e.write("kustomization.yaml", "helmCharts: []\nhelmGlobals:\n  chartHome: x\n");
+  EXPECT_TRUE(build(e).empty());
+}
+
+TEST(KustomizeErrors, HelmChartFieldsAreChecked) {
+  TempDir d;
+  d.write("kustomization.yaml", "helmCharts:\n- name: c\n  valuesInlne:\n    a: 1\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "helmCharts field \"valuesInlne\"");
+  TempDir t;
+  t.write("kustomization.yaml",
+          "transformers:\n- |-\n  apiVersion: builtin\n  kind: HelmChartInflationGenerator\n"
+          "  metadata:\n    name: h\n  name: c\n");
+  EXPECT_HAS(error_of([&] { build(t); }), "cannot be listed under transformers");
+}
+
+// Checked before helm runs (the command named here does not exist).
+TEST(KustomizeErrors, HelmChartNamesAndValuesMergeAreChecked) {
+  kustomize::Options opts;
+  opts.helm_command = "/nonexistent/helm";
+  for (const char* entry : {"name: ../up", "name: /abs", "name: \"\""}) {
+    TempDir d;
+    d.write("kustomization.yaml", std::string("helmCharts:\n- ") + entry + "\n");
+    opts.root = d.path();
+    std::string msg = error_of([&] { kustomize::build(d.path(), opts); });
+    EXPECT_HAS(msg, "chart name");
+  }
+  TempDir m;
+  m.write("kustomization.yaml", "helmCharts:\n- name: c\n  valuesMerge: deep\n");
+  opts.root = m.path();
+  EXPECT_HAS(error_of([&] { kustomize::build(m.path(), opts); }),
+             "valuesMerge must be one of [merge override replace]");
 }
 
 // vars: the three errors kubectl kustomize (v5.5) gives for them, checked
