@@ -7,9 +7,12 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/git_flags.h"
 #include "core/file.h"
 #include "doc/yaml.h"
 #include "kustomize/kustomize.h"
+#include "project/git_sources.h"
+#include "render/kustomize_remote.h"
 
 namespace gantry::cli {
 
@@ -21,6 +24,8 @@ struct KustomizeFlags {
   std::string dir = ".";
   std::string output;
   std::string root;
+  std::string load_restrictor = "LoadRestrictionsRootOnly";
+  GitSourceFlags git;
 };
 
 int run_kustomize(const KustomizeFlags& f) {
@@ -28,7 +33,16 @@ int run_kustomize(const KustomizeFlags& f) {
   // Like kubectl kustomize, bases may live anywhere (files named by a
   // kustomization must still be in or below its directory); --root narrows it.
   opts.root = f.root.empty() ? fs::path("/") : fs::path(f.root);
+  opts.load_restrictor = f.load_restrictor == "LoadRestrictionsNone"
+                             ? kustomize::LoadRestrictor::kNone
+                             : kustomize::LoadRestrictor::kRootOnly;
+  project::GitOptions git_options = f.git.options();
+  bool offline = git_options.fetch.offline;
+  project::GitSources git(std::move(git_options));
+  render::KustomizeRemote remote(git, offline);
+  opts.remote = &remote;
   std::vector<kustomize::Resource> resources = kustomize::build(f.dir, opts);
+  if (!f.git.lock_file.empty()) project::write_git_lock(f.git.lock_file, git.lock());
   std::string out;
   bool first = true;
   for (const auto& r : resources) {
@@ -55,6 +69,13 @@ void add_kustomize_command(CLI::App& app, Action& action) {
   cmd->add_option("-o,--output", flags->output, "Write the YAML stream to this file");
   cmd->add_option("--root", flags->root,
                   "No file outside this directory may be read (default: no limit, as kubectl)");
+  cmd->add_option("--load-restrictor", flags->load_restrictor,
+                  "LoadRestrictionsRootOnly (default: files a kustomization names must be in or "
+                  "below its directory) or LoadRestrictionsNone")
+      ->check(CLI::IsMember({"LoadRestrictionsRootOnly", "LoadRestrictionsNone"}));
+  add_git_source_flags(cmd, flags->git,
+                       "Fetch remote bases at the commits this file locks, and write the commits "
+                       "they resolved to into it");
   cmd->callback([flags, &action] { action = [flags] { return run_kustomize(*flags); }; });
 }
 
