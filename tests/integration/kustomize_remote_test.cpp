@@ -67,6 +67,14 @@ class KustomizeRemote : public ::testing::Test {
         std::string("namePrefix: outer-\nresources:\n  - ") + kFake + "org/app.git//base?ref=v1\n",
         "overlay");
     git(dir_.path(), {"clone", "-q", "--bare", outer.string(), (org / "outer.git").string()});
+    // org/bad.git: a base listing its own repository (a cycle), and one climbing out of it.
+    fs::path bad = dir_.path() / "bad-seed";
+    git_init(bad);
+    git_commit_file(bad, "loop/kustomization.yaml",
+                    std::string("resources:\n  - ") + kFake + "org/bad.git\n", "loop");
+    git_commit_file(bad, "kustomization.yaml", "resources:\n  - loop\n", "root");
+    git_commit_file(bad, "climb/kustomization.yaml", "resources:\n  - ../../outside\n", "climb");
+    git(dir_.path(), {"clone", "-q", "--bare", bad.string(), (org / "bad.git").string()});
     daemon_ = std::make_unique<GitDaemon>(repos_, false);
     daemon_url_ = daemon_->url("");
     git_config_ = dir_.write("gitconfig",
@@ -194,6 +202,24 @@ TEST_F(KustomizeRemote, BadRefAndUnreachableHostNameTheUrlButNotItsCredentials) 
             std::string::npos)
       << g.err;
   EXPECT_EQ(g.err.find("t0psecret"), std::string::npos) << g.err;
+}
+
+TEST_F(KustomizeRemote, CyclesAndBasesOutsideTheRepositoryFail) {
+  dir_.write("work/outside/kustomization.yaml", "resources:\n  - cm.yaml\n");
+  dir_.write("work/outside/cm.yaml", config_map("outside", "o"));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"cycle", "cycle detected: URI '" + std::string(kFake) + "org/bad.git'"},
+      {"climb", "escapes the root"},
+  };
+  for (const auto& [name, message] : cases) {
+    SCOPED_TRACE(name);
+    std::string entry = std::string(kFake) + "org/bad.git" + (name == "cycle" ? "" : "//climb");
+    fs::path d = kustomization(name, "resources:\n  - " + entry + "\n");
+    EXPECT_NE(kubectl(d).exit_code, 0);
+    ProcessResult g = gantry(d);
+    EXPECT_NE(g.exit_code, 0);
+    EXPECT_NE(g.err.find(message), std::string::npos) << g.err;
+  }
 }
 
 TEST_F(KustomizeRemote, TheCacheServesASecondBuildOfflineWithTheServerGone) {
