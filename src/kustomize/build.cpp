@@ -280,12 +280,27 @@ class Builder {
   void add_build_metadata(ResList& ra, const fs::path& top) const {
     for (auto& r : ra) {
       if (origin_annotations_) {
+        // Local files by their path from the built directory; files of a
+        // remote base by their path in its repository, with the repository's
+        // URL (without credentials) and ref; an http(s) file by its URL as
+        // Go's filepath.Join leaves it ("https:/host/x.yaml").
         std::string rel = fs::path(r.source.file).lexically_relative(top).generic_string();
+        std::string repo;
+        if (is_remote_file_url(r.source.file)) {
+          rel = r.source.file;
+          rel.replace(rel.find("://"), 3, ":/");
+        }
+        for (const auto& t : remote_trees_)
+          if (is_within(t.tree, fs::path(r.source.file))) {
+            rel = fs::path(r.source.file).lexically_relative(t.tree).generic_string();
+            repo = "repo: " + t.repo + "\n" + (t.ref.empty() ? "" : "ref: " + t.ref + "\n");
+            break;
+          }
         std::string origin;
         if (r.generator_kind.empty()) {
-          origin = "path: " + rel + "\n";
+          origin = "path: " + rel + "\n" + repo;
         } else {
-          origin = "configuredIn: " + rel +
+          origin = repo + "configuredIn: " + rel +
                    "\nconfiguredBy:\n  apiVersion: builtin\n  kind: " + r.generator_kind + "\n";
           if (!r.generator_name.empty()) origin += "  name: " + r.generator_name + "\n";
         }
@@ -621,6 +636,9 @@ class Builder {
       throw Error(where, "remote resource \"" + shown + "\" in " + fname + ": " + e.str(),
                   e.code());
     }
+    if (std::none_of(remote_trees_.begin(), remote_trees_.end(),
+                     [&repo](const RemoteTree& t) { return t.tree == repo; }))
+      remote_trees_.push_back(RemoteTree{repo, redact_url(spec.clone_url()), spec.ref});
     fs::path base = normal(repo / spec.kust_root);
     std::error_code ec, repo_ec;
     fs::path canon = fs::weakly_canonical(base, ec),
@@ -1386,6 +1404,11 @@ class Builder {
   fs::path root_;
   LoadRestrictor restrictor_ = opts_.load_restrictor;
   std::vector<std::string> remote_chain_;  // the Git URLs being built, outermost first
+  struct RemoteTree {
+    fs::path tree;          // the fetched files
+    std::string repo, ref;  // kustomize's origin: clone URL (without credentials) and ref
+  };
+  std::vector<RemoteTree> remote_trees_;
   std::map<fs::path, std::string> overlay_;
   std::vector<fs::path> chain_;
   std::map<std::string, Var> vars_;

@@ -141,8 +141,10 @@ TEST_F(KustomizeRemote, TagBranchCommitAndDefaultBranchOfASubdirectory) {
 
 TEST_F(KustomizeRemote, ARemoteBaseWithItsOwnRemoteBase) {
   fs::path d = kustomization(
-      "nested", "namespace: team\nresources:\n  - " + std::string(kFake) + "org/outer//overlay\n");
+      "nested", "namespace: team\nbuildMetadata: [originAnnotations]\nresources:\n  - " +
+                    std::string(kFake) + "org/outer//overlay\n");
   std::string out = same_as_kubectl(d);
+  EXPECT_NE(out.find("repo: " + std::string(kFake) + "org/app.git"), std::string::npos) << out;
   EXPECT_NE(out.find("name: outer-app"), std::string::npos) << out;
   EXPECT_NE(out.find("namespace: team"), std::string::npos) << out;
 }
@@ -168,10 +170,14 @@ TEST_F(KustomizeRemote, HttpFileResource) {
   });
   files.start();
   std::string base = "http://127.0.0.1:" + std::to_string(files.port());
-  fs::path d = kustomization("file", "namePrefix: p-\nresources:\n  - " + base + "/cm.yaml\n  - " +
-                                         std::string(kFake) + "org/app.git//base?ref=v1\n");
+  fs::path d = kustomization("file",
+                             "namePrefix: p-\nbuildMetadata: [originAnnotations]\n"
+                             "resources:\n  - " +
+                                 base + "/cm.yaml\n  - " + std::string(kFake) +
+                                 "org/app.git//base?ref=v1\n");
   std::string out = same_as_kubectl(d);
   EXPECT_NE(out.find("name: p-from-http"), std::string::npos) << out;
+  EXPECT_NE(out.find("path: http:/127.0.0.1:"), std::string::npos) << out;
 
   // A missing file (not a Git URL either) fails in both, naming the URL.
   fs::path missing = kustomization("missing", "resources:\n  - " + base + "/none.yaml\n");
