@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/git_flags.h"
 #include "core/file.h"
 #include "doc/yaml.h"
 #include "kustomize/kustomize.h"
+#include "project/git_sources.h"
+#include "render/kustomize_remote.h"
 
 namespace gantry::cli {
 
@@ -26,6 +29,8 @@ struct KustomizeFlags {
   std::string helm_command = "helm";
   std::string helm_kube_version;
   std::vector<std::string> helm_api_versions;
+  std::string load_restrictor = "LoadRestrictionsRootOnly";
+  GitSourceFlags git;
 };
 
 int run_kustomize(const KustomizeFlags& f) {
@@ -38,7 +43,16 @@ int run_kustomize(const KustomizeFlags& f) {
     opts.helm_kube_version = f.helm_kube_version;
     opts.helm_api_versions = f.helm_api_versions;
   }
+  opts.load_restrictor = f.load_restrictor == "LoadRestrictionsNone"
+                             ? kustomize::LoadRestrictor::kNone
+                             : kustomize::LoadRestrictor::kRootOnly;
+  project::GitOptions git_options = f.git.options();
+  bool offline = git_options.fetch.offline;
+  project::GitSources git(std::move(git_options));
+  render::KustomizeRemote remote(git, offline);
+  opts.remote = &remote;
   std::vector<kustomize::Resource> resources = kustomize::build(f.dir, opts);
+  if (!f.git.lock_file.empty()) project::write_git_lock(f.git.lock_file, git.lock());
   std::string out;
   bool first = true;
   for (const auto& r : resources) {
@@ -76,6 +90,13 @@ void add_kustomize_command(CLI::App& app, Action& action) {
                   "Kubernetes API versions helm reports in Capabilities.APIVersions, for "
                   "charts without apiVersions (repeatable)")
       ->delimiter(',');
+  cmd->add_option("--load-restrictor", flags->load_restrictor,
+                  "LoadRestrictionsRootOnly (default: files a kustomization names must be in or "
+                  "below its directory) or LoadRestrictionsNone")
+      ->check(CLI::IsMember({"LoadRestrictionsRootOnly", "LoadRestrictionsNone"}));
+  add_git_source_flags(cmd, flags->git,
+                       "Fetch remote bases at the commits this file locks, and write the commits "
+                       "they resolved to into it");
   cmd->callback([flags, &action] { action = [flags] { return run_kustomize(*flags); }; });
 }
 

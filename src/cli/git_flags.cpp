@@ -46,13 +46,13 @@ project::GitOptions GitSourceFlags::options() const {
 }
 
 void add_git_source_flags(CLI::App* cmd, GitSourceFlags& f, const std::string& lock_help) {
-  const char* group = "Git sources (git: items)";
+  const char* group = "Git sources (git: items, remote kustomize bases)";
   cmd->add_option("--git-url-rewrite", f.url_rewrites,
                   "Fetch Git URLs starting with FROM from TO instead: FROM=TO (repeatable; the "
                   "longest FROM wins), e.g. for a mirror")
       ->group(group);
   cmd->add_flag("--offline", f.offline,
-                "Use only the Git cache ($GANTRY_CACHE_DIR/git); an item it lacks is an error")
+                "Use only the Git cache ($GANTRY_CACHE_DIR/git); a ref it lacks is an error")
       ->group(group);
   cmd->add_option("--git-lock", f.lock_file, lock_help)->group(group);
   cmd->add_option("--git-ssh-key", f.ssh_key,

@@ -1,6 +1,6 @@
 // Git access flags and environment shared by the commands that reach Git
 // servers: `update --push` and the project commands whose `git:` items are
-// fetched (render, diff, deploy, prune, delete).
+// fetched (render, diff, deploy, prune, delete), and `kustomize` for remote bases.
 //
 // Secrets come from the environment only: GANTRY_GIT_USERNAME,
 // GANTRY_GIT_TOKEN (else GANTRY_GIT_PASSWORD), GANTRY_GIT_SSH_PASSPHRASE.

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/url.h"
 #include "git/repository.h"
 
 namespace gantry::git {
@@ -55,9 +56,7 @@ struct PushResult {
 // Error(kNotFound) for an unknown remote.
 PushResult push(Repository& repo, const PushOptions& options);
 
-// `text` with the user-info part of every URL in it removed
-// ("https://user:pw@host/x" -> "https://host/x"), except a bare ssh user name
-// ("ssh://git@host/x" stays; "ssh://git:pw@host/x" -> "ssh://host/x").
-std::string redact_url(std::string_view text);
+// (core/url.h) URLs without credentials, as every message of this folder shows them.
+using ::gantry::redact_url;
 
 }  // namespace gantry::git

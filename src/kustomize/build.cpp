@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/file.h"
+#include "core/url.h"
 #include "doc/yaml.h"
 #include "kustomize/generators.h"
 #include "kustomize/helm_chart.h"
@@ -27,15 +28,6 @@ constexpr const char* kFileNames[] = {"kustomization.yaml", "kustomization.yml",
 
 fs::path normal(const fs::path& p) {
   return fs::absolute(p).lexically_normal();
-}
-
-bool is_remote(const std::string& s) {
-  static const char* prefixes[] = {"http://",     "https://",       "git@",
-                                   "ssh://",      "git::",          "github.com/",
-                                   "gitlab.com/", "bitbucket.org/", "oci://"};
-  for (const char* p : prefixes)
-    if (s.rfind(p, 0) == 0) return true;
-  return s.find("://") != std::string::npos;
 }
 
 std::string id_key(const ResId& id) {
@@ -289,12 +281,27 @@ class Builder {
   void add_build_metadata(ResList& ra, const fs::path& top) const {
     for (auto& r : ra) {
       if (origin_annotations_) {
+        // Local files by their path from the built directory; files of a
+        // remote base by their path in its repository, with the repository's
+        // URL (without credentials) and ref; an http(s) file by its URL as
+        // Go's filepath.Join leaves it ("https:/host/x.yaml").
         std::string rel = fs::path(r.source.file).lexically_relative(top).generic_string();
+        std::string repo;
+        if (is_remote_file_url(r.source.file)) {
+          rel = r.source.file;
+          rel.replace(rel.find("://"), 3, ":/");
+        }
+        for (const auto& t : remote_trees_)
+          if (is_within(t.tree, fs::path(r.source.file))) {
+            rel = fs::path(r.source.file).lexically_relative(t.tree).generic_string();
+            repo = "repo: " + t.repo + "\n" + (t.ref.empty() ? "" : "ref: " + t.ref + "\n");
+            break;
+          }
         std::string origin;
         if (r.generator_kind.empty()) {
-          origin = "path: " + rel + "\n";
+          origin = "path: " + rel + "\n" + repo;
         } else {
-          origin = "configuredIn: " + rel +
+          origin = repo + "configuredIn: " + rel +
                    "\nconfiguredBy:\n  apiVersion: builtin\n  kind: " + r.generator_kind + "\n";
           if (!r.generator_name.empty()) origin += "  name: " + r.generator_name + "\n";
         }
@@ -340,6 +347,8 @@ class Builder {
   }
 
   std::string read(const fs::path& path) {
+    // A remote base's files are read as they are (no template rendering).
+    if (remote_chain_.size() > 0) return read_file(path);
     if (auto it = overlay_.find(normal(path)); it != overlay_.end()) return it->second;
     if (opts_.read_file) return opts_.read_file(path);
     return read_file(path);
@@ -372,7 +381,7 @@ class Builder {
                              "relative to its directory");
     fs::path p = normal(dir / entry);
     check_within_root(p, entry, where);
-    if (!is_within(dir, p))
+    if (restrictor_ == LoadRestrictor::kRootOnly && !is_within(dir, p))
       throw Error(where,
                   "security; file '" + p.string() + "' is not in or below '" + dir.string() + "'");
     return p;
@@ -527,12 +536,19 @@ class Builder {
     if (erased && annos->as_map().empty()) r.obj["metadata"].erase("annotations");
   }
 
+  // A resource entry, tried as kustomize does: an http(s) URL is first
+  // fetched as a file, a local path is a file when one exists; otherwise it
+  // is a Git URL (a remote base) when it parses as one, else a local base.
   void add_resource(const fs::path& dir, const std::string& fname, const std::string& entry,
                     const Location& where, ResList& ra) {
-    if (is_remote(entry))
-      throw Error(where, "remote resource \"" + entry + "\" in " + fname +
-                             " is not supported: gantry builds local kustomizations only "
-                             "(vendor the remote base into the repository)");
+    std::string why_not_git;
+    std::optional<RepoSpec> spec = parse_repo_spec(entry, &why_not_git);
+    if (is_remote_file_url(entry) && add_remote_file(entry, fname, where, spec.has_value(), ra))
+      return;
+    if (spec && !exists_file(normal(dir / entry))) {
+      add_remote_base(*spec, fname, where, ra);
+      return;
+    }
     fs::path p = normal(dir / entry);
     if (fs::path(entry).is_absolute())
       throw Error(where, "resource path \"" + entry + "\" is absolute; it must be relative");
@@ -544,20 +560,116 @@ class Builder {
     }
     if (fs::is_directory(p)) {
       check_dir(p, entry, where);
-      // A base starts from the default configuration; what it adds comes up
-      // to the kustomization listing it (kustomize's MergeAccumulator).
-      TransformerConfig mine = std::exchange(cfg_, TransformerConfig::defaults());
-      ResList sub = accumulate(p, {}, false);
-      mine.merge(cfg_, where);
-      cfg_ = std::move(mine);
-      for (auto& r : sub)
-        append(ra, std::move(r));
+      add_base(p, where, ra);
       return;
     }
     throw Error(
         where,
         "resource \"" + entry + "\" listed in " + fname + " does not exist (" + p.string() + ")",
         ExitCode::kNotFound);
+  }
+
+  // Accumulates the kustomization in `dir` as a base of the current one.
+  void add_base(const fs::path& dir, const Location& where, ResList& ra) {
+    // A base starts from the default configuration; what it adds comes up
+    // to the kustomization listing it (kustomize's MergeAccumulator).
+    TransformerConfig mine = std::exchange(cfg_, TransformerConfig::defaults());
+    ResList sub = accumulate(dir, {}, false);
+    mine.merge(cfg_, where);
+    cfg_ = std::move(mine);
+    for (auto& r : sub)
+      append(ra, std::move(r));
+  }
+
+  RemoteLoader& remote(const std::string& shown, const std::string& fname, const Location& where) {
+    if (!opts_.remote)
+      throw Error(where, "remote resource \"" + shown + "\" in " + fname +
+                             " is not supported here (no remote loader)");
+    return *opts_.remote;
+  }
+
+  // An http(s) URL as a single file (kustomize's loader: any 2xx response is
+  // the file). False when it is to be tried as a Git URL instead (`git_url`:
+  // it parses as one, and the server answered with an error status, or with
+  // something that is not a YAML stream of objects).
+  bool add_remote_file(const std::string& url, const std::string& fname, const Location& where,
+                       bool git_url, ResList& ra) {
+    std::string shown = redact_url(url);
+    RemoteFile f;
+    try {
+      f = remote(shown, fname, where).get(url);
+    } catch (const Error& e) {
+      if (git_url) return false;
+      throw Error(where, "remote resource \"" + shown + "\" in " + fname + ": " + e.why(),
+                  e.code());
+    }
+    if (f.status < 200 || f.status > 299) {
+      if (git_url) return false;
+      throw Error(where,
+                  "remote resource \"" + shown + "\" in " + fname + ": HTTP status " +
+                      std::to_string(f.status),
+                  f.status == 404 ? ExitCode::kNotFound : ExitCode::kExternal);
+    }
+    ResList objects;
+    try {
+      add_objects(f.body, shown, objects);
+    } catch (const Error&) {
+      if (git_url) return false;
+      throw;
+    }
+    for (auto& r : objects)
+      append(ra, std::move(r));
+    return true;
+  }
+
+  // A Git URL: the loader fetches the repository at the ref and the
+  // kustomization at the URL's path is built with the repository as its
+  // root and kustomize's default load restrictions (as kustomize builds a
+  // cloned base, whatever --load-restrictor says).
+  void add_remote_base(const RepoSpec& spec, const std::string& fname, const Location& where,
+                       ResList& ra) {
+    std::string shown = redact_url(spec.raw);
+    for (const auto& prev : remote_chain_)
+      if (prev.rfind(spec.raw, 0) == 0)
+        throw Error(where, "cycle detected: URI '" + shown + "' referenced by previous URI '" +
+                               redact_url(prev) + "'");
+    fs::path repo;
+    try {
+      repo = normal(remote(shown, fname, where).fetch(spec));
+    } catch (const Error& e) {
+      throw Error(where, "remote resource \"" + shown + "\" in " + fname + ": " + e.str(),
+                  e.code());
+    }
+    if (std::none_of(remote_trees_.begin(), remote_trees_.end(),
+                     [&repo](const RemoteTree& t) { return t.tree == repo; }))
+      remote_trees_.push_back(RemoteTree{repo, redact_url(spec.clone_url()), spec.ref});
+    fs::path base = normal(repo / spec.kust_root);
+    std::error_code ec, repo_ec;
+    fs::path canon = fs::weakly_canonical(base, ec),
+             repo_canon = fs::weakly_canonical(repo, repo_ec);
+    if (ec || repo_ec || !is_within(repo_canon, canon))
+      throw Error(where, "remote resource \"" + shown + "\": \"" + spec.kust_root +
+                             "\" refers to a directory outside of the repository");
+    if (!fs::is_directory(base))
+      throw Error(where,
+                  "remote resource \"" + shown + "\": \"" + spec.kust_root + "\" " +
+                      (fs::exists(base) ? "refers to a file; expecting a directory"
+                                        : "does not exist in the repository"),
+                  ExitCode::kNotFound);
+    fs::path saved_root = std::exchange(root_, repo);
+    LoadRestrictor saved_restrictor = std::exchange(restrictor_, LoadRestrictor::kRootOnly);
+    remote_chain_.push_back(spec.raw);
+    try {
+      add_base(base, where, ra);
+    } catch (...) {
+      remote_chain_.pop_back();
+      root_ = saved_root;
+      restrictor_ = saved_restrictor;
+      throw;
+    }
+    remote_chain_.pop_back();
+    root_ = saved_root;
+    restrictor_ = saved_restrictor;
   }
 
   // --- generators ---
@@ -1362,6 +1474,13 @@ class Builder {
 
   const Options& opts_;
   fs::path root_;
+  LoadRestrictor restrictor_ = opts_.load_restrictor;
+  std::vector<std::string> remote_chain_;  // the Git URLs being built, outermost first
+  struct RemoteTree {
+    fs::path tree;          // the fetched files
+    std::string repo, ref;  // kustomize's origin: clone URL (without credentials) and ref
+  };
+  std::vector<RemoteTree> remote_trees_;
   std::map<fs::path, std::string> overlay_;
   std::vector<fs::path> chain_;
   std::map<std::string, Var> vars_;

@@ -12,13 +12,25 @@
 
 #include "core/error.h"
 #include "doc/value.h"
+#include "kustomize/remote.h"
 
 namespace gantry::kustomize {
+
+// kustomize's --load-restrictor: whether a file a kustomization names
+// (resource, patch, generator file, ...) must be in or below its directory.
+enum class LoadRestrictor { kRootOnly, kNone };
 
 struct Options {
   // No file or directory outside this root may be read (resources, patches,
   // generator files); "../" past it is an Error. Defaults to the built directory.
   std::filesystem::path root;
+  // kRootOnly (kustomize's default, LoadRestrictionsRootOnly) or kNone. A
+  // remote base is always built with kRootOnly and its repository as root,
+  // as kustomize does.
+  LoadRestrictor load_restrictor = LoadRestrictor::kRootOnly;
+  // Fetches remote resources (Git URLs, http(s) files). Null: a remote
+  // resource is an Error.
+  RemoteLoader* remote = nullptr;
   // Reads a file's content. gantry render passes a reader that renders every
   // file as a template first (as kluctl does); the default reads the file as is.
   std::function<std::string(const std::filesystem::path&)> read_file;

@@ -183,7 +183,7 @@ const std::vector<GitLockEntry>& GitSources::lock() const {
 
 ResolvedGitItem GitSources::fetch(const GitItem& item) {
   Impl& m = *impl_;
-  std::string what = "git item " + git::redact_url(item.url) + " (" + item.ref.str() + ")";
+  std::string what = item.what + " " + git::redact_url(item.url) + " (" + item.ref.str() + ")";
   if (m.options.cache_dir.empty())
     throw Error(item.where, what + ": no Git cache directory is configured", ExitCode::kUsage);
   if (!m.cache) m.cache = std::make_unique<git::SourceCache>(m.options.cache_dir);

@@ -51,8 +51,9 @@ struct GitItemRef {
 struct GitItem {
   std::string url;  // as written in the project
   GitItemRef ref;
-  std::string sub_dir;  // "" = the repository's root
-  Location where;       // the item's `git:` entry
+  std::string sub_dir;            // "" = the repository's root
+  Location where;                 // the item's `git:` entry
+  std::string what = "git item";  // how errors name it ("repository" for kustomize's remote bases)
 };
 GitItem parse_git_item(const doc::Value& git);
 

@@ -11,6 +11,7 @@
 #include "kustomize/kustomize.h"
 #include "render/helm.h"
 #include "render/kind_scope.h"
+#include "render/kustomize_remote.h"
 #include "template/engine.h"
 
 namespace gantry::render {
@@ -85,8 +86,8 @@ void merge_into(doc::Value& meta, std::string_view field, const doc::Value& valu
 class ItemRenderer {
  public:
   ItemRenderer(const RenderRequest& req, const fs::path& root, const std::string& discriminator,
-               const tmpl::Engine& engine)
-      : req_(req), root_(root), discriminator_(discriminator), engine_(engine) {}
+               const tmpl::Engine& engine, kustomize::RemoteLoader& remote)
+      : req_(req), root_(root), discriminator_(discriminator), engine_(engine), remote_(remote) {}
 
   std::vector<Object> render(const project::Item& item) {
     std::vector<Object> objects;
@@ -97,6 +98,7 @@ class ItemRenderer {
       // its resources, provided in memory under the chart's output name.
       kustomize::Options opts;
       opts.root = source_root(item);
+      opts.remote = &remote_;
       opts.read_file = [&engine, &item](const fs::path& path) {
         return engine.render(read_file(path), path.string(), item.vars);
       };
@@ -242,6 +244,7 @@ class ItemRenderer {
   fs::path root_;
   const std::string& discriminator_;
   const tmpl::Engine& engine_;
+  kustomize::RemoteLoader& remote_;
   std::map<fs::path, std::unique_ptr<tmpl::Engine>> engines_;  // by git tree
   std::unique_ptr<ChartPuller> puller_;                        // made on the first pull
   KindScopes scopes_;
@@ -279,9 +282,8 @@ RenderResult render_project(const RenderRequest& request) {
   project::GitSources git(request.git);
   project::Deployment deployment =
       project::load_deployment(pf.root, result.target.base_context(), engine, {}, &git);
-  result.git_sources = git.lock();
-
-  ItemRenderer renderer(request, pf.root, result.target.discriminator, engine);
+  KustomizeRemote remote(git, request.git.fetch.offline);
+  ItemRenderer renderer(request, pf.root, result.target.discriminator, engine, remote);
   std::map<std::string, Location> seen;
   for (auto& item : deployment.items) {
     if (!request.selection.selects(item)) continue;
@@ -304,6 +306,8 @@ RenderResult render_project(const RenderRequest& request) {
     rendered.item = std::move(item);
     result.items.push_back(std::move(rendered));
   }
+  // git: items and the remote bases of kustomizations.
+  result.git_sources = git.lock();
   return result;
 }
 

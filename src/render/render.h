@@ -38,7 +38,8 @@ struct RenderedItem {
 struct RenderResult {
   project::ResolvedTarget target;
   std::vector<RenderedItem> items;  // selected items in project order (barriers included)
-  // The commit each git: item's url and ref resolved to (for --git-lock).
+  // The commit each git: item's url and ref resolved to, and each remote base of a
+  // kustomization (for --git-lock).
   std::vector<project::GitLockEntry> git_sources;
   size_t object_count() const;
 };
