@@ -179,7 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"helmCharts", "validators", "openapi"}) {
+  for (const char* field : {"helmCharts", "validators"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -187,6 +187,28 @@ TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
     EXPECT_HAS(msg, "kustomization.yaml:2");
     EXPECT_HAS(msg, "not supported");
   }
+}
+
+// openapi: a field that is not a mapping of strings, and a schema file that
+// is not an OpenAPI document (kubectl panics on the latter).
+TEST(KustomizeErrors, OpenApiFieldAndSchemaFile) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources: []\nopenapi: v1.21.2\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "openapi in");
+  EXPECT_HAS(msg, "must be a mapping");
+
+  d.write("kustomization.yaml", "resources: []\nopenapi:\n  path: [a]\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "openapi.path");
+
+  d.write("kustomization.yaml", "resources: []\nopenapi:\n  path: schema.yaml\n");
+  d.write("schema.yaml", "- not\n- a schema\n");
+  msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "invalid schema file");
+  EXPECT_HAS(msg, "schema.yaml");
+
+  d.write("schema.yaml", "definitions: [a]\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "`definitions` must be a mapping");
 }
 
 // vars: the three errors kubectl kustomize (v5.5) gives for them, checked
