@@ -3,7 +3,8 @@
 // element by element on their merge key (containers by name, ports by
 // containerPort, ...) with the patch's elements first and the target's other
 // elements after them; other lists are replaced. `$patch: delete|replace`
-// directives are honoured; `$setElementOrder`, `$retainKeys` and
+// directives are honoured (a replaced list element keeps the target's, as
+// kyaml does); `$setElementOrder`, `$retainKeys` and
 // `$deleteFromPrimitiveList` directives are ignored. With a custom `openapi:`
 // schema, the schema's patch strategies and merge keys decide instead.
 #include <algorithm>
@@ -297,10 +298,9 @@ void merge_assoc(doc::Value& dst, const doc::Value& patch, const std::vector<std
     } else if (di >= 0 && pi >= 0) {
       doc::Value& d = dlist[static_cast<size_t>(di)];
       const doc::Value& p = plist[static_cast<size_t>(pi)];
-      if (directive(p) == "replace")
-        d = clean(p);
-      else
-        merge_map(d, p, ctx, path);
+      // kyaml leaves an element the patch marks `$patch: replace` as it was
+      // (kubectl v5.5 prints the target's element unchanged).
+      if (directive(p) != "replace") merge_map(d, p, ctx, path);
       val = d;
     } else if (di >= 0) {
       val = dlist[static_cast<size_t>(di)];
