@@ -249,7 +249,13 @@ class Builder {
       }
     }
     if (const doc::Value* oa = k.find("openapi"))
-      openapi_.consider(*oa, fname, path_reader(dir, "openapi"));
+      openapi_.consider(*oa, fname, [&](const std::string& rel, const Location& where) {
+        if (is_remote(rel))
+          throw Error(where, "openapi path \"" + rel + "\" in " + fname +
+                                 " is a URL; gantry reads schema files from the "
+                                 "kustomization's directory only (download it next to it)");
+        return path_reader(dir, "openapi")(rel, where);
+      });
     chain_.push_back(dir);
     for (const char* field : {"resources", "bases"})
       for (const auto& [entry, where] : strings(k, field, fname))

@@ -209,6 +209,10 @@ TEST(KustomizeErrors, OpenApiFieldAndSchemaFile) {
 
   d.write("schema.yaml", "definitions: [a]\n");
   EXPECT_HAS(error_of([&] { build(d); }), "`definitions` must be a mapping");
+
+  d.write("kustomization.yaml",
+          "resources: []\nopenapi:\n  path: https://example.com/schema.json\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "is a URL");
 }
 
 // vars: the three errors kubectl kustomize (v5.5) gives for them, checked
