@@ -241,6 +241,14 @@ class Builder {
                                  "originAnnotations, managedByLabel)");
       }
     }
+    if (const doc::Value* oa = k.find("openapi"))
+      openapi_.consider(*oa, fname, [&](const std::string& rel, const Location& where) {
+        if (is_remote(rel))
+          throw Error(where, "openapi path \"" + rel + "\" in " + fname +
+                                 " is a URL; gantry reads schema files from the "
+                                 "kustomization's directory only (download it next to it)");
+        return path_reader(dir, "openapi")(rel, where);
+      });
     chain_.push_back(dir);
     for (const char* field : {"resources", "bases"})
       for (const auto& [entry, where] : strings(k, field, fname))
@@ -439,6 +447,7 @@ class Builder {
                                                     "sortOptions",
                                                     "buildMetadata",
                                                     "crds",
+                                                    "openapi",
                                                     "transformers",
                                                     "generators",
                                                     "configurations",
@@ -498,6 +507,7 @@ class Builder {
     Res r;
     r.source = d.span().location();
     r.obj = std::move(d);
+    openapi_.saw(Gvk::of(r.obj));
     take_previous_ids(r);
     append(ra, std::move(r));
   }
@@ -1371,12 +1381,13 @@ class Builder {
     }
   }
 
-  // Reads the file of a `replacements` entry's `path:` (relative to `dir`).
-  PathReader path_reader(const fs::path& dir) {
-    return [this, dir](const std::string& rel, const Location& where) {
+  // Reads the file of a `replacements` (or `what`) entry's `path:` (relative
+  // to `dir`).
+  PathReader path_reader(const fs::path& dir, std::string what = "replacements") {
+    return [this, dir, what](const std::string& rel, const Location& where) {
       fs::path p = file_path(dir, rel, where);
       if (!exists_file(p))
-        throw Error(where, "replacements file \"" + rel + "\" does not exist (" + p.string() + ")",
+        throw Error(where, what + " file \"" + rel + "\" does not exist (" + p.string() + ")",
                     ExitCode::kNotFound);
       return std::make_pair(read(p), p.string());
     };
@@ -1483,6 +1494,7 @@ class Builder {
   std::vector<RemoteTree> remote_trees_;
   std::map<fs::path, std::string> overlay_;
   std::vector<fs::path> chain_;
+  OpenApiChoice openapi_;  // the build's schema, while the Builder lives
   std::map<std::string, Var> vars_;
   TransformerConfig cfg_ = TransformerConfig::defaults();
   SortOptions sort_;  // the top kustomization's sortOptions (legacy by default)

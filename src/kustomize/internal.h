@@ -46,6 +46,8 @@ struct ResId {
 };
 
 bool is_cluster_scoped(const Gvk& gvk);
+// True for the API groups of built-in Kubernetes types ("" is core).
+bool is_builtin_group(const std::string& group);
 
 // One resource being built, with what kustomize remembers about it.
 struct Res {
@@ -236,6 +238,79 @@ std::vector<Replacement> parse_replacements(const doc::Value& list, const std::s
                                             const PathReader& read_path);
 // Runs the replacements in order, each on the result of the previous one.
 void apply_replacements(ResList& list, const std::vector<Replacement>& replacements);
+
+// --- the `openapi:` field (openapi.cpp) ---
+// A custom OpenAPI schema (kustomize's format: `definitions` by type name,
+// optionally `paths`), JSON or YAML. While a build uses one, it replaces the
+// built-in Kubernetes schema: strategic merges of the types it describes
+// follow its x-kubernetes-patch-strategy / -patch-merge-key / -list-map-keys,
+// lists of every other type are replaced, and its paths decide which custom
+// kinds are cluster-scoped.
+class OpenApiSchema {
+ public:
+  static OpenApiSchema parse(const std::string& text, const std::string& file);
+
+  // The definition of the objects of `gvk` (by x-kubernetes-group-version-kind),
+  // or null.
+  const doc::Value* type_schema(const Gvk& gvk) const;
+  // How the list at `path` (map keys from the object's root) of an object
+  // described by `root` merges: replaced, merged on `keys` (none: a list of
+  // scalars merged as a set), or as gantry's built-in schema says (below a
+  // built-in definition, when the built-in schema is loaded beside this one).
+  struct ListMerge {
+    enum Kind { kReplace, kKeys, kBuiltin } kind = kReplace;
+    std::vector<std::string> keys;
+  };
+  ListMerge list_keys(const doc::Value* root, const std::vector<std::string>& path) const;
+  // kustomize also loads its built-in schema when a kind it has no
+  // precomputed scope for was seen before the custom schema was chosen;
+  // then the built-in definitions (io.k8s.*) and types win over this file's.
+  void set_with_builtin(bool b) { with_builtin_ = b; }
+  bool with_builtin() const { return with_builtin_; }
+  // From the schema's paths: true when `gvk` is namespaced, false when
+  // cluster-scoped, nullopt when the schema does not say.
+  std::optional<bool> namespaced(const Gvk& gvk) const;
+
+ private:
+  const doc::Value* resolve(const doc::Value* s) const;
+  const doc::Value* field(const doc::Value* s, const std::string& name) const;
+  const doc::Value* elements(const doc::Value* s) const;
+
+  bool builtin_ref(const doc::Value* s) const;
+
+  bool with_builtin_ = false;
+  doc::Value definitions_;
+  std::map<std::string, std::string> by_type_;  // "apiVersion kind" -> definition name
+  std::map<std::string, bool> namespaced_;      // "apiVersion kind" -> namespaced
+};
+
+// The custom schema of the build running on this thread (kustomize keeps it
+// in a global), or null when the built-in schema is used.
+const OpenApiSchema* active_openapi_schema();
+
+// kustomize's choice of schema for one build: the first kustomization (the
+// built one, then the others in the order they load) whose `openapi:` field
+// names a builtin version or a schema file wins; the later ones are ignored.
+class OpenApiChoice {
+ public:
+  OpenApiChoice();
+  ~OpenApiChoice();
+  OpenApiChoice(const OpenApiChoice&) = delete;
+  OpenApiChoice& operator=(const OpenApiChoice&) = delete;
+
+  // `field`: the kustomization's `openapi:` value; `read_path` reads the
+  // file its `path` names (it is read, and must exist, even when an earlier
+  // kustomization already chose).
+  void consider(const doc::Value& field, const std::string& file, const PathReader& read_path);
+  // A resource of `gvk` was loaded (kustomize looks up its scope then).
+  void saw(const Gvk& gvk);
+
+ private:
+  bool chosen_ = false;
+  bool saw_custom_kind_ = false;  // a kind outside the built-in groups, before the choice
+  std::optional<OpenApiSchema> custom_;
+  const OpenApiSchema* previous_;
+};
 
 // yaml.v3's resolution of a plain scalar's text (null, bool, int, float,
 // else string), as kustomize gives the values it writes as untyped text.

@@ -65,6 +65,10 @@ bool is_cluster_scoped(const Gvk& gvk) {
   };
   for (const auto& [g, k] : kinds)
     if (g == gvk.group && k == gvk.kind) return true;
+  // kustomize knows the scope of the built-in types before any schema; a
+  // custom `openapi:` schema decides for the others.
+  if (const OpenApiSchema* s = active_openapi_schema(); s && !is_builtin_group(gvk.group))
+    if (std::optional<bool> namespaced = s->namespaced(gvk)) return !*namespaced;
   return false;
 }
 

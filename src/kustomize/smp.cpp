@@ -3,15 +3,15 @@
 // element by element on their merge key (containers by name, ports by
 // containerPort, ...) with the patch's elements first and the target's other
 // elements after them; other lists are replaced. `$patch: delete|replace`
-// directives are honoured; `$setElementOrder`, `$retainKeys` and
-// `$deleteFromPrimitiveList` directives are ignored.
+// directives are honoured (a replaced list element keeps the target's, as
+// kyaml does); `$setElementOrder`, `$retainKeys` and
+// `$deleteFromPrimitiveList` directives are ignored. With a custom `openapi:`
+// schema, the schema's patch strategies and merge keys decide instead.
 #include <algorithm>
 
 #include "kustomize/internal.h"
 
 namespace gantry::kustomize::detail {
-
-namespace {
 
 // Kinds whose schema kustomize knows (built-in API groups).
 bool is_builtin_group(const std::string& group) {
@@ -38,9 +38,15 @@ bool is_builtin_group(const std::string& group) {
                      [&](const char* g) { return group == g; });
 }
 
+namespace {
+
 struct Ctx {
   bool builtin = false;
   std::string kind;
+  // A custom `openapi:` schema replaces the built-in one; `type` is its
+  // definition of the target's kind (null: every list is replaced).
+  const OpenApiSchema* custom = nullptr;
+  const doc::Value* type = nullptr;
 };
 
 // The merge key of the list at `path` (map keys from the object's root), or
@@ -122,12 +128,20 @@ void merge_map(doc::Value& dst, const doc::Value& patch, const Ctx& ctx,
 
 // The merge keys of the list at `path`: kustomize uses the schema's
 // x-kubernetes-list-map-keys, so ports are keyed by (port, protocol).
-std::vector<std::string> merge_keys(const Ctx& ctx, const std::vector<std::string>& path) {
+// nullopt: the list is replaced; empty: a list of scalars merged as a set.
+std::optional<std::vector<std::string>> merge_keys(const Ctx& ctx,
+                                                   const std::vector<std::string>& path) {
+  if (ctx.custom) {
+    if (!ctx.type) return std::nullopt;
+    OpenApiSchema::ListMerge m = ctx.custom->list_keys(ctx.type, path);
+    if (m.kind == OpenApiSchema::ListMerge::kReplace) return std::nullopt;
+    if (m.kind == OpenApiSchema::ListMerge::kKeys) return m.keys;
+  }
   std::string key = merge_key(ctx, path);
-  if (key.empty()) return {};
-  if (key == "containerPort" || key == "port") return {key, "protocol"};
-  if (key == "topologyKey") return {key, "whenUnsatisfiable"};
-  return {key};
+  if (key.empty()) return std::nullopt;
+  if (key == "containerPort" || key == "port") return std::vector<std::string>{key, "protocol"};
+  if (key == "topologyKey") return std::vector<std::string>{key, "whenUnsatisfiable"};
+  return std::vector<std::string>{key};
 }
 
 using Tuple = std::vector<std::string>;
@@ -284,10 +298,9 @@ void merge_assoc(doc::Value& dst, const doc::Value& patch, const std::vector<std
     } else if (di >= 0 && pi >= 0) {
       doc::Value& d = dlist[static_cast<size_t>(di)];
       const doc::Value& p = plist[static_cast<size_t>(pi)];
-      if (directive(p) == "replace")
-        d = clean(p);
-      else
-        merge_map(d, p, ctx, path);
+      // kyaml leaves an element the patch marks `$patch: replace` as it was
+      // (kubectl v5.5 prints the target's element unchanged).
+      if (directive(p) != "replace") merge_map(d, p, ctx, path);
       val = d;
     } else if (di >= 0) {
       val = dlist[static_cast<size_t>(di)];
@@ -317,14 +330,35 @@ void merge_assoc(doc::Value& dst, const doc::Value& patch, const std::vector<std
   dst = doc::Value(std::move(items));
 }
 
+// A merged list of scalars (patch strategy merge without a merge key): the
+// patch's values, then the target's values not among them, each once.
+void merge_scalars(doc::Value& dst, const doc::Value& patch) {
+  doc::List out;
+  auto add = [&](const doc::Value& e) {
+    if (e.is_null() || (e.is_map() && e.as_map().empty())) return;
+    if (std::none_of(out.begin(), out.end(), [&](const doc::Value& o) { return o == e; }))
+      out.push_back(e);
+  };
+  doc::Value cleaned = clean(patch);
+  for (const auto& e : cleaned.as_list())
+    add(e);
+  for (const auto& e : dst.as_list())
+    add(e);
+  dst = doc::Value(std::move(out));
+}
+
 void merge_list(doc::Value& dst, const doc::Value& patch, const Ctx& ctx,
                 std::vector<std::string>& path) {
-  std::vector<std::string> keys = merge_keys(ctx, path);
-  if (keys.empty() || !dst.is_list()) {
+  std::optional<std::vector<std::string>> keys = merge_keys(ctx, path);
+  if (!keys || !dst.is_list()) {
     dst = clean(patch);
     return;
   }
-  merge_assoc(dst, patch, keys, ctx, path);
+  if (keys->empty()) {
+    merge_scalars(dst, patch);
+    return;
+  }
+  merge_assoc(dst, patch, *keys, ctx, path);
 }
 
 void merge_map(doc::Value& dst, const doc::Value& patch, const Ctx& ctx,
@@ -378,6 +412,14 @@ bool strategic_merge(doc::Value& target, const doc::Value& patch) {
   if (directive(patch) == "delete") return false;
   Gvk g = Gvk::of(target);
   Ctx ctx{is_builtin_group(g.group), g.kind};
+  if (const OpenApiSchema* custom = active_openapi_schema();
+      custom && !(custom->with_builtin() && ctx.builtin)) {
+    ctx.custom = custom;
+    ctx.type = custom->type_schema(g);
+    if (!ctx.type) ctx.type = custom->type_schema(Gvk::of(patch));
+    // Below a built-in definition, the built-in merge keys apply.
+    ctx.builtin = true;
+  }
   std::vector<std::string> path;
   merge_map(target, patch, ctx, path);
   return true;

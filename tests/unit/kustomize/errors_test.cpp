@@ -179,7 +179,7 @@ TEST(KustomizeErrors, RemoteResource) {
 }
 
 TEST(KustomizeErrors, UnsupportedFieldsNameTheFieldAndFile) {
-  for (const char* field : {"validators", "openapi"}) {
+  for (const char* field : {"validators"}) {
     TempDir d;
     d.write("kustomization.yaml", std::string("resources: []\n") + field + ": []\n");
     std::string msg = error_of([&] { build(d); });
@@ -245,6 +245,32 @@ TEST(KustomizeErrors, HelmChartNamesAndValuesMergeAreChecked) {
   opts.root = m.path();
   EXPECT_HAS(error_of([&] { kustomize::build(m.path(), opts); }),
              "valuesMerge must be one of [merge override replace]");
+}
+
+// openapi: a field that is not a mapping of strings, and a schema file that
+// is not an OpenAPI document (kubectl panics on the latter).
+TEST(KustomizeErrors, OpenApiFieldAndSchemaFile) {
+  TempDir d;
+  d.write("kustomization.yaml", "resources: []\nopenapi: v1.21.2\n");
+  std::string msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "openapi in");
+  EXPECT_HAS(msg, "must be a mapping");
+
+  d.write("kustomization.yaml", "resources: []\nopenapi:\n  path: [a]\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "openapi.path");
+
+  d.write("kustomization.yaml", "resources: []\nopenapi:\n  path: schema.yaml\n");
+  d.write("schema.yaml", "- not\n- a schema\n");
+  msg = error_of([&] { build(d); });
+  EXPECT_HAS(msg, "invalid schema file");
+  EXPECT_HAS(msg, "schema.yaml");
+
+  d.write("schema.yaml", "definitions: [a]\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "`definitions` must be a mapping");
+
+  d.write("kustomization.yaml",
+          "resources: []\nopenapi:\n  path: https://example.com/schema.json\n");
+  EXPECT_HAS(error_of([&] { build(d); }), "is a URL");
 }
 
 // vars: the three errors kubectl kustomize (v5.5) gives for them, checked
