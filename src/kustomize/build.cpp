@@ -201,6 +201,12 @@ Location loc(const doc::Value& v, const std::string& file) {
   return Location{file};
 }
 
+// What a strategic merge patch may change besides the content.
+struct SmpChange {
+  bool name = false;
+  bool kind = false;
+};
+
 class Builder {
  public:
   explicit Builder(const Options& o) : opts_(o) {}
@@ -215,7 +221,11 @@ class Builder {
     fs::path file = find_file(dir);
     std::string fname = file.string();
     std::string text = read(file);
-    doc::Value k = doc::parse_yaml(text, fname);
+    // kustomize decodes a kustomization with sigs.k8s.io/yaml: a repeated key
+    // keeps its last value.
+    doc::YamlLimits lenient;
+    lenient.duplicate_keys_last_wins = true;
+    doc::Value k = doc::parse_yaml(text, fname, lenient);
     if (k.is_null()) k = doc::Value::map();
     if (!k.is_map()) k.fail("a kustomization must be a mapping");
     check_fields(k, fname);
@@ -782,7 +792,8 @@ class Builder {
     return out;
   }
 
-  void apply_smp_by_id(ResList& ra, const doc::Value& patch, const Location& where) {
+  void apply_smp_by_id(ResList& ra, const doc::Value& patch, const Location& where,
+                       SmpChange change = {}) {
     if (!patch.is_map()) throw Error(where, "a strategic merge patch must be a mapping");
     ResId id{Gvk::of(patch),
              patch.find_path({"metadata", "name"})
@@ -798,29 +809,33 @@ class Builder {
       throw Error(where, "no resource matches strategic merge patch \"" + id.str() + "\"");
     if (matches.size() > 1)
       throw Error(where, "multiple resources match strategic merge patch \"" + id.str() + "\"");
-    apply_smp_to(ra, matches, patch);
+    apply_smp_to(ra, matches, patch, change);
   }
 
-  void apply_smp_to(ResList& ra, const std::vector<size_t>& targets, const doc::Value& patch) {
+  void apply_smp_to(ResList& ra, const std::vector<size_t>& targets, const doc::Value& patch,
+                    SmpChange change = {}) {
     std::vector<size_t> deleted;
     for (size_t i : targets) {
       Res& r = ra[i];
       std::string name = r.name(), ns = r.ns(), kind = r.obj.get_string("kind");
       doc::Value p = patch;
       if (p.is_map()) {
-        p.erase("apiVersion");
-        p.erase("kind");
+        if (!change.kind) {
+          p.erase("apiVersion");
+          p.erase("kind");
+        }
         if (doc::Value* meta = p.find("metadata"); meta && meta->is_map()) {
-          meta->erase("name");
+          if (!change.name) meta->erase("name");
           meta->erase("namespace");
         }
       }
+      if (change.name || change.kind) r.store_previous_id();
       if (!strategic_merge(r.obj, p)) {
         deleted.push_back(i);
         continue;
       }
-      r.obj.set("kind", kind);
-      r.set_name(name);
+      if (!change.kind) r.obj.set("kind", kind);
+      if (!change.name) r.set_name(name);
       if (ns.empty()) {
         if (doc::Value* meta = r.obj.find("metadata")) meta->erase("namespace");
       } else {
@@ -862,9 +877,24 @@ class Builder {
     const doc::Value* inl = e.find("patch");
     const doc::Value* target = e.find("target");
     for (const auto& m : e.as_map())
-      if (m.key != "path" && m.key != "patch" && m.key != "target" && !skip.count(m.key))
+      if (m.key != "path" && m.key != "patch" && m.key != "target" && m.key != "options" &&
+          !skip.count(m.key))
         throw Error(loc(m.value, fname),
                     "patches field \"" + m.key + "\" in " + fname + " is not supported");
+    // options.allowNameChange / allowKindChange: the patch may rename the
+    // target or change its kind (kustomize's gvkn patches).
+    SmpChange change;
+    if (const doc::Value* o = e.find("options"); o && !o->is_null()) {
+      if (!o->is_map()) throw Error(loc(*o, fname), "patches options must be a mapping");
+      for (const auto& m : o->as_map()) {
+        if (m.key != "allowNameChange" && m.key != "allowKindChange")
+          throw Error(loc(m.value, fname),
+                      "patches option \"" + m.key + "\" in " + fname + " is not supported");
+        if (!m.value.is_bool())
+          throw Error(loc(m.value, fname), "patches option " + m.key + " must be true or false");
+        (m.key == "allowNameChange" ? change.name : change.kind) = m.value.as_bool();
+      }
+    }
     if ((path != nullptr) == (inl != nullptr))
       throw Error(loc(e, fname), "a patch needs exactly one of path and patch (in " + fname + ")");
     std::string text, name;
@@ -896,9 +926,9 @@ class Builder {
       if (!d.is_map())
         throw Error(where, "unable to parse the patch as a strategic merge or JSON 6902 patch");
       if (sel)
-        apply_smp_to(ra, select(ra, *sel, where), d);
+        apply_smp_to(ra, select(ra, *sel, where), d, change);
       else
-        apply_smp_by_id(ra, d, where);
+        apply_smp_by_id(ra, d, where, change);
     }
   }
 

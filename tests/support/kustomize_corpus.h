@@ -91,8 +91,7 @@ inline std::vector<std::string> kustomize_case_flags(const std::string& name,
 
 // Known differences of a corpus: "<case> <reason>" per line ('#' comments);
 // case name -> reason.
-inline std::map<std::string, std::string> kustomize_known_differences(
-    const std::string& corpus) {
+inline std::map<std::string, std::string> kustomize_known_differences(const std::string& corpus) {
   std::map<std::string, std::string> out;
   std::ifstream in(kustomize_corpus_dir(corpus) / "known-differences.txt");
   for (std::string line; std::getline(in, line);) {

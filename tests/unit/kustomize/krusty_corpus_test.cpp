@@ -81,9 +81,9 @@ TEST_P(KrustyCorpus, AgreesWithKubectlOrIsAListedDifference) {
   std::string why = disagreement(name, build_case(name));
   auto it = known.find(name);
   if (it == known.end())
-    EXPECT_EQ(why, "") << name << " (" << testing::kustomize_first_line(
-                                              testing::kustomize_corpus_dir(kCorpus) / name /
-                                              "source")
+    EXPECT_EQ(why, "") << name << " ("
+                       << testing::kustomize_first_line(testing::kustomize_corpus_dir(kCorpus) /
+                                                        name / "source")
                        << ") differs from kubectl kustomize and is not in known-differences.txt";
   else
     EXPECT_NE(why, "") << name << " is listed in known-differences.txt (" << it->second
@@ -106,9 +106,10 @@ TEST(KrustyCorpusRate, AtLeastNinetyFivePercentOfKubectlBuildsAreByteIdentical) 
       fail_too += agrees;
     }
   }
-  std::printf("krusty corpus: %zu/%zu byte-identical (%.1f%%); %zu/%zu kubectl errors fail in "
-              "gantry too\n",
-              same, builds, builds ? 100.0 * same / builds : 0.0, fail_too, fails);
+  std::printf(
+      "krusty corpus: %zu/%zu byte-identical (%.1f%%); %zu/%zu kubectl errors fail in "
+      "gantry too\n",
+      same, builds, builds ? 100.0 * same / builds : 0.0, fail_too, fails);
   ASSERT_GE(builds, 200u) << "the corpus lost cases: run tests/data/kustomize-krusty/generate.py";
   EXPECT_GE(same * 100, builds * 95) << same << "/" << builds << " byte-identical";
 }
