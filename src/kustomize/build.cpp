@@ -228,6 +228,7 @@ class Builder {
     doc::Value k = doc::parse_yaml(text, fname, lenient);
     if (k.is_null()) k = doc::Value::map();
     if (!k.is_map()) k.fail("a kustomization must be a mapping");
+    canonical_field_names(k);
     check_fields(k, fname);
     if (std::all_of(k.as_map().begin(), k.as_map().end(),
                     [](const doc::Member& m) { return m.key == "apiVersion" || m.key == "kind"; }))
@@ -237,9 +238,17 @@ class Builder {
     if (component && kind != "Component")
       throw Error(loc(k, fname), "expected kind 'Component' for component " + dir.string() +
                                      " but got '" + kind + "'");
-    if (!component && kind == "Component")
+    // A Component built directly (not as a resource) builds like a
+    // Kustomization, as in kustomize v5.
+    if (!component && kind == "Component" && !chain_.empty())
       throw Error(loc(k, fname), "expected kind != 'Component' for " + dir.string() +
                                      ": a Component can only be listed under components");
+    if (kind == "Component" && k.find("apiVersion") &&
+        k.get_string("apiVersion") != "kustomize.config.k8s.io/v1alpha1")
+      throw Error(loc(k, fname),
+                  "apiVersion for Component should be "
+                  "kustomize.config.k8s.io/v1alpha1 (in " +
+                      fname + ")");
     if (!kind.empty() && kind != "Kustomization" && kind != "Component")
       throw Error(loc(*k.find("kind"), fname),
                   "kind must be Kustomization or Component, not " + kind);
@@ -414,7 +423,28 @@ class Builder {
     return out;
   }
 
-  void check_fields(const doc::Value& k, const std::string& fname) {
+  // kustomize decodes a kustomization as JSON with Go's encoding/json, which
+  // matches field names regardless of case (`nameprefix:` is namePrefix); a
+  // later spelling of the same field wins.
+  static void canonical_field_names(doc::Value& k) {
+    for (auto& m : k.as_map()) {
+      if (kustomization_fields().count(m.key)) continue;
+      for (const auto& f : kustomization_fields())
+        if (f.size() == m.key.size() &&
+            std::equal(f.begin(), f.end(), m.key.begin(), [](char a, char b) {
+              return std::tolower(static_cast<unsigned char>(a)) ==
+                     std::tolower(static_cast<unsigned char>(b));
+            })) {
+          doc::Value v = std::move(m.value);
+          k.erase(m.key);
+          k.set(f, std::move(v));
+          canonical_field_names(k);  // the map changed under the loop
+          return;
+        }
+    }
+  }
+
+  static const std::set<std::string>& kustomization_fields() {
     static const std::set<std::string> supported = {"apiVersion",
                                                     "kind",
                                                     "metadata",
@@ -443,8 +473,12 @@ class Builder {
                                                     "generators",
                                                     "configurations",
                                                     "replacements"};
+    return supported;
+  }
+
+  void check_fields(const doc::Value& k, const std::string& fname) {
     for (const auto& m : k.as_map()) {
-      if (supported.count(m.key)) continue;
+      if (kustomization_fields().count(m.key)) continue;
       Location where = m.key_span.known() ? m.key_span.location() : Location{fname};
       throw Error(where, "kustomization field \"" + m.key + "\" in " + fname +
                              " is not supported by gantry's kustomize engine (see "

@@ -32,6 +32,7 @@ Python 3 standard library only.
 """
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -1480,7 +1481,7 @@ def drop_reason(case):
         if isinstance(content, Unknown):
             return "input not evaluable by the extractor (%s)" % content.why
     if case["needs"]:
-        return "needs Go/exec plugins"
+        return "needs Go/exec/function plugins"
     if not isinstance(case["dir"], str):
         return "input not evaluable by the extractor"
     if not files:
@@ -1634,7 +1635,7 @@ def main():
             idx[c["name"]] = idx.get(c["name"], 0) + 1
             c["name"] = "%s--%d" % (c["name"], idx[c["name"]])
         if len(c["name"]) > 120:
-            c["name"] = c["name"][:110].rstrip("-") + "-" + str(abs(hash(c["name"])) % 10000)
+            c["name"] = c["name"][:110].rstrip("-") + "-" + hashlib.sha1(c["name"].encode()).hexdigest()[:6]
 
     if args.only:
         cases = [c for c in cases if args.only in c["name"]]
