@@ -1293,14 +1293,20 @@ class Builder {
           if (m.key != "pairs" && m.key != "includeSelectors" && m.key != "includeTemplates" &&
               m.key != "fields")
             throw Error(loc(m.value, fname), "labels field \"" + m.key + "\" is not supported");
+        // The `labels` specs of configurations: apply to every entry.
+        for (const auto& s : cfg_.labels)
+          specs.push_back(s);
         if (selectors) {
           for (const auto& s : cfg_.common_labels)
             specs.push_back(s);
         } else {
           specs.push_back(FieldSpec{{}, "metadata/labels", true});
-          if (templates)
+          if (templates) {
             for (const auto& s : template_label_specs())
               specs.push_back(s);
+            for (const auto& s : cfg_.template_labels)
+              specs.push_back(s);
+          }
         }
         apply_labels(ra, pairs, specs);
       }

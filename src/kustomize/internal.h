@@ -110,7 +110,10 @@ struct NameRefSpec {
 // the `configurations:` files of the kustomization and its bases.
 struct TransformerConfig {
   std::vector<FieldSpec> common_labels, common_annotations, var_reference, replicas;
-  std::vector<FieldSpec> images;            // besides every containers/initContainers image
+  std::vector<FieldSpec> images;  // besides every containers/initContainers image
+  // `labels` entries: `labels` always, `templateLabels` with includeTemplates
+  // (besides template_label_specs()).
+  std::vector<FieldSpec> labels, template_labels;
   std::vector<NameRefSpec> name_reference;  // besides nameref.cpp's built-in table
 
   static const TransformerConfig& defaults();
