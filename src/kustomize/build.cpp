@@ -1064,7 +1064,8 @@ class Builder {
       throw Error(where, "plugin " + api + "/" + kind + " (" + c.source.str() +
                              ") is not supported: gantry's kustomize engine runs only builtin "
                              "plugins (apiVersion: builtin), not exec, container or Go plugins");
-    static const std::set<std::string> kGenerators = {"ConfigMapGenerator", "SecretGenerator"};
+    static const std::set<std::string> kGenerators = {"ConfigMapGenerator", "SecretGenerator",
+                                                      "IAMPolicyGenerator"};
     if (generator != (kGenerators.count(kind) > 0))
       throw Error(where, "builtin " + kind + " (" + c.source.str() + ") cannot be listed under " +
                              (generator ? "generators" : "transformers"));
@@ -1096,6 +1097,37 @@ class Builder {
       r.generator_kind = kind;
       r.generator_name = c.name();
       absorb(ra, std::move(r), idx);
+    } else if (kind == "IAMPolicyGenerator") {
+      // kustomize's IAMPolicyGenerator: a GKE workload-identity ServiceAccount.
+      known({"cloud", "kubernetesService", "serviceAccount"});
+      std::string cloud = str_field(o, "cloud", cfile);
+      if (cloud != "gke")
+        throw Error(where, "builtin IAMPolicyGenerator (" + c.source.str() + "): cloud provider " +
+                               cloud + " not supported yet");
+      doc::Value none = doc::Value::map();
+      const doc::Value* ks = o.find("kubernetesService");
+      const doc::Value* sa = o.find("serviceAccount");
+      if (!ks || ks->is_null()) ks = &none;
+      if (!sa || sa->is_null()) sa = &none;
+      std::string ns = str_field(*ks, "namespace", cfile);
+      doc::Value annotations = doc::Value::map();
+      annotations.set("iam.gke.io/gcp-service-account", str_field(*sa, "name", cfile) + "@" +
+                                                            str_field(*sa, "projectId", cfile) +
+                                                            ".iam.gserviceaccount.com");
+      doc::Value meta = doc::Value::map();
+      meta.set("annotations", std::move(annotations));
+      meta.set("name", str_field(*ks, "name", cfile));
+      if (!ns.empty()) meta.set("namespace", ns);
+      Res r;
+      r.obj = doc::Value::map();
+      r.obj.set("apiVersion", "v1");
+      r.obj.set("kind", "ServiceAccount");
+      r.obj.set("metadata", std::move(meta));
+      r.source = where;
+      r.generator_kind = kind;
+      r.generator_name = c.name();
+      append(ra, std::move(r));
+      check_unique(ra);
     } else if (kind == "LabelTransformer" || kind == "AnnotationsTransformer") {
       bool labels = kind == "LabelTransformer";
       const char* key = labels ? "labels" : "annotations";
