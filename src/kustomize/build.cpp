@@ -811,7 +811,14 @@ class Builder {
     r.prefixes = old.prefixes;
     r.suffixes = old.suffixes;
     r.ref_vars = old.ref_vars;
-    r.needs_hash = old.needs_hash;  // kustomize keeps the old resource's hash option
+    // kustomize keeps the old resource's hash option, unless the new one
+    // disables the hash (CopyMergeMetaDataFieldsFrom drops needs-hash then).
+    r.needs_hash = old.needs_hash && r.needs_hash;
+    if (r.behavior == "merge") {  // the origin annotation stays the old one's
+      r.source = old.source;
+      r.generator_kind = old.generator_kind;
+      r.generator_name = old.generator_name;
+    }
     r.behavior.clear();
     old = std::move(r);
     index_res(idx, ra, matches[0]);

@@ -281,6 +281,8 @@ void apply_sort_options(ResList& list, const SortOptions& o);
 // Sorts map keys recursively and turns integral floats into ints, as
 // kustomize's JSON round trip of every object does.
 void sort_keys(doc::Value& v);
+// go-yaml v2's order of map keys, which sort_keys uses.
+bool yaml_key_less(const std::string& a, const std::string& b);
 
 // Where `v` was written, or the file when its position is unknown.
 Location where_of(const doc::Value& v, const std::string& file);

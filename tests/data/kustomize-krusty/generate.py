@@ -1532,15 +1532,21 @@ def kubectl_error(err):
     return "\n".join(lines)
 
 
-def stable_phrase(err, tmp):
-    """One line of kubectl's error with nothing that changes between runs: the
-    longest stretch of its first line free of the temporary directory and of
-    Go pointers."""
-    line = next((l for l in err.splitlines() if l.strip()), "(no message)").strip()
-    if line.startswith("Error: "):
-        line = line[len("Error: "):]
-    parts = re.split(re.escape(tmp) + r"/?|0x[0-9a-f]{6,}", line)
-    best = max(parts, key=len).strip(" '")
+def stable_phrase(errs, tmp):
+    """One line of kubectl's error with nothing that changes between runs:
+    of the ': '-separated parts of its first line (after removing the
+    temporary directory and Go pointers), the longest one that every run's
+    message holds (kubectl's errors can name objects in a random order)."""
+    def first_line(err):
+        line = next((l for l in err.splitlines() if l.strip()), "(no message)").strip()
+        return line[len("Error: "):] if line.startswith("Error: ") else line
+    clean = [re.sub(re.escape(tmp) + r"/?", "", e) for e in errs]
+    parts = []
+    for p in re.split(r"0x[0-9a-f]{6,}", first_line(clean[0])):
+        parts.extend(x.strip(" '") for x in re.split(r": ", p))
+    parts += [x.strip(" '") for x in re.split(r"0x[0-9a-f]{6,}", first_line(clean[0]))]
+    stable = [p for p in parts if p and all(p in e for e in clean)]
+    best = max(stable, key=len) if stable else first_line(clean[0])
     return best[:200]
 
 
@@ -1713,7 +1719,12 @@ def main():
                     f.write(r.stdout)
                 n_ok += 1
             else:
-                phrase = stable_phrase(kubectl_error(out_err), indir)
+                errs = [kubectl_error(out_err)]
+                for _ in range(6):  # the parts of the message that do not change
+                    again = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                           timeout=120, cwd=tmp)
+                    errs.append(kubectl_error(again.stderr.decode("utf-8", "replace")))
+                phrase = stable_phrase(errs, indir)
                 with open(os.path.join(dest, "expected-error.txt"), "w") as f:
                     f.write(phrase + "\n")
                 n_err += 1
