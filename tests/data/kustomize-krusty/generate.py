@@ -1533,20 +1533,19 @@ def kubectl_error(err):
 
 
 def stable_phrase(errs, tmp):
-    """One line of kubectl's error with nothing that changes between runs:
-    of the ': '-separated parts of its first line (after removing the
-    temporary directory and Go pointers), the longest one that every run's
-    message holds (kubectl's errors can name objects in a random order)."""
+    """One line of kubectl's error with nothing that changes between runs: of
+    the stretches of its first line between the temporary directory and Go
+    pointers, and of their ': '-separated parts, the longest one that every
+    run's message holds (kubectl's errors can name objects in a random order)."""
     def first_line(err):
         line = next((l for l in err.splitlines() if l.strip()), "(no message)").strip()
         return line[len("Error: "):] if line.startswith("Error: ") else line
-    clean = [re.sub(re.escape(tmp) + r"/?", "", e) for e in errs]
     parts = []
-    for p in re.split(r"0x[0-9a-f]{6,}", first_line(clean[0])):
-        parts.extend(x.strip(" '") for x in re.split(r": ", p))
-    parts += [x.strip(" '") for x in re.split(r"0x[0-9a-f]{6,}", first_line(clean[0]))]
-    stable = [p for p in parts if p and all(p in e for e in clean)]
-    best = max(stable, key=len) if stable else first_line(clean[0])
+    for p in re.split(re.escape(tmp) + r"/?|0x[0-9a-f]{6,}", first_line(errs[0])):
+        parts.append(p.strip(" '"))
+        parts.extend(x.strip(" '") for x in p.split(": "))
+    stable = [p for p in parts if p and all(p in e for e in errs)]
+    best = max(stable, key=len) if stable else first_line(errs[0])
     return best[:200]
 
 
