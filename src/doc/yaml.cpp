@@ -36,7 +36,8 @@
 //     1.23456789: -> "1.2345679"). Null keys are an error, as in kubectl.
 //
 // Deliberate differences from kubectl's client-side conversion:
-//   * duplicate keys are an error (kubectl's decoder silently keeps the last
+//   * duplicate keys are an error unless YamlLimits::duplicate_keys_last_wins
+//     (kustomization files) (kubectl's decoder silently keeps the last
 //     one; kustomize and the API server's strict field validation reject
 //     them). The message matches kustomize/yaml.v3: `mapping key "x" already
 //     defined at line N`.
@@ -1065,6 +1066,7 @@ Value Reader::build_map(uint32_t i) {
     uint32_t value;  // node index of the value
     bool merge;
     std::string name;
+    bool dropped = false;  // an earlier duplicate when the last one wins
   };
   std::vector<Pair> items;
   items.reserve(pairs);
@@ -1080,8 +1082,8 @@ Value Reader::build_map(uint32_t i) {
         ((kn.tag == Tag::kNone && kn.style == ScalarStyle::kPlain) || kn.tag == Tag::kMerge) &&
         text_of(kn) == "<<";
     has_merge = has_merge || merge;
-    items.push_back(
-        Pair{deref_index(key), value, merge, merge ? std::string() : key_string(deref(key))});
+    items.push_back(Pair{deref_index(key), value, merge,
+                         merge ? std::string() : key_string(deref(key)), false});
   }
 
   Map out;
@@ -1104,6 +1106,11 @@ Value Reader::build_map(uint32_t i) {
             break;
           }
       }
+      if (first >= 0 && limits_.duplicate_keys_last_wins) {
+        items[first].dropped = true;
+        if (hashed) seen[items[a].name] = a;
+        continue;
+      }
       if (first >= 0) {
         const RawNode& dup = nodes_[items[a].key];
         throw Error(location(dup), "mapping key \"" + items[a].name +
@@ -1113,6 +1120,9 @@ Value Reader::build_map(uint32_t i) {
     }
   }
 
+  if (limits_.duplicate_keys_last_wins)
+    items.erase(std::remove_if(items.begin(), items.end(), [](const Pair& p) { return p.dropped; }),
+                items.end());
   if (!has_merge) {
     for (auto& p : items)
       out.push_back(Member{std::move(p.name), build(p.value), span(nodes_[p.key])});

@@ -28,6 +28,9 @@ struct YamlLimits {
   size_t max_input_bytes = 64u << 20;  // 64 MiB per stream
   size_t max_nodes = 10'000'000;       // nodes after alias expansion, whole stream
   size_t max_depth = 512;              // nesting depth
+  // A key written twice in one mapping: an error (the default), or the last
+  // value wins (as sigs.k8s.io/yaml decodes a kustomization file).
+  bool duplicate_keys_last_wins = false;
 };
 
 // Parses every document of a stream. Empty documents come back as null values.

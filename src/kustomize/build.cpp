@@ -194,6 +194,12 @@ Location loc(const doc::Value& v, const std::string& file) {
   return Location{file};
 }
 
+// What a strategic merge patch may change besides the content.
+struct SmpChange {
+  bool name = false;
+  bool kind = false;
+};
+
 class Builder {
  public:
   explicit Builder(const Options& o) : opts_(o) {}
@@ -208,9 +214,14 @@ class Builder {
     fs::path file = find_file(dir);
     std::string fname = file.string();
     std::string text = read(file);
-    doc::Value k = doc::parse_yaml(text, fname);
+    // kustomize decodes a kustomization with sigs.k8s.io/yaml: a repeated key
+    // keeps its last value.
+    doc::YamlLimits lenient;
+    lenient.duplicate_keys_last_wins = true;
+    doc::Value k = doc::parse_yaml(text, fname, lenient);
     if (k.is_null()) k = doc::Value::map();
     if (!k.is_map()) k.fail("a kustomization must be a mapping");
+    canonical_field_names(k);
     check_fields(k, fname);
     if (std::all_of(k.as_map().begin(), k.as_map().end(),
                     [](const doc::Member& m) { return m.key == "apiVersion" || m.key == "kind"; }))
@@ -220,9 +231,17 @@ class Builder {
     if (component && kind != "Component")
       throw Error(loc(k, fname), "expected kind 'Component' for component " + dir.string() +
                                      " but got '" + kind + "'");
-    if (!component && kind == "Component")
+    // A Component built directly (not as a resource) builds like a
+    // Kustomization, as in kustomize v5.
+    if (!component && kind == "Component" && !chain_.empty())
       throw Error(loc(k, fname), "expected kind != 'Component' for " + dir.string() +
                                      ": a Component can only be listed under components");
+    if (kind == "Component" && k.find("apiVersion") &&
+        k.get_string("apiVersion") != "kustomize.config.k8s.io/v1alpha1")
+      throw Error(loc(k, fname),
+                  "apiVersion for Component should be "
+                  "kustomize.config.k8s.io/v1alpha1 (in " +
+                      fname + ")");
     if (!kind.empty() && kind != "Kustomization" && kind != "Component")
       throw Error(loc(*k.find("kind"), fname),
                   "kind must be Kustomization or Component, not " + kind);
@@ -422,7 +441,28 @@ class Builder {
     return out;
   }
 
-  void check_fields(const doc::Value& k, const std::string& fname) {
+  // kustomize decodes a kustomization as JSON with Go's encoding/json, which
+  // matches field names regardless of case (`nameprefix:` is namePrefix); a
+  // later spelling of the same field wins.
+  static void canonical_field_names(doc::Value& k) {
+    for (auto& m : k.as_map()) {
+      if (kustomization_fields().count(m.key)) continue;
+      for (const auto& f : kustomization_fields())
+        if (f.size() == m.key.size() &&
+            std::equal(f.begin(), f.end(), m.key.begin(), [](char a, char b) {
+              return std::tolower(static_cast<unsigned char>(a)) ==
+                     std::tolower(static_cast<unsigned char>(b));
+            })) {
+          doc::Value v = std::move(m.value);
+          k.erase(m.key);
+          k.set(f, std::move(v));
+          canonical_field_names(k);  // the map changed under the loop
+          return;
+        }
+    }
+  }
+
+  static const std::set<std::string>& kustomization_fields() {
     static const std::set<std::string> supported = {"apiVersion",
                                                     "kind",
                                                     "metadata",
@@ -455,8 +495,12 @@ class Builder {
                                                     "helmCharts",
                                                     "helmGlobals",
                                                     "helmChartInflationGenerator"};
+    return supported;
+  }
+
+  void check_fields(const doc::Value& k, const std::string& fname) {
     for (const auto& m : k.as_map()) {
-      if (supported.count(m.key)) continue;
+      if (kustomization_fields().count(m.key)) continue;
       Location where = m.key_span.known() ? m.key_span.location() : Location{fname};
       throw Error(where, "kustomization field \"" + m.key + "\" in " + fname +
                              " is not supported by gantry's kustomize engine (see "
@@ -956,7 +1000,14 @@ class Builder {
     r.prefixes = old.prefixes;
     r.suffixes = old.suffixes;
     r.ref_vars = old.ref_vars;
-    r.needs_hash = old.needs_hash;  // kustomize keeps the old resource's hash option
+    // kustomize keeps the old resource's hash option, unless the new one
+    // disables the hash (CopyMergeMetaDataFieldsFrom drops needs-hash then).
+    r.needs_hash = old.needs_hash && r.needs_hash;
+    if (r.behavior == "merge") {  // the origin annotation stays the old one's
+      r.source = old.source;
+      r.generator_kind = old.generator_kind;
+      r.generator_name = old.generator_name;
+    }
     r.behavior.clear();
     old = std::move(r);
     index_res(idx, ra, matches[0]);
@@ -971,7 +1022,8 @@ class Builder {
     return out;
   }
 
-  void apply_smp_by_id(ResList& ra, const doc::Value& patch, const Location& where) {
+  void apply_smp_by_id(ResList& ra, const doc::Value& patch, const Location& where,
+                       SmpChange change = {}) {
     if (!patch.is_map()) throw Error(where, "a strategic merge patch must be a mapping");
     ResId id{Gvk::of(patch),
              patch.find_path({"metadata", "name"})
@@ -987,29 +1039,33 @@ class Builder {
       throw Error(where, "no resource matches strategic merge patch \"" + id.str() + "\"");
     if (matches.size() > 1)
       throw Error(where, "multiple resources match strategic merge patch \"" + id.str() + "\"");
-    apply_smp_to(ra, matches, patch);
+    apply_smp_to(ra, matches, patch, change);
   }
 
-  void apply_smp_to(ResList& ra, const std::vector<size_t>& targets, const doc::Value& patch) {
+  void apply_smp_to(ResList& ra, const std::vector<size_t>& targets, const doc::Value& patch,
+                    SmpChange change = {}) {
     std::vector<size_t> deleted;
     for (size_t i : targets) {
       Res& r = ra[i];
       std::string name = r.name(), ns = r.ns(), kind = r.obj.get_string("kind");
       doc::Value p = patch;
       if (p.is_map()) {
-        p.erase("apiVersion");
-        p.erase("kind");
+        if (!change.kind) {
+          p.erase("apiVersion");
+          p.erase("kind");
+        }
         if (doc::Value* meta = p.find("metadata"); meta && meta->is_map()) {
-          meta->erase("name");
+          if (!change.name) meta->erase("name");
           meta->erase("namespace");
         }
       }
+      if (change.name || change.kind) r.store_previous_id();
       if (!strategic_merge(r.obj, p)) {
         deleted.push_back(i);
         continue;
       }
-      r.obj.set("kind", kind);
-      r.set_name(name);
+      if (!change.kind) r.obj.set("kind", kind);
+      if (!change.name) r.set_name(name);
       if (ns.empty()) {
         if (doc::Value* meta = r.obj.find("metadata")) meta->erase("namespace");
       } else {
@@ -1051,9 +1107,24 @@ class Builder {
     const doc::Value* inl = e.find("patch");
     const doc::Value* target = e.find("target");
     for (const auto& m : e.as_map())
-      if (m.key != "path" && m.key != "patch" && m.key != "target" && !skip.count(m.key))
+      if (m.key != "path" && m.key != "patch" && m.key != "target" && m.key != "options" &&
+          !skip.count(m.key))
         throw Error(loc(m.value, fname),
                     "patches field \"" + m.key + "\" in " + fname + " is not supported");
+    // options.allowNameChange / allowKindChange: the patch may rename the
+    // target or change its kind (kustomize's gvkn patches).
+    SmpChange change;
+    if (const doc::Value* o = e.find("options"); o && !o->is_null()) {
+      if (!o->is_map()) throw Error(loc(*o, fname), "patches options must be a mapping");
+      for (const auto& m : o->as_map()) {
+        if (m.key != "allowNameChange" && m.key != "allowKindChange")
+          throw Error(loc(m.value, fname),
+                      "patches option \"" + m.key + "\" in " + fname + " is not supported");
+        if (!m.value.is_bool())
+          throw Error(loc(m.value, fname), "patches option " + m.key + " must be true or false");
+        (m.key == "allowNameChange" ? change.name : change.kind) = m.value.as_bool();
+      }
+    }
     if ((path != nullptr) == (inl != nullptr))
       throw Error(loc(e, fname), "a patch needs exactly one of path and patch (in " + fname + ")");
     std::string text, name;
@@ -1085,9 +1156,9 @@ class Builder {
       if (!d.is_map())
         throw Error(where, "unable to parse the patch as a strategic merge or JSON 6902 patch");
       if (sel)
-        apply_smp_to(ra, select(ra, *sel, where), d);
+        apply_smp_to(ra, select(ra, *sel, where), d, change);
       else
-        apply_smp_by_id(ra, d, where);
+        apply_smp_by_id(ra, d, where, change);
     }
   }
 
@@ -1190,7 +1261,8 @@ class Builder {
                              ") is not supported: gantry's kustomize engine runs only builtin "
                              "plugins (apiVersion: builtin), not exec, container or Go plugins");
     static const std::set<std::string> kGenerators = {"ConfigMapGenerator", "SecretGenerator",
-                                                      "HelmChartInflationGenerator"};
+                                                      "HelmChartInflationGenerator",
+                                                      "IAMPolicyGenerator"};
     if (generator != (kGenerators.count(kind) > 0))
       throw Error(where, "builtin " + kind + " (" + c.source.str() + ") cannot be listed under " +
                              (generator ? "generators" : "transformers"));
@@ -1226,6 +1298,37 @@ class Builder {
       HelmChartSpec chart = parse_helm_chart(o, cfile, true);
       inflate(chart, dir, c.source.file.empty() ? Location{fname} : Location{c.source.file},
               c.name(), ra);
+    } else if (kind == "IAMPolicyGenerator") {
+      // kustomize's IAMPolicyGenerator: a GKE workload-identity ServiceAccount.
+      known({"cloud", "kubernetesService", "serviceAccount"});
+      std::string cloud = str_field(o, "cloud", cfile);
+      if (cloud != "gke")
+        throw Error(where, "builtin IAMPolicyGenerator (" + c.source.str() + "): cloud provider " +
+                               cloud + " not supported yet");
+      doc::Value none = doc::Value::map();
+      const doc::Value* ks = o.find("kubernetesService");
+      const doc::Value* sa = o.find("serviceAccount");
+      if (!ks || ks->is_null()) ks = &none;
+      if (!sa || sa->is_null()) sa = &none;
+      std::string ns = str_field(*ks, "namespace", cfile);
+      doc::Value annotations = doc::Value::map();
+      annotations.set("iam.gke.io/gcp-service-account", str_field(*sa, "name", cfile) + "@" +
+                                                            str_field(*sa, "projectId", cfile) +
+                                                            ".iam.gserviceaccount.com");
+      doc::Value meta = doc::Value::map();
+      meta.set("annotations", std::move(annotations));
+      meta.set("name", str_field(*ks, "name", cfile));
+      if (!ns.empty()) meta.set("namespace", ns);
+      Res r;
+      r.obj = doc::Value::map();
+      r.obj.set("apiVersion", "v1");
+      r.obj.set("kind", "ServiceAccount");
+      r.obj.set("metadata", std::move(meta));
+      r.source = where;
+      r.generator_kind = kind;
+      r.generator_name = c.name();
+      append(ra, std::move(r));
+      check_unique(ra);
     } else if (kind == "LabelTransformer" || kind == "AnnotationsTransformer") {
       bool labels = kind == "LabelTransformer";
       const char* key = labels ? "labels" : "annotations";
@@ -1424,14 +1527,20 @@ class Builder {
           if (m.key != "pairs" && m.key != "includeSelectors" && m.key != "includeTemplates" &&
               m.key != "fields")
             throw Error(loc(m.value, fname), "labels field \"" + m.key + "\" is not supported");
+        // The `labels` specs of configurations: apply to every entry.
+        for (const auto& s : cfg_.labels)
+          specs.push_back(s);
         if (selectors) {
           for (const auto& s : cfg_.common_labels)
             specs.push_back(s);
         } else {
           specs.push_back(FieldSpec{{}, "metadata/labels", true});
-          if (templates)
+          if (templates) {
             for (const auto& s : template_label_specs())
               specs.push_back(s);
+            for (const auto& s : cfg_.template_labels)
+              specs.push_back(s);
+          }
         }
         apply_labels(ra, pairs, specs);
       }

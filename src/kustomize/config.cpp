@@ -1,5 +1,5 @@
 // Transformer configurations (`configurations:` files): custom field specs
-// for commonLabels, commonAnnotations, images, replicas, varReference and
+// for commonLabels, commonAnnotations, labels, templateLabels, images, replicas, varReference and
 // nameReference, merged with kustomize's defaults the way kustomize does.
 #include <algorithm>
 #include <cctype>
@@ -83,6 +83,8 @@ void TransformerConfig::merge(const TransformerConfig& o, const Location& where)
   merge_specs(var_reference, o.var_reference, where);
   merge_specs(replicas, o.replicas, where);
   merge_specs(images, o.images, where);
+  merge_specs(labels, o.labels, where);
+  merge_specs(template_labels, o.template_labels, where);
   for (const auto& n : o.name_reference) {
     auto it = std::find_if(name_reference.begin(), name_reference.end(),
                            [&](const NameRefSpec& x) { return x.target == n.target; });
@@ -188,6 +190,10 @@ TransformerConfig parse_transformer_config(const std::string& text, const std::s
       c.replicas = parse_field_specs(m.value, m.key, file);
     } else if (m.key == "images") {
       c.images = parse_field_specs(m.value, m.key, file);
+    } else if (m.key == "labels") {
+      c.labels = parse_field_specs(m.value, m.key, file);
+    } else if (m.key == "templateLabels") {
+      c.template_labels = parse_field_specs(m.value, m.key, file);
     } else if (m.key == "nameReference") {
       if (m.value.is_null()) continue;
       if (!m.value.is_list())
@@ -224,8 +230,8 @@ TransformerConfig parse_transformer_config(const std::string& text, const std::s
       Location where = m.key_span.known() ? m.key_span.location() : Location{file};
       throw Error(where, "transformer configuration \"" + m.key + "\" in " + file +
                              " is not supported by gantry's kustomize engine (supported: "
-                             "commonLabels, commonAnnotations, images, replicas, varReference, "
-                             "nameReference)");
+                             "commonLabels, commonAnnotations, labels, templateLabels, images, "
+                             "replicas, varReference, nameReference)");
     }
   }
   return c;

@@ -112,7 +112,10 @@ struct NameRefSpec {
 // the `configurations:` files of the kustomization and its bases.
 struct TransformerConfig {
   std::vector<FieldSpec> common_labels, common_annotations, var_reference, replicas;
-  std::vector<FieldSpec> images;            // besides every containers/initContainers image
+  std::vector<FieldSpec> images;  // besides every containers/initContainers image
+  // `labels` entries: `labels` always, `templateLabels` with includeTemplates
+  // (besides template_label_specs()).
+  std::vector<FieldSpec> labels, template_labels;
   std::vector<NameRefSpec> name_reference;  // besides nameref.cpp's built-in table
 
   static const TransformerConfig& defaults();
@@ -353,6 +356,8 @@ void apply_sort_options(ResList& list, const SortOptions& o);
 // Sorts map keys recursively and turns integral floats into ints, as
 // kustomize's JSON round trip of every object does.
 void sort_keys(doc::Value& v);
+// go-yaml v2's order of map keys, which sort_keys uses.
+bool yaml_key_less(const std::string& a, const std::string& b);
 
 // Where `v` was written, or the file when its position is unknown.
 Location where_of(const doc::Value& v, const std::string& file);

@@ -130,6 +130,9 @@ const std::vector<BackRef>& back_refs() {
     v.push_back(std::move(pc));
     v.push_back({{"networking.k8s.io", "v1", "IngressClass"},
                  {{{"", "", "Ingress"}, "spec/ingressClassName"}}});
+    v.push_back({{"admissionregistration.k8s.io", "", "ValidatingAdmissionPolicy"},
+                 {{{"admissionregistration.k8s.io", "", "ValidatingAdmissionPolicyBinding"},
+                   "spec/policyName"}}});
     return v;
   }();
   return refs;

@@ -155,6 +155,69 @@ void apply_sort_options(ResList& list, const SortOptions& o) {
     legacy_sort(list);
 }
 
+namespace {
+
+// Code points of a UTF-8 string (an invalid byte stands for itself).
+std::vector<char32_t> code_points(const std::string& s) {
+  std::vector<char32_t> out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+    if (n <= 0 || i + static_cast<size_t>(n) >= s.size()) {
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    char32_t cp = c & (0x3F >> n);
+    for (int k = 1; k <= n; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) & 0x3F);
+    out.push_back(cp);
+    i += static_cast<size_t>(n) + 1;
+  }
+  return out;
+}
+
+bool is_letter(char32_t c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0xC0;  // non-ASCII: letters
+}
+bool is_digit(char32_t c) {
+  return c >= '0' && c <= '9';
+}
+
+}  // namespace
+
+// The order go-yaml v2 writes map keys in (kubectl kustomize prints objects
+// through sigs.k8s.io/yaml's JSONToYAML): rune by rune, a non-letter sorts
+// before a letter, and runs of digits compare as numbers ("a9" < "a10").
+bool yaml_key_less(const std::string& a_str, const std::string& b_str) {
+  std::vector<char32_t> a = code_points(a_str), b = code_points(b_str);
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    if (a[i] == b[i]) continue;
+    bool al = is_letter(a[i]), bl = is_letter(b[i]);
+    if (al && bl) return a[i] < b[i];
+    if (al || bl) return bl;
+    int64_t an = 0, bn = 0;
+    if (a[i] == '0' || b[i] == '0') {
+      for (size_t j = i; j-- > 0 && is_digit(a[j]);) {
+        if (a[j] != '0') {
+          an = 1;
+          bn = 1;
+          break;
+        }
+      }
+    }
+    size_t ai = i, bi = i;
+    for (; ai < a.size() && is_digit(a[ai]); ++ai)
+      an = an * 10 + static_cast<int64_t>(a[ai] - '0');
+    for (; bi < b.size() && is_digit(b[bi]); ++bi)
+      bn = bn * 10 + static_cast<int64_t>(b[bi] - '0');
+    if (an != bn) return an < bn;
+    if (ai != bi) return ai < bi;
+    return a[i] < b[i];
+  }
+  return a.size() < b.size();
+}
+
 void sort_keys(doc::Value& v) {
   if (v.is_float()) {
     // kustomize writes objects through JSON: a float with an integral value
@@ -172,8 +235,9 @@ void sort_keys(doc::Value& v) {
       sort_keys(e);
   } else if (v.is_map()) {
     auto& m = v.as_map();
-    std::stable_sort(m.begin(), m.end(),
-                     [](const doc::Member& a, const doc::Member& b) { return a.key < b.key; });
+    std::stable_sort(m.begin(), m.end(), [](const doc::Member& a, const doc::Member& b) {
+      return yaml_key_less(a.key, b.key);
+    });
     for (auto& e : m)
       sort_keys(e.value);
   }

@@ -6,6 +6,8 @@
 //  - `gantry kustomize` must print the same bytes (a drop-in for kubectl).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/file.h"
 #include "core/process.h"
 #include "support/fixtures.h"
@@ -81,6 +83,97 @@ TEST_P(KustomizeReferenceErrors, KubectlAndGantryFailAlike) {
 INSTANTIATE_TEST_SUITE_P(Cases, KustomizeReferenceErrors,
                          ::testing::ValuesIn(testing::kustomize_error_cases()),
                          testing::case_test_name);
+
+// The krusty corpus (tests/data/kustomize-krusty, from kustomize's own
+// end-to-end tests): kubectl, with the flags the test's options imply, must
+// still print the stored expected.yaml, or still fail with the stored error;
+// `gantry kustomize` must print the same bytes or fail alike, except on the
+// cases known-differences.txt lists (those are checked by the unit test).
+namespace krusty {
+
+const std::string kCorpus = "kustomize-krusty";
+
+std::vector<std::string> all_cases() {
+  auto ok = testing::kustomize_corpus_cases(kCorpus);
+  auto err = testing::kustomize_error_cases(kCorpus);
+  ok.insert(ok.end(), err.begin(), err.end());
+  std::sort(ok.begin(), ok.end());
+  return ok;
+}
+
+// kubectl logs its error with klog: `"command failed" err="<Go-quoted>"`, or
+// `err=<` and the message's lines indented by a tab. The message as written
+// (what generate.py took the stored phrase from); the raw text otherwise.
+std::string klog_message(const std::string& err) {
+  size_t p = err.find("err=\"");
+  if (p != std::string::npos) {
+    std::string out;
+    for (size_t i = p + 5; i < err.size() && err[i] != '"'; ++i) {
+      if (err[i] != '\\' || i + 1 == err.size()) {
+        out += err[i];
+        continue;
+      }
+      char c = err[++i];
+      out += c == 'n' ? '\n' : c == 't' ? '\t' : c;
+    }
+    return out;
+  }
+  p = err.find("err=<\n");
+  if (p == std::string::npos) return err;
+  std::string out;
+  for (size_t i = p + 6; i < err.size() && err[i] == '\t';) {
+    size_t nl = err.find('\n', i);
+    out += err.substr(i + 1, nl == std::string::npos ? std::string::npos : nl - i);
+    if (nl == std::string::npos) break;
+    i = nl + 1;
+  }
+  return out;
+}
+
+class KrustyReference : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(KrustyReference, KubectlAndGantryAgreeWithTheStoredCase) {
+  const std::string& name = GetParam();
+  auto dir = testing::kustomize_corpus_dir(kCorpus) / name;
+  auto build_dir = testing::kustomize_case_build_dir(name, kCorpus);
+  ASSERT_TRUE(find_program("kubectl"))
+      << "kubectl is not installed: the krusty corpus cannot be checked against it";
+  std::vector<std::string> argv = {"kubectl", "kustomize", build_dir.string()};
+  for (auto& f : testing::kustomize_case_flags(name, kCorpus))
+    argv.push_back(f);
+  ProcessOptions opts;
+  opts.timeout = std::chrono::minutes(2);
+  ProcessResult k = run_process(argv, opts);
+  bool builds = std::filesystem::exists(dir / "expected.yaml");
+  if (builds) {
+    ASSERT_EQ(k.exit_code, 0) << "kubectl kustomize " << build_dir << " now fails: " << k.err;
+    std::string expected = read_file(dir / "expected.yaml");
+    EXPECT_EQ(k.out, expected) << "\n*** kubectl kustomize DISAGREES with the stored "
+                               << (dir / "expected.yaml") << ": "
+                               << describe(expected, k.out, "kubectl output")
+                               << "\n*** Review and run tests/data/kustomize-krusty/generate.py\n";
+  } else {
+    std::string phrase = testing::kustomize_expected_error(name, kCorpus);
+    EXPECT_NE(k.exit_code, 0) << "kubectl kustomize " << build_dir << " now succeeds";
+    std::string err = klog_message(k.err);
+    EXPECT_NE(err.find(phrase), std::string::npos)
+        << "kubectl's error changed: " << k.err << "\n*** Review " << (dir / "expected-error.txt");
+  }
+  if (testing::kustomize_known_differences(kCorpus).count(name)) return;
+  ProcessResult g = testing::run_gantry({"kustomize", build_dir.string()});
+  if (builds) {
+    ASSERT_EQ(g.exit_code, 0) << "gantry kustomize " << build_dir << " failed: " << g.err;
+    std::string expected = read_file(dir / "expected.yaml");
+    EXPECT_EQ(g.out, expected) << name << ": " << describe(expected, g.out, "gantry output");
+  } else {
+    EXPECT_NE(g.exit_code, 0) << "gantry kustomize " << build_dir << " succeeded: " << g.out;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, KrustyReference, ::testing::ValuesIn(all_cases()),
+                         testing::case_test_name);
+
+}  // namespace krusty
 
 }  // namespace
 }  // namespace gantry

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,15 +20,19 @@ namespace gantry::testing {
 
 namespace fs = std::filesystem;
 
-inline fs::path kustomize_corpus_dir() {
-  return fs::path(GANTRY_SOURCE_DIR) / "tests/data/kustomize";
+// The corpora: "kustomize" (hand-made cases, each directory is the kustomization)
+// and "kustomize-krusty" (from kustomize's own tests: each case holds the files
+// under in/, the directory to build in build-dir and kubectl flags in flags).
+inline fs::path kustomize_corpus_dir(const std::string& corpus = "kustomize") {
+  return fs::path(GANTRY_SOURCE_DIR) / "tests/data" / corpus;
 }
 
 // Cases whose directory holds `marker`.
-inline std::vector<std::string> kustomize_cases_with(const char* marker) {
+inline std::vector<std::string> kustomize_cases_with(const char* marker,
+                                                     const std::string& corpus = "kustomize") {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(kustomize_corpus_dir(), ec))
+  for (const auto& e : fs::directory_iterator(kustomize_corpus_dir(corpus), ec))
     if (e.is_directory() && fs::exists(e.path() / marker))
       out.push_back(e.path().filename().string());
   std::sort(out.begin(), out.end());
@@ -35,21 +40,69 @@ inline std::vector<std::string> kustomize_cases_with(const char* marker) {
 }
 
 // Cases kubectl builds: expected.yaml is its output.
-inline std::vector<std::string> kustomize_corpus_cases() {
-  return kustomize_cases_with("expected.yaml");
+inline std::vector<std::string> kustomize_corpus_cases(const std::string& corpus = "kustomize") {
+  return kustomize_cases_with("expected.yaml", corpus);
 }
 
 // Cases kubectl refuses: expected-error.txt holds a phrase its error message
 // contains (and gantry's must contain too).
-inline std::vector<std::string> kustomize_error_cases() {
-  return kustomize_cases_with("expected-error.txt");
+inline std::vector<std::string> kustomize_error_cases(const std::string& corpus = "kustomize") {
+  return kustomize_cases_with("expected-error.txt", corpus);
 }
 
-inline std::string kustomize_expected_error(const std::string& name) {
+inline std::string kustomize_first_line(const fs::path& file) {
   std::string s;
-  std::ifstream in(kustomize_corpus_dir() / name / "expected-error.txt");
+  std::ifstream in(file);
   std::getline(in, s);
   return s;
+}
+
+inline std::string kustomize_expected_error(const std::string& name,
+                                            const std::string& corpus = "kustomize") {
+  return kustomize_first_line(kustomize_corpus_dir(corpus) / name / "expected-error.txt");
+}
+
+// The files of a case: its in/ directory when it has one, else the case itself.
+inline fs::path kustomize_case_root(const std::string& name,
+                                    const std::string& corpus = "kustomize") {
+  fs::path dir = kustomize_corpus_dir(corpus) / name;
+  return fs::is_directory(dir / "in") ? dir / "in" : dir;
+}
+
+// The directory to build: in/<build-dir> when the case names one.
+inline fs::path kustomize_case_build_dir(const std::string& name,
+                                         const std::string& corpus = "kustomize") {
+  fs::path dir = kustomize_corpus_dir(corpus) / name;
+  if (!fs::exists(dir / "build-dir")) return kustomize_case_root(name, corpus);
+  return (kustomize_case_root(name, corpus) / kustomize_first_line(dir / "build-dir"))
+      .lexically_normal();
+}
+
+// Extra `kubectl kustomize` flags of a case (one per line in its flags file);
+// "HELM" stands for the helm binary the tests use.
+inline std::vector<std::string> kustomize_case_flags(const std::string& name,
+                                                     const std::string& corpus = "kustomize") {
+  std::vector<std::string> out;
+  std::ifstream in(kustomize_corpus_dir(corpus) / name / "flags");
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line == "HELM" ? std::string(GANTRY_TEST_HELM) : line);
+  return out;
+}
+
+// Known differences of a corpus: "<case> <reason>" per line ('#' comments);
+// case name -> reason.
+inline std::map<std::string, std::string> kustomize_known_differences(const std::string& corpus) {
+  std::map<std::string, std::string> out;
+  std::ifstream in(kustomize_corpus_dir(corpus) / "known-differences.txt");
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t sp = line.find(' ');
+    std::string name = line.substr(0, sp);
+    std::string why = sp == std::string::npos ? "" : line.substr(sp + 1);
+    why.erase(0, why.find_first_not_of(' '));
+    out[name] = why;
+  }
+  return out;
 }
 
 // kubectl logs its error with quotes escaped (\"): the message as written.

@@ -372,6 +372,22 @@ TEST(YamlErrors, DuplicateKeys) {
   EXPECT_EQ(e3.str(), "big.yaml:41:1: mapping key \"k7\" already defined at line 8");
 }
 
+TEST(YamlReader, DuplicateKeysLastWinsWhenAsked) {
+  YamlLimits lenient;
+  lenient.duplicate_keys_last_wins = true;
+  Value v = parse_yaml("a: one\nb: two\na: three\n", "dup.yaml", lenient);
+  ASSERT_EQ(v.as_map().size(), 2u);
+  EXPECT_EQ(v.as_map()[0].key, "b");
+  EXPECT_EQ(v.get_string("a"), "three");
+  // The hashed path (more than 16 keys) too.
+  std::string big;
+  for (int i = 0; i < 40; ++i)
+    big += "k" + std::to_string(i) + ": " + std::to_string(i) + "\n";
+  Value w = parse_yaml(big + "k7: x\n", "big.yaml", lenient);
+  EXPECT_EQ(w.as_map().size(), 40u);
+  EXPECT_EQ(w.get_string("k7"), "x");
+}
+
 TEST(YamlErrors, SyntaxErrorsCarryLocationAndLibyamlProblem) {
   Error e = expect_error([] { parse_yaml("a: b: c\n", "syn.yaml"); });
   EXPECT_EQ(e.str(), "syn.yaml:1:5: mapping values are not allowed in this context");

@@ -444,12 +444,11 @@ TEST(KustomizeErrors, CrdRefCycleIsAnErrorNotAStackOverflow) {
 
 TEST(KustomizeErrors, UnsupportedPatchOptions) {
   TempDir d;
-  d.write(
-      "kustomization.yaml",
-      "resources:\n- cm.yaml\npatches:\n- path: p.yaml\n  options:\n    allowNameChange: true\n");
+  d.write("kustomization.yaml",
+          "resources:\n- cm.yaml\npatches:\n- path: p.yaml\n  options:\n    allowRename: true\n");
   d.write("cm.yaml", kConfigMap);
   d.write("p.yaml", kConfigMap);
-  EXPECT_HAS(error_of([&] { build(d); }), "\"options\"");
+  EXPECT_HAS(error_of([&] { build(d); }), "patches option \"allowRename\"");
 }
 
 TEST(KustomizeErrors, MissingKustomizationInResourceDirectory) {
