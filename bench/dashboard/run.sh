@@ -3,7 +3,9 @@
 # GantryDeployments whose statuses list OBJECTS managed objects each (100 x
 # 100 = 10,000; the statuses are written directly, no controller runs, so the
 # objects themselves are not created). Measures:
-#  - the server's answer time for GET /api/deployments (median and max of RUNS);
+#  - the server's answer times (median and max of RUNS) for GET /api/deployments,
+#    /api/session, /api/deployment of one deployment (OBJECTS GETs behind it)
+#    and an action made with a user's Kubernetes token (--token-review);
 #  - in headless Chromium, the time from the page's load to the overview
 #    table holding every row (median of RUNS page loads).
 # Bars (issue 18): API answers under 50 ms, the overview rendered under
@@ -62,7 +64,12 @@ for i in $(seq 0 $((DEPLOYMENTS - 1))); do
     --patch-file "$work/status-$i.json" >/dev/null
 done
 
-"$GANTRY" dashboard --kubeconfig "$KUBECONFIG" --listen 127.0.0.1:0 \
+# A user who may reconcile (patch GantryDeployments), for the actions' timing.
+kubectl create serviceaccount bench -n default >/dev/null
+kubectl create role bench -n default --verb=get,patch --resource=gantrydeployments.gantry.dev >/dev/null
+kubectl create rolebinding bench -n default --role=bench --serviceaccount=default:bench >/dev/null
+
+"$GANTRY" dashboard --kubeconfig "$KUBECONFIG" --listen 127.0.0.1:0 --token-review \
   --cache-dir "$work/cache" >"$work/dashboard.log" 2>&1 &
 pids+=($!)
 url=""
@@ -78,11 +85,27 @@ for _ in $(seq 100); do
 done
 echo "deployments: $DEPLOYMENTS, managed objects listed in their statuses: $((DEPLOYMENTS * OBJECTS))"
 
-times=()
-for _ in $(seq "$RUNS"); do
-  times+=("$(curl -s -o /dev/null -w '%{time_total}' "$url/api/deployments")")
-done
-printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "GET /api/deployments: median %.1f ms, max %.1f ms (%d runs)\n", a[int((NR+1)/2)]*1000, a[NR]*1000, NR}'
+# measure LABEL CURL-ARGS...: RUNS requests, their median and max answer time.
+measure() {
+  local label=$1 times=()
+  shift
+  for _ in $(seq "$RUNS"); do
+    times+=("$(curl -s -o /dev/null -w '%{time_total}' "$@")")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk -v l="$label" '{a[NR]=$1} END {printf "%s: median %.1f ms, max %.1f ms (%d runs)\n", l, a[int((NR+1)/2)]*1000, a[NR]*1000, NR}'
+}
+measure "GET /api/deployments" "$url/api/deployments"
+measure "GET /api/session" "$url/api/session"
+# One deployment's page: its $OBJECTS managed objects read with a GET each
+# (the ConfigMaps do not exist: every one is "missing").
+measure "GET /api/deployment ($OBJECTS objects)" \
+  "$url/api/deployment?kind=GantryDeployment&namespace=default&name=d0"
+# An action with a user's Kubernetes token: TokenReview, SubjectAccessReview,
+# then the merge patch (reconcile).
+token=$(kubectl create token bench -n default)
+measure "POST /api/actions/reconcile (TokenReview + SubjectAccessReview + patch)" \
+  -X POST --data "" -H "Authorization: Bearer $token" -H "X-Gantry-CSRF: 1" \
+  "$url/api/actions/reconcile?kind=GantryDeployment&namespace=default&name=d0"
 
 profile=$work/chromium
 mkdir -p "$profile"

@@ -49,6 +49,7 @@ struct ControllerFlags {
   bool dashboard = false;
   std::string dashboard_listen = "127.0.0.1:8080";
   std::string dashboard_token_file;
+  bool dashboard_token_review = false;
   std::vector<std::string> dashboard_allowed_hosts;
 };
 
@@ -132,6 +133,7 @@ int run_controller(const ControllerFlags& f) {
     dopt.ns = f.namespaces.size() == 1 ? f.namespaces.front() : "";
     if (!f.dashboard_token_file.empty())
       dopt.token = dashboard::read_token_file(f.dashboard_token_file);
+    dopt.token_review = f.dashboard_token_review;
     dopt.allowed_hosts = f.dashboard_allowed_hosts;
     dopt.cache_dir = o.cache_dir / "dashboard";
     dopt.field_manager = o.field_manager;
@@ -143,7 +145,9 @@ int run_controller(const ControllerFlags& f) {
         "dashboard listening",
         {{"url", "http://" + (host.empty() ? std::string("0.0.0.0") : host) + ":" +
                      std::to_string(board->port()) + "/"},
-         {"actions", dopt.token.empty() ? "off (read-only)" : "need the token"}}});
+         {"actions", dopt.token_review    ? "need a token (TokenReview and SubjectAccessReview)"
+                     : dopt.token.empty() ? "off (read-only)"
+                                          : "need the token"}}});
   }
   o.log(gitops::LogRecord{"info",
                           "controller started",
@@ -201,6 +205,10 @@ void add_controller_command(CLI::App& app, Action& action) {
   cmd->add_option("--dashboard-token-file", f->dashboard_token_file,
                   "File holding the bearer token the dashboard's actions need (default: "
                   "read-only)");
+  cmd->add_flag("--dashboard-token-review", f->dashboard_token_review,
+                "Also accept users' Kubernetes bearer tokens for the dashboard's actions: checked "
+                "with a TokenReview, each action authorised by a SubjectAccessReview of the "
+                "user's RBAC");
   cmd->add_option("--dashboard-allowed-host", f->dashboard_allowed_hosts,
                   "A host name the dashboard is reached by (besides localhost and IP "
                   "addresses); repeatable");

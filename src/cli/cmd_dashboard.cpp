@@ -33,6 +33,7 @@ struct DashboardFlags {
   std::string listen = "127.0.0.1:8080";
   std::string ns;
   std::string token_file;
+  bool token_review = false;
   std::string cache_dir;
   std::vector<std::string> allowed_hosts;
 };
@@ -43,6 +44,7 @@ int run_dashboard(const DashboardFlags& f) {
   o.ns = f.ns;
   o.allowed_hosts = f.allowed_hosts;
   if (!f.token_file.empty()) o.token = dashboard::read_token_file(f.token_file);
+  o.token_review = f.token_review;
   o.cache_dir = f.cache_dir.empty() ? kube::default_cache_dir() / "dashboard"
                                     : std::filesystem::path(f.cache_dir);
   kube::ClientSettings settings;
@@ -59,7 +61,8 @@ int run_dashboard(const DashboardFlags& f) {
   std::string host = o.listen.substr(0, o.listen.rfind(':'));
   if (host.empty()) host = "0.0.0.0";
   std::cout << "gantry dashboard listening on http://" << host << ":" << d.port() << "/"
-            << (o.token.empty() ? " (read-only)" : " (actions need the token)") << std::endl;
+            << (o.token.empty() && !o.token_review ? " (read-only)" : " (actions need a token)")
+            << std::endl;
   while (!g_dashboard_stop.load())
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   d.stop();
@@ -75,6 +78,9 @@ void add_dashboard_command(CLI::App& app, Action& action) {
   cmd->add_option("-n,--namespace", f->ns, "Only deployments of this namespace (default: all)");
   cmd->add_option("--token-file", f->token_file,
                   "File holding the bearer token that actions need (default: read-only)");
+  cmd->add_flag("--token-review", f->token_review,
+                "Also accept users' Kubernetes bearer tokens for actions: checked with a "
+                "TokenReview, each action authorised by a SubjectAccessReview of the user's RBAC");
   cmd->add_option("--allowed-host", f->allowed_hosts,
                   "A host name the dashboard is reached by (besides localhost and IP "
                   "addresses); repeatable");

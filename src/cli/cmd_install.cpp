@@ -97,6 +97,9 @@ void add_install_command(CLI::App& app, Action& action) {
   cmd->add_flag("--flux-crds", o.flux_crds,
                 "Also install CRDs of Flux's ImageRepository, ImagePolicy, ImageUpdateAutomation "
                 "and GitRepository (for image automation in clusters without Flux)");
+  cmd->add_flag("--dashboard", o.dashboard,
+                "Also serve the web dashboard on port 8081; its actions need the user's own "
+                "Kubernetes token and RBAC (TokenReview, SubjectAccessReview)");
   cmd->add_option("-o,--output", f->output, "Output format: yaml (default) or json")
       ->check(CLI::IsMember({"yaml", "json"}));
   cmd->add_flag("--apply", f->apply,

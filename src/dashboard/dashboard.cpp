@@ -4,9 +4,9 @@
 #include <map>
 #include <mutex>
 
-#include "core/digest.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "dashboard/access.h"
 #include "dashboard/assets.h"
 #include "dashboard/changes.h"
 #include "dashboard/feed.h"
@@ -99,6 +99,7 @@ std::vector<std::pair<std::string, std::string>> security_headers() {
 struct Dashboard::Impl {
   const kube::Client& client;
   DashboardOptions opt;
+  Access access;
   kube::RestMapper mapper;
   DeploymentFeed feed;
   std::unique_ptr<http::Server> server;
@@ -120,6 +121,7 @@ struct Dashboard::Impl {
   Impl(const kube::Client& c, DashboardOptions o)
       : client(c),
         opt(std::move(o)),
+        access(c, opt.token, opt.token_review),
         mapper(c, opt.cache_dir.empty() ? opt.cache_dir : opt.cache_dir / "discovery"),
         feed(c, mapper, opt.ns) {
     for (auto& h : opt.allowed_hosts)
@@ -205,7 +207,9 @@ struct Dashboard::Impl {
       return send_error(res, 405, "use GET");
     }
     if (p == "/api/session")
-      return send_json(res, 200, Value::object({{"actions", !opt.token.empty()}}));
+      return send_json(
+          res, 200,
+          Value::object({{"actions", access.enabled()}, {"tokenReview", access.token_review()}}));
     if (p == "/api/deployments") {
       uint64_t seq = 0;
       Value items = Value::list();
@@ -358,10 +362,26 @@ struct Dashboard::Impl {
   // `gantry prune` of the resource's source now: {revision, deleted [names],
   // kept [{object, why}], failures [{object, message}]}; 409 with {message}
   // when the source cannot be fetched or rendered or its render is empty.
-  void prune(http::ServerResponse& res, const Value& r) {
+  // `caller` must be allowed to delete every orphan (checked before the
+  // first DELETE; 403 and nothing deleted otherwise).
+  void prune(http::ServerResponse& res, const Value& r, const Caller& caller) {
     gitops::PruneNowResult p;
+    auto check = [&](const std::vector<kube::Orphan>& orphans) {
+      std::vector<Permission> deletes;
+      for (const auto& o : orphans) {
+        const Value* m = o.live.find("metadata");
+        deletes.push_back({"delete", o.type.group, o.type.resource, "",
+                           o.type.namespaced && m ? m->get_string("namespace") : "",
+                           m ? m->get_string("name") : ""});
+      }
+      Verdict v = access.authorize(caller, deletes);
+      if (!v.allowed()) throw v;
+    };
     try {
-      p = gitops::prune_now(client, mapper, source_cache(), own_cluster_spec(r), opt.cache_dir);
+      p = gitops::prune_now(client, mapper, source_cache(), own_cluster_spec(r), opt.cache_dir, 16,
+                            check);
+    } catch (const Verdict& v) {
+      return send_error(res, v.status, v.message);
     } catch (const gitops::SourceError& e) {
       return send_error(res, 409, e.reason + ": " + e.message);
     } catch (const Error& e) {
@@ -424,11 +444,12 @@ struct Dashboard::Impl {
       res.headers.push_back({"Allow", "POST"});
       return send_error(res, 405, "use POST");
     }
-    if (opt.token.empty())
-      return send_error(res, 403, "the dashboard is read-only (start it with --token-file)");
-    std::string auth = req.header("Authorization");
-    if (auth.rfind("Bearer ", 0) != 0 || !constant_time_equal(auth.substr(7), opt.token))
-      return send_error(res, 401, "a valid bearer token is needed");
+    if (!access.enabled())
+      return send_error(
+          res, 403, "the dashboard is read-only (start it with --token-file or --token-review)");
+    Caller caller;
+    Verdict v = access.authenticate(req.header("Authorization"), &caller);
+    if (!v.allowed()) return send_error(res, v.status, v.message);
     // Browsers never send a custom header cross-site without a CORS
     // preflight, which this server never grants; Origin, when sent, must be ours.
     if (req.header("X-Gantry-CSRF") != "1")
@@ -441,10 +462,19 @@ struct Dashboard::Impl {
     if (!deployment_kind(kind)) return send_error(res, 400, "kind must be a deployment kind");
     auto r = feed.resource(kind, ns, name);
     if (!r) return send_error(res, 404, kind + " " + ns + "/" + name + " is not known");
-    if (verb == "dry-run") return send_changes(res, *r);
-    if (verb == "prune") return prune(res, *r);
     kube::ResourceType t =
         kind == gitops::kKind ? gitops::gantry_deployment_type() : gitops::kluctl_deployment_type();
+    // What the action's own requests need: a merge patch of the resource
+    // (reconcile, suspend, resume); reading it (dry run: server-side dry runs
+    // change nothing and show what /api/diff shows; prune: then a delete of
+    // each orphan, checked in prune()).
+    bool patches = verb == "reconcile" || verb == "suspend" || verb == "resume";
+    if (!patches && verb != "dry-run" && verb != "prune")
+      return send_error(res, 404, "no such action: " + verb);
+    v = access.authorize(caller, {{patches ? "patch" : "get", t.group, t.resource, "", ns, name}});
+    if (!v.allowed()) return send_error(res, v.status, v.message);
+    if (verb == "dry-run") return send_changes(res, *r);
+    if (verb == "prune") return prune(res, *r, caller);
     if (verb == "reconcile") {
       std::string token =
           gitops::request_reconcile(client, t, ns, name, "dashboard (" + req.remote_addr + ")");

@@ -22,10 +22,15 @@
 //        --dry-run` of the deployment's source;
 //   POST /api/actions/prune?...    the orphans of the source's newest render
 //        deleted now (gitops/prune_now.h), as `gantry prune`.
-//        Every action needs a token (--token-file): the request
-//        must carry "Authorization: Bearer TOKEN" and the CSRF header
+//        Every action needs a bearer token (access.h): the --token-file
+//        token, or with token_review a user's Kubernetes token (TokenReview)
+//        whose RBAC allows the action's requests (SubjectAccessReview: patch
+//        of the resource for reconcile/suspend/resume, get of it for a dry
+//        run, get of it and delete of each orphan for prune; 403 with the
+//        reason otherwise). The request must carry "Authorization: Bearer
+//        TOKEN" (401 without a valid one) and the CSRF header
 //        "X-Gantry-CSRF: 1" and, when the browser sends Origin, come from the
-//        dashboard's own origin. Read-only (403) without --token-file.
+//        dashboard's own origin. Read-only (403) without either.
 // Every response carries the security headers (security_headers()). A
 // request whose Host header names neither localhost, an IP address nor one of
 // the allowed hosts is answered 421 (a DNS-rebinding page cannot read the API).
@@ -46,7 +51,8 @@ namespace gantry::dashboard {
 struct DashboardOptions {
   std::string listen = "127.0.0.1:8080";
   std::string ns;                   // "" every namespace
-  std::string token;                // "" read-only
+  std::string token;                // the --token-file token ("" none)
+  bool token_review = false;        // also users' Kubernetes tokens (access.h)
   std::filesystem::path cache_dir;  // discovery, Git sources ("" none: no diffs)
   // Who the dry runs of pending changes apply as: the controller's manager,
   // so that they show what the controller's next sync would change.

@@ -19,6 +19,7 @@ namespace {
 constexpr std::string_view kName = "gantry-controller";
 constexpr std::string_view kDeployerName = "gantry-deployer";
 constexpr std::string_view kLeaderName = "gantry-leader-election";
+constexpr std::string_view kDashboardName = "gantry-dashboard";
 
 Value strings(std::initializer_list<std::string_view> items) {
   Value out = Value::list();
@@ -123,6 +124,11 @@ Value probe(std::string_view path, int period, int failures) {
 
 Value deployment(const InstallOptions& o) {
   std::string cache(kInstallCacheDir);
+  Value ports = list_of(
+      {Value::object({{"name", "http"}, {"containerPort", kInstallPort}, {"protocol", "TCP"}})});
+  if (o.dashboard)
+    ports.push_back(Value::object(
+        {{"name", "dashboard"}, {"containerPort", kInstallDashboardPort}, {"protocol", "TCP"}}));
   Value container = Value::object(
       {{"name", "controller"},
        {"image", o.image},
@@ -131,8 +137,7 @@ Value deployment(const InstallOptions& o) {
        {"env", list_of({Value::object({{"name", "GANTRY_CACHE_DIR"}, {"value", cache}}),
                         Value::object({{"name", "HOME"}, {"value", cache}}),
                         Value::object({{"name", "TMPDIR"}, {"value", cache}})})},
-       {"ports", list_of({Value::object(
-                     {{"name", "http"}, {"containerPort", kInstallPort}, {"protocol", "TCP"}})})},
+       {"ports", ports},
        {"livenessProbe", probe("/healthz", 10, 3)},
        {"readinessProbe", probe("/readyz", 5, 3)},
        {"resources",
@@ -224,6 +229,10 @@ std::vector<std::string> controller_command(const InstallOptions& o) {
     cmd.push_back("--webhook-secret");
     cmd.push_back(o.webhook_secret);
   }
+  if (o.dashboard)
+    cmd.insert(cmd.end(),
+               {"--dashboard", "--dashboard-listen", ":" + std::to_string(kInstallDashboardPort),
+                "--dashboard-token-review"});
   return cmd;
 }
 
@@ -306,6 +315,13 @@ Value deployer_rules(const std::vector<std::string>& api_groups, bool cluster_wi
   return rules;
 }
 
+Value dashboard_rules() {
+  Value rules = Value::list();
+  rules.push_back(rule({"authentication.k8s.io"}, {"tokenreviews"}, {"create"}));
+  rules.push_back(rule({"authorization.k8s.io"}, {"subjectaccessreviews"}, {"create"}));
+  return rules;
+}
+
 Value leader_election_rules() {
   return list_of({rule({"coordination.k8s.io"}, {"leases"}, {"get", "create", "update"})});
 }
@@ -351,18 +367,27 @@ std::vector<Value> install_objects(const InstallOptions& o) {
       }
     }
   }
+  if (o.dashboard) {
+    // Reviews are cluster-scoped: a ClusterRole even with --watch-namespace.
+    std::string board = cluster_name(kDashboardName, o.ns);
+    out.push_back(role(o, "ClusterRole", board, "", dashboard_rules()));
+    out.push_back(binding(o, "ClusterRoleBinding", board, "", "ClusterRole", board));
+  }
   out.push_back(role(o, "Role", std::string(kLeaderName), o.ns, leader_election_rules()));
   out.push_back(
       binding(o, "RoleBinding", std::string(kLeaderName), o.ns, "Role", std::string(kLeaderName)));
 
   out.push_back(deployment(o));
   Value svc = object("v1", "Service", metadata(o, std::string(kName), o.ns));
-  svc.set("spec", Value::object({{"type", "ClusterIP"},
-                                 {"selector", pod_labels()},
-                                 {"ports", list_of({Value::object({{"name", "http"},
-                                                                   {"port", kInstallPort},
-                                                                   {"targetPort", "http"},
-                                                                   {"protocol", "TCP"}})})}}));
+  Value svc_ports = list_of({Value::object(
+      {{"name", "http"}, {"port", kInstallPort}, {"targetPort", "http"}, {"protocol", "TCP"}})});
+  if (o.dashboard)
+    svc_ports.push_back(Value::object({{"name", "dashboard"},
+                                       {"port", kInstallDashboardPort},
+                                       {"targetPort", "dashboard"},
+                                       {"protocol", "TCP"}}));
+  svc.set("spec",
+          Value::object({{"type", "ClusterIP"}, {"selector", pod_labels()}, {"ports", svc_ports}}));
   out.push_back(std::move(svc));
   if (o.replicas > 1) {
     Value pdb = object("policy/v1", "PodDisruptionBudget", metadata(o, std::string(kName), o.ns));

@@ -6,7 +6,8 @@
 // the deploy RBAC ("gantry-deployer": what applying projects needs, or
 // cluster-admin), a Role for the leader-election Lease, the Deployment, the
 // Service (port 8080 "http": /metrics, /healthz, /readyz, /hooks/git) and a
-// PodDisruptionBudget when there is more than one replica. Every object
+// PodDisruptionBudget when there is more than one replica; with the dashboard
+// also its ClusterRole and binding and port 8081 "dashboard". Every object
 // carries the label gantry.dev/discriminator=gantry-install-<namespace>, so
 // the install is a target like any other: applied with gitops::sync, found
 // again for uninstall with kube::list_target_objects.
@@ -29,6 +30,7 @@ inline constexpr std::string_view kInstallNamespace = "gantry-system";
 inline constexpr std::string_view kInstallCacheDir = "/var/cache/gantry";
 inline constexpr int kInstallUser = 65532;  // the "nonroot" user of distroless images
 inline constexpr int kInstallPort = 8080;
+inline constexpr int kInstallDashboardPort = 8081;
 
 struct InstallOptions {
   std::string ns = std::string(kInstallNamespace);
@@ -42,6 +44,11 @@ struct InstallOptions {
   bool deploy_cluster_admin = false;           // bind cluster-admin instead of gantry-deployer
   bool kluctl_crd = false;                     // also install a KluctlDeployment CRD
   bool flux_crds = false;  // also install Flux's image and GitRepository CRDs (image automation)
+  // Also serve the web dashboard on port 8081 ("dashboard"), its actions
+  // open to users whose own RBAC allows them (TokenReview and
+  // SubjectAccessReview: a ClusterRole "gantry-dashboard-<ns>" lets the
+  // controller's account create both reviews).
+  bool dashboard = false;
 };
 
 // The install's discriminator: "gantry-install-<namespace>".
@@ -58,6 +65,9 @@ doc::Value controller_rules(bool cluster_wide);
 // every group of `api_groups` (all its resources). `cluster_wide` false
 // leaves out cluster-scoped kinds.
 doc::Value deployer_rules(const std::vector<std::string>& api_groups, bool cluster_wide);
+// Create on tokenreviews and subjectaccessreviews: what the dashboard needs
+// to check users' tokens and their RBAC (Kubernetes' system:auth-delegator).
+doc::Value dashboard_rules();
 // Get, create and update on coordination.k8s.io Leases (leader election).
 doc::Value leader_election_rules();
 

@@ -5,9 +5,10 @@
 
 namespace gantry::gitops {
 
-PruneNowResult prune_now(const kube::Client& client, kube::RestMapper& mapper,
-                         git::SourceCache& sources, const DeploymentSpec& d,
-                         const std::filesystem::path& cache_dir, size_t jobs) {
+PruneNowResult prune_now(
+    const kube::Client& client, kube::RestMapper& mapper, git::SourceCache& sources,
+    const DeploymentSpec& d, const std::filesystem::path& cache_dir, size_t jobs,
+    const std::function<void(const std::vector<kube::Orphan>&)>& before_delete) {
   PruneNowResult out;
   std::string commit;
   render::RenderResult rendered = render_deployment_source(client, sources, d, cache_dir, &commit);
@@ -24,6 +25,7 @@ PruneNowResult prune_now(const kube::Client& client, kube::RestMapper& mapper,
   for (const auto& o : plan.orphans)
     out.victims.push_back(o.name());
   out.kept = std::move(plan.kept);
+  if (before_delete) before_delete(plan.orphans);
   kube::DeleteOptions opt;
   opt.jobs = jobs;
   out.report = kube::delete_objects(client, plan.orphans, opt);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,15 @@ struct PruneNowResult {
   kube::DeleteReport report;
 };
 
+// `before_delete`, when set, sees the orphans before the first DELETE and
+// may throw to stop (nothing is deleted then).
 // Throws SourceError when the source cannot be fetched or rendered,
 // Error(kRefused) when the render is empty (as `gantry prune` without
 // --allow-empty: a broken source must not delete everything), and Error when
 // the cluster cannot be read.
-PruneNowResult prune_now(const kube::Client& client, kube::RestMapper& mapper,
-                         git::SourceCache& sources, const DeploymentSpec& d,
-                         const std::filesystem::path& cache_dir, size_t jobs = 16);
+PruneNowResult prune_now(
+    const kube::Client& client, kube::RestMapper& mapper, git::SourceCache& sources,
+    const DeploymentSpec& d, const std::filesystem::path& cache_dir, size_t jobs = 16,
+    const std::function<void(const std::vector<kube::Orphan>&)>& before_delete = {});
 
 }  // namespace gantry::gitops

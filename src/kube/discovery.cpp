@@ -8,6 +8,7 @@
 #include "core/file.h"
 #include "core/parallel.h"
 #include "doc/json.h"
+#include "doc/string_list.h"
 
 namespace gantry::kube {
 
@@ -26,14 +27,6 @@ int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::vector<std::string> strings(const Value* v) {
-  std::vector<std::string> out;
-  if (v && v->is_list())
-    for (const Value& s : v->as_list())
-      if (s.is_string()) out.push_back(s.as_string());
-  return out;
 }
 
 Response get_ok(const Client& c, const std::string& path, std::string_view accept) {
@@ -98,7 +91,7 @@ void RestMapper::load_locked() {
           e.type.resource = r.get_string("resource");
           const Value* ns = r.find("namespaced");
           e.type.namespaced = ns && ns->is_bool() && ns->as_bool();
-          e.type.verbs = strings(r.find("verbs"));
+          e.type.verbs = doc::strings_of(r.find("verbs"));
           const Value* pref = r.find("preferred");
           e.preferred = pref && pref->is_bool() && pref->as_bool();
           entries_.push_back(std::move(e));
@@ -145,7 +138,8 @@ void RestMapper::fetch_locked() {
               const Value* rk = res.find("responseKind");
               std::string kind = rk ? rk->get_string("kind") : "";
               add_resource(group, version, first, res.get_string("resource"), kind,
-                           res.get_string("scope") == "Namespaced", strings(res.find("verbs")));
+                           res.get_string("scope") == "Namespaced",
+                           doc::strings_of(res.find("verbs")));
             }
           first = false;
         }
@@ -185,7 +179,7 @@ void RestMapper::fetch_locked() {
           const Value* ns = res.find("namespaced");
           add_resource(gvs[i].group, gvs[i].version, gvs[i].preferred, res.get_string("name"),
                        res.get_string("kind"), ns && ns->is_bool() && ns->as_bool(),
-                       strings(res.find("verbs")));
+                       doc::strings_of(res.find("verbs")));
         }
   }
   // Keep kinds registered from CRDs of this run that the server does not show yet.

@@ -67,20 +67,24 @@ const Value* find_role(const std::vector<Value>& objects, const std::string& kin
   return nullptr;
 }
 
-bool subject_matches(const Value& binding, const Subject& who) {
+// The first subject of `binding` that is `who`, or nullptr. A ServiceAccount
+// subject without a namespace is in the binding's (as the RBAC authorizer reads it).
+const Value* matching_subject(const Value& binding, const Subject& who) {
   const Value* subjects = binding.find("subjects");
-  if (!subjects || !subjects->is_list()) return false;
+  if (!subjects || !subjects->is_list()) return nullptr;
+  std::string bns =
+      binding.find("metadata") ? binding.find("metadata")->get_string("namespace") : "";
   for (const auto& s : subjects->as_list()) {
     std::string kind = s.get_string("kind"), name = s.get_string("name");
-    if (kind == "User" && name == who.user) return true;
+    if (kind == "User" && name == who.user) return &s;
     if (kind == "Group" &&
         std::find(who.groups.begin(), who.groups.end(), name) != who.groups.end())
-      return true;
+      return &s;
     if (kind == "ServiceAccount" &&
-        who.user == "system:serviceaccount:" + s.get_string("namespace") + ":" + name)
-      return true;
+        who.user == "system:serviceaccount:" + s.get_string("namespace", bns) + ":" + name)
+      return &s;
   }
-  return false;
+  return nullptr;
 }
 
 }  // namespace
@@ -166,11 +170,13 @@ Value effective_rules(const std::vector<Value>& objects, const Value& role) {
 }
 
 // Calls `f` with the rules of every binding of `who` that applies in `ns`
-// (ClusterRoleBindings always; RoleBindings when `ns` is theirs); stops when
-// `f` returns true. cluster-admin's rules are everything.
+// (ClusterRoleBindings always; RoleBindings when `ns` is theirs), the
+// binding and its subject that is `who`; stops when `f` returns true.
+// cluster-admin's rules are everything.
+using BindingVisitor =
+    std::function<bool(const Value& rules, const Value& binding, const Value& subject)>;
 bool for_each_binding(const std::vector<Value>& objects, const Subject& who,
-                      const std::optional<std::string>& ns,
-                      const std::function<bool(const Value& rules)>& f) {
+                      const std::optional<std::string>& ns, const BindingVisitor& f) {
   static const Value admin = [] {
     Value all = Value::list();
     all.push_back(std::string("*"));
@@ -182,34 +188,60 @@ bool for_each_binding(const std::vector<Value>& objects, const Subject& who,
   for (const auto& b : objects) {
     std::string kind = b.get_string("kind");
     if (kind != "ClusterRoleBinding" && kind != "RoleBinding") continue;
-    if (!subject_matches(b, who)) continue;
+    const Value* subject = matching_subject(b, who);
+    if (!subject) continue;
     const Value* ref = b.find("roleRef");
     if (!ref) continue;
     std::string bns = b.find("metadata") ? b.find("metadata")->get_string("namespace") : "";
     if (kind == "RoleBinding" && (!ns || *ns != bns)) continue;
     std::string role_kind = ref->get_string("kind"), role_name = ref->get_string("name");
     if (role_kind == "ClusterRole" && role_name == "cluster-admin") {
-      if (f(admin)) return true;
+      if (f(admin, b, *subject)) return true;
       continue;
     }
     const Value* role = find_role(objects, role_kind, bns, role_name);
-    if (role && f(effective_rules(objects, *role))) return true;
+    if (role && f(effective_rules(objects, *role), b, *subject)) return true;
   }
   return false;
 }
 
+// The RBAC authorizer's description of a binding's subject.
+std::string describe_subject(const Value& s, const std::string& binding_ns) {
+  std::string kind = s.get_string("kind"), name = s.get_string("name");
+  if (kind == "ServiceAccount") name += "/" + s.get_string("namespace", binding_ns);
+  return kind + " \"" + name + "\"";
+}
+
 }  // namespace
 
-bool authorized(const std::vector<Value>& objects, const Subject& who, const Request& r) {
+Decision decide(const std::vector<Value>& objects, const Subject& who, const Request& r) {
   std::optional<std::string> ns;
   if (r.is_resource_request() && !r.ns.empty()) ns = r.ns;
-  return for_each_binding(objects, who, ns,
-                          [&](const Value& rules) { return rules_allow(rules, r); });
+  Decision d;
+  d.allowed = for_each_binding(
+      objects, who, ns, [&](const Value& rules, const Value& b, const Value& subject) {
+        if (!rules_allow(rules, r)) return false;
+        const Value* md = b.find("metadata");
+        std::string name = md ? md->get_string("name") : "",
+                    bns = md ? md->get_string("namespace") : "";
+        const Value* ref = b.find("roleRef");
+        std::string role =
+            ref ? ref->get_string("kind") + " \"" + ref->get_string("name") + "\"" : "";
+        d.reason = "RBAC: allowed by " + b.get_string("kind") + " \"" +
+                   (bns.empty() ? name : name + "/" + bns) + "\" of " + role + " to " +
+                   describe_subject(subject, bns);
+        return true;
+      });
+  return d;
+}
+
+bool authorized(const std::vector<Value>& objects, const Subject& who, const Request& r) {
+  return decide(objects, who, r).allowed;
 }
 
 Value rules_for(const std::vector<Value>& objects, const Subject& who, const std::string& ns) {
   Value out = Value::list();
-  for_each_binding(objects, who, ns, [&](const Value& rules) {
+  for_each_binding(objects, who, ns, [&](const Value& rules, const Value&, const Value&) {
     if (rules.is_list())
       for (const auto& x : rules.as_list())
         out.push_back(x);

@@ -58,6 +58,18 @@ Subject service_account(const std::string& ns, const std::string& name);
 bool authorized(const std::vector<doc::Value>& objects, const Subject& subject,
                 const Request& request);
 
+// authorized() with the RBAC authorizer's reason when allowed: `RBAC:
+// allowed by ClusterRoleBinding "NAME" of ClusterRole "ROLE" to Group
+// "GROUP"` (a RoleBinding is named "NAME/NAMESPACE", a ServiceAccount subject
+// "NAME/NAMESPACE"). RBAC never denies: a request no rule grants has no
+// opinion and an empty reason.
+struct Decision {
+  bool allowed = false;
+  std::string reason;
+};
+Decision decide(const std::vector<doc::Value>& objects, const Subject& subject,
+                const Request& request);
+
 // The rules that apply to `subject` in namespace `ns` (its ClusterRoleBindings'
 // and that namespace's RoleBindings'), as SelfSubjectRulesReview lists them.
 doc::Value rules_for(const std::vector<doc::Value>& objects, const Subject& subject,

@@ -2,6 +2,8 @@
 // and impersonation; TokenRequest and the review types answered from them.
 #include "sandbox/api_internal.h"
 
+#include "doc/string_list.h"
+
 namespace gantry::sandbox {
 
 bool Api::Impl::is_admin_token(const std::string& token) const {
@@ -11,18 +13,60 @@ bool Api::Impl::is_admin_token(const std::string& token) const {
          CRYPTO_memcmp(token.data(), opts.token.data(), token.size()) == 0;
 }
 
-// Who `token` is (call with mu held).
-Identity Api::Impl::identify_token(const std::string& token) const {
+namespace {
+
+// Go's %q of a []string: ["a" "b"].
+std::string quoted(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? " \"" : "\"") + v[i] + "\"";
+  return s + "]";
+}
+
+std::vector<std::string> intersect(const std::vector<std::string>& a,
+                                   const std::vector<std::string>& b) {
+  std::vector<std::string> out;
+  for (const auto& x : a)
+    if (std::find(b.begin(), b.end(), x) != b.end()) out.push_back(x);
+  return out;
+}
+
+}  // namespace
+
+Identity Api::Impl::identify_token(const std::string& token,
+                                   const std::vector<std::string>& audiences) const {
   Identity id;
   if (is_admin_token(token)) {
+    // A static token (kube-apiserver's --token-auth-file): any audience.
     id.valid = id.admin = true;
     id.subject = {"sandbox-admin", {"system:masters", "system:authenticated"}};
+    id.uid = "sandbox-admin";
+    id.audiences = audiences;
     return id;
   }
   if (token.empty()) return id;
+  auto sa_type = find_type("", "v1", "serviceaccounts");
   if (auto it = sa_tokens.find(token); it != sa_tokens.end()) {
+    const BoundToken& b = it->second;
+    if (std::chrono::system_clock::now() >= b.expires) {
+      id.error = "service account token has expired";
+      return id;
+    }
+    ObjPtr sa = sa_type ? get(*sa_type, b.ns, b.name) : nullptr;
+    if (!sa || meta_str(*sa, "uid") != b.sa_uid) {
+      id.error = "service account token has been invalidated";
+      return id;
+    }
+    id.audiences = intersect(b.audiences, audiences);
+    if (id.audiences.empty()) {
+      id.error = "token audiences " + quoted(b.audiences) +
+                 " is invalid for the target audiences " + quoted(audiences);
+      return id;
+    }
     id.valid = true;
-    id.subject = rbac::service_account(it->second.first, it->second.second);
+    id.subject = rbac::service_account(b.ns, b.name);
+    id.uid = b.sa_uid;
+    id.extra["authentication.kubernetes.io/credential-id"] = {"JTI=" + b.credential_id};
     return id;
   }
   if (auto st = store.find("/secrets"); st != store.end()) {
@@ -34,8 +78,22 @@ Identity Api::Impl::identify_token(const std::string& token) const {
       const Value* a =
           obj->find_path({"metadata", "annotations", "kubernetes.io/service-account.name"});
       if (!a || !a->is_string()) continue;
+      // Legacy tokens carry no audience: only the API server's own is met.
+      id.audiences = intersect(api_audiences(), audiences);
+      if (id.audiences.empty()) {
+        id.error = "token audiences " + quoted(api_audiences()) +
+                   " is invalid for the target audiences " + quoted(audiences);
+        return id;
+      }
+      std::string ns = meta_str(*obj, "namespace");
+      ObjPtr sa = sa_type ? get(*sa_type, ns, a->as_string()) : nullptr;
+      if (!sa) {
+        id.error = "serviceaccounts \"" + a->as_string() + "\" not found";
+        return id;
+      }
       id.valid = true;
-      id.subject = rbac::service_account(meta_str(*obj, "namespace"), a->as_string());
+      id.subject = rbac::service_account(ns, a->as_string());
+      id.uid = meta_str(*sa, "uid");
       return id;
     }
   }
@@ -64,9 +122,20 @@ bool Api::Impl::always_allowed(const rbac::Request& r) {
           (r.api_group == "authentication.k8s.io" && r.resource == "selfsubjectreviews"));
 }
 
+rbac::Decision Api::Impl::decide(const Identity& id, const rbac::Request& r) const {
+  // system:masters: kube-apiserver's privileged-group authorizer, no reason.
+  if (id.admin) return {true, ""};
+  const auto& g = id.subject.groups;
+  if (always_allowed(r) && std::find(g.begin(), g.end(), "system:authenticated") != g.end()) {
+    std::string role = r.is_resource_request() ? "system:basic-user" : "system:discovery";
+    return {true, "RBAC: allowed by ClusterRoleBinding \"" + role + "\" of ClusterRole \"" + role +
+                      "\" to Group \"system:authenticated\""};
+  }
+  return rbac::decide(rbac_objects(), id.subject, r);
+}
+
 bool Api::Impl::allowed(const Identity& id, const rbac::Request& r) const {
-  if (id.admin) return true;
-  return always_allowed(r) || rbac::authorized(rbac_objects(), id.subject, r);
+  return decide(id, r).allowed;
 }
 
 rbac::Request Api::Impl::rbac_request(const Value& attrs) {
@@ -160,15 +229,31 @@ Value Api::Impl::token_request(const http::ServerRequest& req, const ResourceTyp
   int64_t seconds = 3600;
   if (const Value* e = body.find_path({"spec", "expirationSeconds"}); e && e->is_int())
     seconds = e->as_int();
+  if (seconds < 600)
+    fail(422, "Invalid",
+         "TokenRequest.authentication.k8s.io \"" + r.name +
+             "\" is invalid: spec.expirationSeconds: Invalid value: " + std::to_string(seconds) +
+             ": may not specify a duration less than 10 minutes");
+  std::vector<std::string> audiences;
+  if (const Value* a = body.find_path({"spec", "audiences"}); a && a->is_list())
+    for (const auto& x : a->as_list())
+      if (x.is_string()) audiences.push_back(x.as_string());
+  if (audiences.empty()) audiences = api_audiences();
   std::string token = "sbx-sa." + random_suffix(40);
-  if (!dry_run(req)) sa_tokens[token] = {r.ns, r.name};
   auto expires = std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+  if (!dry_run(req))
+    sa_tokens[token] = BoundToken{r.ns,      r.name,    meta_str(*get(t, r.ns, r.name), "uid"),
+                                  new_uid(), audiences, expires};
   Value out = Value::object({{"kind", "TokenRequest"}, {"apiVersion", "authentication.k8s.io/v1"}});
   meta(out).set("name", r.name);
   meta(out).set("namespace", r.ns);
   meta(out).set("creationTimestamp", Value());
   Value spec = body.find("spec") && body.find("spec")->is_map() ? *body.find("spec") : Value::map();
   spec.set("expirationSeconds", seconds);
+  Value auds = Value::list();
+  for (const auto& a : audiences)
+    auds.push_back(a);
+  spec.set("audiences", auds);
   out.set("spec", spec);
   out.set("status",
           Value::object({{"token", token}, {"expirationTimestamp", utc_timestamp(expires)}}));
@@ -185,24 +270,39 @@ Value Api::Impl::answer_review(const http::ServerRequest& req, const ResourceTyp
   out.set("apiVersion", t.api_version());
   out.set("kind", t.kind);
   meta(out).set("creationTimestamp", Value());
-  auto user_info = [](const rbac::Subject& s) {
-    Value groups = Value::list();
-    for (const auto& g : s.groups)
-      groups.push_back(g);
-    return Value::object({{"username", s.user}, {"groups", groups}});
+  // A user.Info as JSON, fields left out when empty (Go's omitempty).
+  auto user_info = [](const Identity& id) {
+    Value u = Value::map();
+    if (!id.subject.user.empty()) u.set("username", id.subject.user);
+    if (!id.uid.empty()) u.set("uid", id.uid);
+    if (!id.subject.groups.empty()) u.set("groups", doc::string_list(id.subject.groups));
+    if (!id.extra.empty()) {
+      Value extra = Value::map();
+      for (const auto& [k, v] : id.extra)
+        extra.set(k, doc::string_list(v));
+      u.set("extra", extra);
+    }
+    return u;
   };
   std::unique_lock<std::mutex> lock(mu);
   Identity caller = request_identity;
   const Value* spec = body.find("spec");
   if (t.kind == "TokenReview") {
+    // kube-apiserver's tokenreview REST storage: the token is reviewed by the
+    // authenticators that admit requests, for spec.audiences (default: the
+    // API server's own); status.authenticated is left out when false.
     std::string token = spec && spec->is_map() ? spec->get_string("token") : "";
-    Identity id = token.empty() ? Identity{} : identify_token(token);
-    Value st = Value::object({{"authenticated", id.valid}});
-    if (id.valid) st.set("user", user_info(id.subject));
-    if (!id.valid) st.set("error", "the token is not one the sandbox issued");
+    if (token.empty()) bad_request("token is required for TokenReview in authentication.k8s.io");
+    std::vector<std::string> audiences = doc::strings_of(spec->find("audiences"));
+    Identity id = identify_token(token, audiences.empty() ? api_audiences() : audiences);
+    Value st = Value::map();
+    if (id.valid) st.set("authenticated", true);
+    st.set("user", id.valid ? user_info(id) : Value::map());
+    if (id.valid) st.set("audiences", doc::string_list(id.audiences));
+    if (!id.error.empty()) st.set("error", id.error);
     out.set("status", st);
   } else if (t.kind == "SelfSubjectReview") {
-    out.set("status", Value::object({{"userInfo", user_info(caller.subject)}}));
+    out.set("status", Value::object({{"userInfo", user_info(caller)}}));
   } else if (t.kind == "SelfSubjectRulesReview") {
     std::string rns = spec && spec->is_map() ? spec->get_string("namespace") : "";
     Value all = Value(List{Value("*")});
@@ -253,16 +353,38 @@ Value Api::Impl::answer_review(const http::ServerRequest& req, const ResourceTyp
         (!attr || !attr->is_map() || attr->get_string("namespace") != ns))
       fail(400, "BadRequest",
            "spec.resourceAttributes.namespace must match namespace \"" + ns + "\"");
+    std::vector<std::string> problems;
+    if (attr && nonres)
+      problems.push_back(
+          "spec.nonResourceAttributes: Invalid value: \"object\": cannot be "
+          "specified in combination with resourceAttributes");
+    if (!attr && !nonres)
+      problems.push_back(
+          "spec.resourceAttributes: Invalid value: \"null\": exactly one of "
+          "nonResourceAttributes or resourceAttributes must be specified");
     Identity who = caller;
     if (t.kind != "SelfSubjectAccessReview") {
+      // spec.user, groups, uid and extra as given: nothing is added (a
+      // review of a user without system:authenticated gets nothing that
+      // group would grant).
       who = Identity{};
       who.valid = true;
       who.subject.user = spec ? spec->get_string("user") : "";
-      if (const Value* g = spec ? spec->find("groups") : nullptr; g && g->is_list())
-        for (const auto& x : g->as_list())
-          if (x.is_string()) who.subject.groups.push_back(x.as_string());
+      who.subject.groups = doc::strings_of(spec ? spec->find("groups") : nullptr);
+      who.uid = spec ? spec->get_string("uid") : "";
       who.admin = std::find(who.subject.groups.begin(), who.subject.groups.end(),
                             "system:masters") != who.subject.groups.end();
+      if (who.subject.user.empty() && who.subject.groups.empty())
+        problems.push_back(
+            "spec.user: Invalid value: \"\": at least one of user or group must be specified");
+    }
+    if (!problems.empty()) {
+      std::string m = t.kind + "." + t.group + " \"\" is invalid: ";
+      if (problems.size() > 1) m += "[";
+      for (size_t i = 0; i < problems.size(); ++i)
+        m += (i ? ", " : "") + problems[i];
+      if (problems.size() > 1) m += "]";
+      fail(422, "Invalid", m);
     }
     rbac::Request r;
     if (attr && attr->is_map()) {
@@ -276,9 +398,11 @@ Value Api::Impl::answer_review(const http::ServerRequest& req, const ResourceTyp
       r.verb = nonres->get_string("verb");
       r.non_resource_url = nonres->get_string("path");
     }
-    bool ok = allowed(who, r);
-    Value st = Value::object({{"allowed", ok}});
-    if (ok && who.admin) st.set("reason", "a member of system:masters");
+    // Node and RBAC authorizers never deny, so status.denied never shows;
+    // without an opinion, allowed is false and the reason empty.
+    rbac::Decision d = decide(who, r);
+    Value st = Value::object({{"allowed", d.allowed}});
+    if (!d.reason.empty()) st.set("reason", d.reason);
     out.set("status", st);
   }
   return out;

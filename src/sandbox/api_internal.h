@@ -51,11 +51,32 @@ struct Event {
   ObjPtr prev;  // MODIFIED: the object before
 };
 
-// Who a request runs as (after impersonation).
+// Who a request runs as (after impersonation), as kube-apiserver's
+// authenticators describe a user (user.Info).
 struct Identity {
   bool valid = false;
   bool admin = false;
   rbac::Subject subject;
+  std::string uid;
+  std::map<std::string, std::vector<std::string>> extra;
+  std::vector<std::string> audiences;  // the token's audiences that were asked for
+  std::string error;                   // why a token did not authenticate ("" unknown token)
+};
+
+// The API server's own audience (kube-apiserver's --api-audiences, which
+// defaults to its --service-account-issuer; kubeadm's and kind's issuer).
+inline const std::vector<std::string>& api_audiences() {
+  static const std::vector<std::string> a{"https://kubernetes.default.svc.cluster.local"};
+  return a;
+}
+
+// A token issued by TokenRequest (serviceaccounts/NAME/token).
+struct BoundToken {
+  std::string ns, name;  // the ServiceAccount
+  std::string sa_uid;    // its uid when issued (a new account of that name does not inherit it)
+  std::string credential_id;  // the token's JTI
+  std::vector<std::string> audiences;
+  std::chrono::system_clock::time_point expires;
 };
 
 // The identity of the request being served on this thread, for the reviews
@@ -349,15 +370,25 @@ struct Api::Impl {
   // kubernetes.io/service-account-token Secret) are that account, and their
   // requests are authorised with the RBAC objects stored here, as
   // kube-apiserver's RBAC authorizer does.
-  std::map<std::string, std::pair<std::string, std::string>> sa_tokens;  // token -> (ns, name)
+  std::map<std::string, BoundToken> sa_tokens;  // token -> what TokenRequest issued
   bool is_admin_token(const std::string& token) const;
-  // Who `token` is (call with mu held).
-  Identity identify_token(const std::string& token) const;
+  // Who `token` is when presented to `audiences` (call with mu held): the
+  // admin token (a static token: any audience), a TokenRequest token (its
+  // audiences must meet them; not expired; its ServiceAccount still the
+  // same), or a legacy kubernetes.io/service-account-token Secret's token
+  // (the API server's audience only). Not valid otherwise, with `error` set
+  // when the token was recognised but refused.
+  Identity identify_token(const std::string& token,
+                          const std::vector<std::string>& audiences = api_audiences()) const;
   std::vector<Value> rbac_objects() const;
   // What every authenticated user may do on a cluster through the default
   // bootstrap roles (system:discovery, system:basic-user,
   // system:public-info-viewer): discovery and the self reviews.
   static bool always_allowed(const rbac::Request& r);
+  // The authorizer chain's decision: system:masters, the default bootstrap
+  // roles (always_allowed, for members of system:authenticated), then the
+  // stored RBAC objects, with the RBAC authorizer's reason.
+  rbac::Decision decide(const Identity& id, const rbac::Request& r) const;
   bool allowed(const Identity& id, const rbac::Request& r) const;
   static rbac::Request rbac_request(const Value& attrs);
   // kube-apiserver's 403 message.

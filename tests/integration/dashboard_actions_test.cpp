@@ -3,7 +3,8 @@
 // their own processes, curl as the client. "Dry run" plans a commit pushed to
 // Git without changing anything; "prune" deletes the objects the newest
 // commit no longer has (as `gantry prune`) and nothing else; both are refused
-// without the token, without the CSRF header and from another origin.
+// without the token, without the CSRF header and from another origin. With
+// --token-review, users' own Kubernetes tokens act as far as their RBAC goes.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -34,8 +35,8 @@ class DashboardActionsTest : public ControllerTest {
     ControllerTest::TearDown();
   }
 
-  void start_dashboard() {
-    dashboard_ = spawn_dashboard(kToken, &url_);
+  void start_dashboard(const std::vector<std::string>& extra = {}) {
+    dashboard_ = spawn_dashboard(kToken, &url_, extra);
     ASSERT_FALSE(url_.empty()) << dashboard_->log();
     // The watch has delivered the deployment.
     ASSERT_TRUE(within(15s, [&] {
@@ -166,7 +167,7 @@ TEST_F(DashboardActionsTest, TheControllerServesTheDashboard) {
   })) << log();
   apply_deployment("app", "");
   ASSERT_TRUE(within(30s, [&] { return ready("app") == "True"; })) << ready_message("app") << log();
-  EXPECT_NE(curl({url_ + "/api/session"}).find(R"({"actions":true})"), std::string::npos);
+  EXPECT_NE(curl({url_ + "/api/session"}).find(R"("actions":true)"), std::string::npos);
   EXPECT_TRUE(within(10s, [&] {
     return curl({url_ + "/api/deployments"}).find(R"("ready":"True")") != std::string::npos;
   })) << curl({url_ + "/api/deployments"});
@@ -184,6 +185,169 @@ TEST_F(DashboardActionsTest, TheControllerServesTheDashboard) {
     return jsonpath({"gantrydeployment", "app", "-n", "default"},
                     "{.status.lastHandledReconcileAt}") == handled;
   })) << log();
+}
+
+// --token-review: a ServiceAccount's token (TokenRequest, as `kubectl create
+// token` makes) acts when the account's RBAC allows the action's requests
+// (SubjectAccessReview), is refused with 403 and the reason otherwise; a
+// token the API server does not accept is 401. No token shows in answers or
+// in the dashboard's log.
+TEST_F(DashboardActionsTest, KubernetesTokensActAsFarAsTheirRbacAllows) {
+  commit("project/base/old.yaml", kOld);
+  push();
+  start_controller();
+  apply_deployment("app", "");
+  ASSERT_TRUE(within(30s, [&] { return ready("app") == "True"; })) << ready_message("app") << log();
+  controller_.reset();
+  // "operator" may patch GantryDeployments in default and delete ConfigMaps
+  // in app; "viewer" may only read GantryDeployments.
+  ProcessResult rbac = sandbox_.kubectl({"apply", "-f", "-"}, R"(apiVersion: v1
+kind: ServiceAccount
+metadata: {name: operator, namespace: default}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: viewer, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: gd-operate, namespace: default}
+rules:
+- {apiGroups: [gantry.dev], resources: [gantrydeployments], verbs: [get, list, watch, patch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: operator, namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: gd-operate}
+subjects: [{kind: ServiceAccount, name: operator, namespace: default}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: prune-configmaps, namespace: app}
+rules:
+- {apiGroups: [""], resources: [configmaps], verbs: [delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: operator, namespace: app}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: prune-configmaps}
+subjects: [{kind: ServiceAccount, name: operator, namespace: default}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: gd-view}
+rules:
+- {apiGroups: [gantry.dev], resources: [gantrydeployments], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: viewer, namespace: default}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gd-view}
+subjects: [{kind: ServiceAccount, name: viewer, namespace: default}]
+)");
+  ASSERT_EQ(rbac.exit_code, 0) << rbac.err;
+  auto token_of = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> a{"create", "token"};
+    a.insert(a.end(), args.begin(), args.end());
+    ProcessResult r = sandbox_.kubectl(a);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::string t = r.out;
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r'))
+      t.pop_back();
+    return t;
+  };
+  std::string op = token_of({"operator", "-n", "default"});
+  std::string viewer = token_of({"viewer", "-n", "default"});
+  std::string vault = token_of({"operator", "-n", "default", "--audience", "vault"});
+  ASSERT_FALSE(op.empty() || viewer.empty() || vault.empty());
+
+  start_dashboard({"--token-review"});
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_NE(curl({url_ + "/api/session"}).find(R"("tokenReview":true)"), std::string::npos);
+  auto as = [&](const std::string& token, const std::string& verb) {
+    return action(verb, {"Authorization: Bearer " + token, "X-Gantry-CSRF: 1"});
+  };
+  std::vector<std::string> answers;
+
+  // Allowed: a patch of the resource.
+  std::string r = as(op, "reconcile");
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 202"), std::string::npos) << r << dashboard_->log();
+  std::smatch m;
+  static const std::regex requested("\"requested\":\"([^\"]+)\"");
+  ASSERT_TRUE(std::regex_search(r, m, requested)) << r;
+  EXPECT_NE(jsonpath({"gantrydeployment", "app", "-n", "default"}, "{.metadata.annotations}")
+                .find(m[1].str()),
+            std::string::npos);
+  r = as(op, "suspend");
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r;
+  EXPECT_EQ(jsonpath({"gantrydeployment", "app", "-n", "default"}, "{.spec.suspend}"), "true");
+
+  // Refused: the viewer may not patch; nothing changes.
+  r = as(viewer, "resume");
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 403"), std::string::npos) << r;
+  EXPECT_NE(
+      r.find(
+          R"(gantrydeployments.gantry.dev \"app\" is forbidden: User \"system:serviceaccount:default:viewer\" cannot patch resource \"gantrydeployments\" in API group \"gantry.dev\" in the namespace \"default\")"),
+      std::string::npos)
+      << r;
+  EXPECT_EQ(jsonpath({"gantrydeployment", "app", "-n", "default"}, "{.spec.suspend}"), "true");
+  r = as(op, "resume");
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r;
+  EXPECT_EQ(jsonpath({"gantrydeployment", "app", "-n", "default"}, "{.spec.suspend}"), "false");
+
+  // A dry run reads the resource: the viewer may.
+  r = as(viewer, "dry-run");
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r;
+
+  // Prune: each orphan's delete is reviewed first. Git drops "old".
+  git(work_, {"rm", "-q", "project/base/old.yaml"});
+  commit("project/base/note.txt", "old is gone\n");
+  push();
+  r = as(viewer, "prune");
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 403"), std::string::npos) << r;
+  EXPECT_NE(
+      r.find(
+          R"(configmaps \"old\" is forbidden: User \"system:serviceaccount:default:viewer\" cannot delete resource \"configmaps\" in API group \"\" in the namespace \"app\")"),
+      std::string::npos)
+      << r;
+  EXPECT_TRUE(exists("configmap", "old"));
+  r = as(op, "prune");
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r << dashboard_->log();
+  EXPECT_NE(r.find(R"("deleted":["ConfigMap app/old"])"), std::string::npos) << r;
+  EXPECT_TRUE(within(20s, [&] { return !exists("configmap", "old"); }));
+
+  // Not authenticated: an unknown token, one for another audience, one of a
+  // deleted account.
+  std::string bogus = "sbx-sa.this-token-was-never-issued-0123456789";
+  r = as(bogus, "reconcile");
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 401"), std::string::npos) << r;
+  r = as(vault, "reconcile");
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 401"), std::string::npos) << r;
+  EXPECT_NE(r.find("is invalid for the target audiences"), std::string::npos) << r;
+  ASSERT_EQ(sandbox_.kubectl({"delete", "serviceaccount", "viewer", "-n", "default"}).exit_code, 0);
+  r = as(viewer, "dry-run");
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 401"), std::string::npos) << r;
+  // The --token-file token still does everything.
+  r = action("suspend", allowed());
+  answers.push_back(r);
+  EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r;
+
+  std::string log = dashboard_->log();
+  for (const std::string& t : {op, viewer, vault, bogus}) {
+    EXPECT_EQ(log.find(t), std::string::npos);
+    for (const auto& a : answers)
+      EXPECT_EQ(a.find(t), std::string::npos) << a;
+  }
 }
 
 }  // namespace

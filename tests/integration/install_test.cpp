@@ -16,6 +16,7 @@
 #include "core/process.h"
 #include "doc/json.h"
 #include "doc/yaml.h"
+#include "gitops/install.h"
 #include "rbac/rules.h"
 #include "support/deploy_fixture.h"
 #include "support/git_cli.h"
@@ -142,6 +143,65 @@ TEST_F(InstallTest, PrintedObjectsPassAServerSideDryRunAndApply) {
   ProcessResult again =
       gantry({"install", "--apply", "--kubeconfig", sandbox_.kubeconfig().string()});
   EXPECT_EQ(again.exit_code, 0) << again.err << again.out;
+}
+
+// --dashboard: the controller serves it on port 8081 with token review, and
+// its account may create TokenReviews and SubjectAccessReviews (asked of the
+// sandbox with the account's own token), even when it watches namespaces.
+TEST_F(InstallTest, TheDashboardServesOnItsPortAndMayReviewTokens) {
+  ProcessResult printed =
+      gantry({"install", "--dashboard", "--watch-namespace", "a", "--replicas", "1"});
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  std::vector<Value> objects = doc::parse_yaml_stream(printed.out, "<install>");
+  const Value* role = find_object(objects, "ClusterRole", "gantry-dashboard", "");
+  ASSERT_TRUE(role);
+  EXPECT_EQ(doc::to_json(*role->find("rules")), doc::to_json(gitops::dashboard_rules()));
+  EXPECT_TRUE(find_object(objects, "ClusterRoleBinding", "gantry-dashboard", ""));
+  const Value* d = find_object(objects, "Deployment", "gantry-controller", "gantry-system");
+  ASSERT_TRUE(d);
+  std::vector<std::string> cmd = command_of(*d);
+  std::vector<std::string> tail(cmd.end() - 4, cmd.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"--dashboard", "--dashboard-listen", ":8081",
+                                            "--dashboard-token-review"}));
+  EXPECT_NE(doc::to_json(*d).find(R"({"name":"dashboard","containerPort":8081,"protocol":"TCP"})"),
+            std::string::npos);
+  const Value* svc = find_object(objects, "Service", "gantry-controller", "gantry-system");
+  ASSERT_TRUE(svc);
+  EXPECT_NE(doc::to_json(*svc).find(R"("name":"dashboard","port":8081)"), std::string::npos);
+
+  // Applied, the account may review; another account may not.
+  ASSERT_EQ(
+      sandbox_
+          .kubectl({"create", "-f", "-"}, "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+          .exit_code,
+      0);
+  ProcessResult applied = sandbox_.kubectl({"apply", "--server-side", "-f", "-"}, printed.out);
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  ProcessResult token =
+      sandbox_.kubectl({"create", "token", "gantry-controller", "-n", "gantry-system"});
+  ASSERT_EQ(token.exit_code, 0) << token.err;
+  std::string t = token.out.substr(0, token.out.find('\n'));
+  ProcessResult reviewed = sandbox_.kubectl(
+      {"--token", t, "create", "-o", "jsonpath={.status.user.username}", "-f", "-"},
+      "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec: {token: " + t + "}\n");
+  EXPECT_EQ(reviewed.out, "system:serviceaccount:gantry-system:gantry-controller") << reviewed.err;
+  ProcessResult sar = sandbox_.kubectl(
+      {"--token", t, "create", "-o", "jsonpath={.status.allowed}", "-f", "-"},
+      "apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n  user: alice\n"
+      "  resourceAttributes: {verb: patch, group: gantry.dev, resource: gantrydeployments, "
+      "namespace: a}\n");
+  EXPECT_EQ(sar.exit_code, 0) << sar.err;
+  EXPECT_EQ(sar.out, "false");
+  ASSERT_EQ(sandbox_.kubectl({"create", "sa", "other", "-n", "a"}).exit_code, 0);
+  token = sandbox_.kubectl({"create", "token", "other", "-n", "a"});
+  std::string other = token.out.substr(0, token.out.find('\n'));
+  EXPECT_NE(sandbox_
+                .kubectl({"--token", other, "create", "-f", "-"},
+                         "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec: "
+                         "{token: " +
+                             t + "}\n")
+                .exit_code,
+            0);
 }
 
 TEST_F(InstallTest, WatchedNamespacesGetRolesNotClusterRoles) {

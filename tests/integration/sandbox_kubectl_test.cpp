@@ -11,6 +11,7 @@
 
 #include "core/file.h"
 #include "core/process.h"
+#include "doc/json.h"
 #include "support/fixtures.h"
 #include "support/sandbox.h"
 
@@ -829,8 +830,9 @@ TEST_F(SandboxKubectl, NodesAuthAndLogsAnswerAsOnACluster) {
   };
   r = review(s.token());
   EXPECT_EQ(r.out, "true") << r.err;
-  r = review("not-a-token");
-  EXPECT_EQ(r.out, "false") << r.err;
+  r = review("not-a-token");  // status.authenticated left out when false
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "") << r.err;
   // Reviews are answered, never stored: nothing to list.
   EXPECT_NE(s.kubectl({"get", "tokenreviews"}).exit_code, 0);
 
@@ -1051,6 +1053,110 @@ spec:
   EXPECT_EQ(who.out, "system:serviceaccount:team:deployer") << who.err;
   // An unknown token is 401.
   EXPECT_CONTAINS(s.kubectl({"--token", "nope", "get", "cm"}).err, "Unauthorized");
+
+  // TokenReview of the TokenRequest token, as kube-apiserver answers it:
+  // the account's uid, groups, the token's JTI and the API server's audience.
+  auto review = [&](const std::string& token, const std::string& audiences) {
+    return s.kubectl({"create", "-o", "json", "-f", "-"},
+                     "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: " +
+                         token + "\n  audiences: [" + audiences + "]\n");
+  };
+  std::string sa_uid =
+      s.kubectl({"get", "sa", "deployer", "-n", "team", "-o", "jsonpath={.metadata.uid}"}).out;
+  ASSERT_FALSE(sa_uid.empty());
+  auto reviewed = review(t, "");
+  ASSERT_EQ(reviewed.exit_code, 0) << reviewed.err;
+  doc::Value st = *doc::parse_json(reviewed.out).find("status");
+  EXPECT_TRUE(st.find("authenticated") && st.find("authenticated")->as_bool()) << reviewed.out;
+  EXPECT_EQ(st.find_path({"user", "username"})->as_string(), "system:serviceaccount:team:deployer");
+  EXPECT_EQ(st.find_path({"user", "uid"})->as_string(), sa_uid);
+  EXPECT_EQ(doc::to_json(*st.find_path({"user", "groups"})),
+            R"(["system:serviceaccounts","system:serviceaccounts:team","system:authenticated"])");
+  const doc::Value* jti =
+      st.find_path({"user", "extra", "authentication.kubernetes.io/credential-id"});
+  ASSERT_TRUE(jti && jti->is_list() && jti->as_list().size() == 1) << reviewed.out;
+  EXPECT_EQ(jti->as_list()[0].as_string().rfind("JTI=", 0), 0u);
+  EXPECT_EQ(doc::to_json(*st.find("audiences")),
+            R"(["https://kubernetes.default.svc.cluster.local"])");
+  // For another audience the token is not valid; an unknown token is just
+  // not authenticated (no error, as no authenticator recognises it).
+  reviewed = review(t, "vault");
+  ASSERT_EQ(reviewed.exit_code, 0) << reviewed.err;
+  st = *doc::parse_json(reviewed.out).find("status");
+  EXPECT_FALSE(st.find("authenticated")) << reviewed.out;
+  EXPECT_CONTAINS(st.get_string("error"),
+                  "token audiences [\"https://kubernetes.default.svc.cluster.local\"] is invalid "
+                  "for the target audiences [\"vault\"]");
+  auto vault = s.kubectl({"create", "token", "deployer", "-n", "team", "--audience", "vault"});
+  ASSERT_EQ(vault.exit_code, 0) << vault.err;
+  std::string vt = vault.out.substr(0, vault.out.find('\n'));
+  reviewed = review(vt, "vault");
+  EXPECT_CONTAINS(reviewed.out, "\"authenticated\": true");
+  EXPECT_CONTAINS(reviewed.out, "\"vault\"");
+  // ... and it is not a credential for the API server itself.
+  EXPECT_CONTAINS(s.kubectl({"--token", vt, "get", "cm", "-n", "team"}).err, "Unauthorized");
+  reviewed = review("never-issued", "");
+  ASSERT_EQ(reviewed.exit_code, 0) << reviewed.err;
+  EXPECT_EQ(doc::to_json(*doc::parse_json(reviewed.out).find("status")), R"({"user":{}})");
+  // The admin token is a static token: any audience.
+  reviewed = review(s.token(), "vault");
+  EXPECT_CONTAINS(reviewed.out, "\"username\": \"sandbox-admin\"");
+  // A token is required.
+  EXPECT_CONTAINS(review("\"\"", "").err, "token is required for TokenReview");
+  // Only who may create tokenreviews may ask (the deployer may not).
+  EXPECT_CONTAINS(s.kubectl({"--token", t, "create", "-f", "-"},
+                            "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n"
+                            "  token: x\n")
+                      .err,
+                  "cannot create resource \"tokenreviews\" in API group "
+                  "\"authentication.k8s.io\" at the cluster scope");
+
+  // SubjectAccessReview for the account: the RBAC authorizer's reason names
+  // the binding that allows; without an opinion, allowed false and no reason.
+  auto sar = [&](const std::string& spec) {
+    return s.kubectl(
+        {"create", "-o", "jsonpath={.status.allowed}|{.status.reason}|{.status.denied}", "-f", "-"},
+        "apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n" + spec);
+  };
+  std::string sa_user =
+      "  user: system:serviceaccount:team:deployer\n  groups: [system:serviceaccounts, "
+      "system:serviceaccounts:team, system:authenticated]\n";
+  auto a =
+      sar(sa_user + "  resourceAttributes: {verb: patch, resource: configmaps, namespace: team}\n");
+  EXPECT_EQ(a.out,
+            "true|RBAC: allowed by RoleBinding \"deployer/team\" of Role \"deployer\" to "
+            "ServiceAccount \"deployer/team\"|")
+      << a.err;
+  a = sar(sa_user + "  resourceAttributes: {verb: list, resource: nodes}\n");
+  EXPECT_EQ(a.out,
+            "true|RBAC: allowed by ClusterRoleBinding \"deployer-readers\" of ClusterRole "
+            "\"aggregate-readers\" to ServiceAccount \"deployer/team\"|")
+      << a.err;
+  a = sar(sa_user +
+          "  resourceAttributes: {verb: patch, resource: configmaps, namespace: default}\n");
+  EXPECT_EQ(a.out, "false||") << a.err;
+  a = sar(sa_user + "  nonResourceAttributes: {verb: get, path: /version}\n");
+  EXPECT_EQ(a.out,
+            "true|RBAC: allowed by ClusterRoleBinding \"system:discovery\" of ClusterRole "
+            "\"system:discovery\" to Group \"system:authenticated\"|")
+      << a.err;
+  // The groups are those given: without its groups the user is less.
+  a = sar("  user: someone\n  nonResourceAttributes: {verb: get, path: /version}\n");
+  EXPECT_EQ(a.out, "false||") << a.err;
+  // Invalid reviews are 422, as kube-apiserver's validation answers.
+  EXPECT_CONTAINS(sar("  resourceAttributes: {verb: get, resource: pods}\n").err,
+                  "at least one of user or group must be specified");
+  EXPECT_CONTAINS(sar("  user: someone\n").err,
+                  "exactly one of nonResourceAttributes or resourceAttributes must be specified");
+  // kubectl auth can-i --as (SelfSubjectAccessReview, impersonating).
+  EXPECT_EQ(s.kubectl({"auth", "can-i", "patch", "configmaps", "-n", "team",
+                       "--as=system:serviceaccount:team:deployer"})
+                .out,
+            "yes\n");
+  // A deleted account's tokens stop working.
+  ASSERT_EQ(s.kubectl({"delete", "sa", "deployer", "-n", "team"}).exit_code, 0);
+  EXPECT_CONTAINS(review(t, "").out, "service account token has been invalidated");
+  EXPECT_CONTAINS(as({"get", "cm", "-n", "team"}).err, "Unauthorized");
 }
 
 }  // namespace

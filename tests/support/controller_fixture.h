@@ -134,14 +134,16 @@ class ControllerTest : public DeployTest {
   // `gantry dashboard` against the sandbox as its own process, its actions
   // enabled by `token`, logging to dashboard.log. `url` gets
   // "http://127.0.0.1:PORT" once it listens ("" when it did not within 15 s).
-  std::unique_ptr<BackgroundProcess> spawn_dashboard(const std::string& token, std::string* url) {
+  std::unique_ptr<BackgroundProcess> spawn_dashboard(const std::string& token, std::string* url,
+                                                     const std::vector<std::string>& extra = {}) {
     fs::path token_file = dir_.write("dashboard-token", token + "\n");
-    auto p = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{GANTRY_BINARY, "dashboard", "--kubeconfig",
-                                 sandbox_.kubeconfig().string(), "--listen", "127.0.0.1:0",
-                                 "--token-file", token_file.string(), "--cache-dir",
-                                 (dir_.path() / "dashboard-cache").string()},
-        dir_.path() / "dashboard.log");
+    std::vector<std::string> argv{GANTRY_BINARY,  "dashboard",
+                                  "--kubeconfig", sandbox_.kubeconfig().string(),
+                                  "--listen",     "127.0.0.1:0",
+                                  "--token-file", token_file.string(),
+                                  "--cache-dir",  (dir_.path() / "dashboard-cache").string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<BackgroundProcess>(argv, dir_.path() / "dashboard.log");
     static const std::regex re("listening on http://127\\.0\\.0\\.1:([0-9]+)/");
     url->clear();
     within(15s, [&] {

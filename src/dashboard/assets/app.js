@@ -9,6 +9,7 @@ const state = {
   deployments: new Map(),  // key "KIND/NS/NAME" -> summary
   actions: false,
   token: '',
+  tokenReview: false,
   filter: { text: '', ready: '', suspended: false },
   page: null,             // {render(), onChange(key)}
 };
@@ -300,8 +301,8 @@ function changesView(c) {
 function actionsPanel(d, onDryRun) {
   if (!state.actions) {
     return el('p', { class: 'muted', id: 'actions' },
-      'Read-only: start the dashboard with --token-file to reconcile, suspend, resume, prune ' +
-      'or dry-run here.');
+      'Read-only: start the dashboard with --token-file or --token-review to reconcile, suspend, ' +
+      'resume, prune or dry-run here.');
   }
   const out = el('span', { role: 'status', 'aria-live': 'polite', class: 'muted', id: 'action-result' });
   const token = el('input', { id: 'token', type: 'password', autocomplete: 'off', value: state.token,
@@ -326,7 +327,7 @@ function actionsPanel(d, onDryRun) {
     return r.error ? `dry run failed: ${r.error}` : `dry run of Git ${shortRev(r.revision)}: see the diff below`;
   });
   return el('div', { class: 'actions', id: 'actions' },
-    el('label', { for: 'token' }, 'Token ', token),
+    el('label', { for: 'token' }, state.tokenReview ? 'Token (yours for Kubernetes) ' : 'Token ', token),
     el('button', { type: 'button', onclick: () => act('reconcile') }, 'Reconcile now'),
     d.suspended ? el('button', { type: 'button', onclick: () => act('resume') }, 'Resume')
       : el('button', { type: 'button', onclick: () => act('suspend') }, 'Suspend'),
@@ -481,7 +482,11 @@ function connect() {
 }
 
 async function init() {
-  try { state.actions = (await api('/api/session')).actions; } catch (_) { state.actions = false; }
+  try {
+    const s = await api('/api/session');
+    state.actions = s.actions;
+    state.tokenReview = s.tokenReview;
+  } catch (_) { state.actions = false; }
   window.addEventListener('hashchange', route);
   route();
   connect();

@@ -463,7 +463,7 @@ TEST(DashboardHandler, AssetsEmbeddedWithoutInlineScript) {
 TEST(DashboardHandler, ReadOnlyWithoutToken) {
   kube::Client client(unreachable());
   Dashboard d(client, {});
-  EXPECT_EQ(call(d, "GET", "/api/session").body, R"({"actions":false})");
+  EXPECT_EQ(call(d, "GET", "/api/session").body, R"({"actions":false,"tokenReview":false})");
   http::ServerResponse r =
       call(d, "POST", "/api/actions/reconcile",
            {{"Authorization", "Bearer anything-at-all-1234"}, {"X-Gantry-CSRF", "1"}});
@@ -477,7 +477,7 @@ TEST(DashboardHandler, ActionsNeedTokenCsrfHeaderAndSameOrigin) {
   DashboardOptions o;
   o.token = "0123456789abcdef-token";
   Dashboard d(client, o);
-  EXPECT_EQ(call(d, "GET", "/api/session").body, R"({"actions":true})");
+  EXPECT_EQ(call(d, "GET", "/api/session").body, R"({"actions":true,"tokenReview":false})");
   const std::string path = "/api/actions/reconcile";
   EXPECT_EQ(call(d, "POST", path, {{"X-Gantry-CSRF", "1"}}).status, 401);
   EXPECT_EQ(

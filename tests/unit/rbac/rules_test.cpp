@@ -118,6 +118,19 @@ subjects: [{kind: Group, name: 'system:serviceaccounts:sys'}]
   EXPECT_FALSE(authorized(objects, ctl, res("list", "", "secrets")));  // all namespaces
   EXPECT_TRUE(authorized(objects, ctl, res("delete", "", "nodes", "play", "n")));
   EXPECT_FALSE(authorized(objects, ctl, res("delete", "", "nodes", "", "n")));
+  // The RBAC authorizer's reasons name the binding, its role and the subject.
+  EXPECT_EQ(decide(objects, ctl, res("get", "", "secrets", "kube-system", "x")).reason,
+            R"(RBAC: allowed by ClusterRoleBinding "reader" of ClusterRole "reader" to )"
+            R"(ServiceAccount "ctl/sys")");
+  EXPECT_EQ(decide(objects, ctl, res("list", "", "secrets", "team")).reason,
+            R"(RBAC: allowed by RoleBinding "lister/team" of Role "lister" to ServiceAccount )"
+            R"("ctl/sys")");
+  EXPECT_EQ(decide(objects, ctl, res("delete", "", "nodes", "play", "n")).reason,
+            R"(RBAC: allowed by RoleBinding "admin/play" of ClusterRole "cluster-admin" to )"
+            R"(Group "system:serviceaccounts:sys")");
+  Decision no = decide(objects, ctl, res("list", "", "secrets", "kube-system"));
+  EXPECT_FALSE(no.allowed);
+  EXPECT_EQ(no.reason, "");
 }
 
 }  // namespace
