@@ -262,7 +262,7 @@ class Builder {
     }
     if (const doc::Value* oa = k.find("openapi"))
       openapi_.consider(*oa, fname, [&](const std::string& rel, const Location& where) {
-        if (is_remote(rel))
+        if (is_remote_file_url(rel))
           throw Error(where, "openapi path \"" + rel + "\" in " + fname +
                                  " is a URL; gantry reads schema files from the "
                                  "kustomization's directory only (download it next to it)");

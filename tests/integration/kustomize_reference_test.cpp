@@ -160,7 +160,14 @@ TEST_P(KrustyReference, KubectlAndGantryAgreeWithTheStoredCase) {
         << "kubectl's error changed: " << k.err << "\n*** Review " << (dir / "expected-error.txt");
   }
   if (testing::kustomize_known_differences(kCorpus).count(name)) return;
-  ProcessResult g = testing::run_gantry({"kustomize", build_dir.string()});
+  std::vector<std::string> gantry_argv = {"kustomize", build_dir.string()};
+  auto flags = testing::kustomize_case_flags(name, kCorpus);
+  for (size_t i = 0; i + 1 < flags.size(); ++i)  // the one flag gantry kustomize shares
+    if (flags[i] == "--load-restrictor") {
+      gantry_argv.push_back(flags[i]);
+      gantry_argv.push_back(flags[i + 1]);
+    }
+  ProcessResult g = testing::run_gantry(gantry_argv);
   if (builds) {
     ASSERT_EQ(g.exit_code, 0) << "gantry kustomize " << build_dir << " failed: " << g.err;
     std::string expected = read_file(dir / "expected.yaml");
