@@ -59,14 +59,14 @@ class LoopTest : public ControllerTest {
     for (const auto& app : kApps)
       staging_[app] = read_file(staging_config(app));
     http_ = std::make_unique<GitHttpServer>(repos_, "bot", "s3cret");
-    http_->on_served([this](const http::ServerRequest& req) {
-      // Someone else pushes right after image automation's fetch saw the
-      // branch's tip (an up-to-date fetch ends with that ref advertisement),
-      // once armed and not before race_after_ (a run scans the registry
-      // milliseconds before it fetches, so a fetch this late belongs to a
-      // run that saw the release).
-      if (req.param("service") == "git-upload-pack" && race_ &&
-          Clock::now().time_since_epoch().count() >= race_after_ && race_.exchange(false))
+    http_->on_request([this](const http::ServerRequest& req) {
+      // Someone else pushes once armed, just before image automation's push
+      // learns the branch's tip: the ref advertisement of its push then
+      // names a commit it lacks, and git refuses the push as not a fast
+      // forward. Only image automation pushes over HTTP, so the first push
+      // after arming is the one of the release that armed it.
+      if (req.method == "GET" && req.param("service") == "git-receive-pack" &&
+          race_.exchange(false))
         someone_else_pushes(bare(), dir_.path() / "other");
     });
     release("1.0.0");
@@ -174,7 +174,6 @@ class LoopTest : public ControllerTest {
   fs::path shop_;
   std::map<std::string, std::string> staging_;
   std::atomic<bool> race_{false};
-  std::atomic<Clock::rep> race_after_{0};
 };
 
 TEST_F(LoopTest, SourceChangeBecomesTheRunningImageAndTheLoopSurvivesFailures) {
@@ -250,11 +249,10 @@ stringData: {username: bot, password: s3cret}
   registry_->start();
   ASSERT_TRUE(within(30s, [&] { return update_reason() == "NoChanges"; })) << log();
 
-  // 6. Release 1.2.0 while someone else pushes right after image
-  //    automation's fetch: its push is rejected once, re-applied and pushed.
-  release("1.2.0");
-  race_after_ = (Clock::now() + 1s).time_since_epoch().count();
+  // 6. Release 1.2.0 while someone else pushes just before image
+  //    automation does: its push is rejected once, re-applied and pushed.
   race_ = true;
+  release("1.2.0");
   ASSERT_TRUE(within(60s,
                      [&] {
                        return git(bare(), {"log", "-1", "--format=%an", "main"}) == "Image Bot" &&

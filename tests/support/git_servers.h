@@ -112,6 +112,9 @@ class GitHttpServer {
   // answer is sent (a test can change a repository while a client waits).
   // Set before clients connect.
   void on_served(std::function<void(const http::ServerRequest&)> f) { on_served_ = std::move(f); }
+  // Called before git http-backend serves a request (a test can change a
+  // repository before its refs are advertised). Set before clients connect.
+  void on_request(std::function<void(const http::ServerRequest&)> f) { on_request_ = std::move(f); }
 
  private:
   void handle(const http::ServerRequest& req, http::ServerResponse& res) {
@@ -123,6 +126,7 @@ class GitHttpServer {
       return;
     }
     ++served_;
+    if (on_request_) on_request_(req);
     std::string query;  // git's queries are plain words (service=git-receive-pack)
     for (const auto& [k, v] : req.params)
       query += (query.empty() ? "" : "&") + k + "=" + v;
@@ -176,7 +180,7 @@ class GitHttpServer {
   std::filesystem::path ca_file_;
   std::unique_ptr<http::Server> server_;
   std::atomic<int> unauthorized_{0}, served_{0};
-  std::function<void(const http::ServerRequest&)> on_served_;
+  std::function<void(const http::ServerRequest&)> on_served_, on_request_;
 };
 
 class SshServer {
