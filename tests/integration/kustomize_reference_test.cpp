@@ -94,11 +94,7 @@ namespace krusty {
 const std::string kCorpus = "kustomize-krusty";
 
 std::vector<std::string> all_cases() {
-  auto ok = testing::kustomize_corpus_cases(kCorpus);
-  auto err = testing::kustomize_error_cases(kCorpus);
-  ok.insert(ok.end(), err.begin(), err.end());
-  std::sort(ok.begin(), ok.end());
-  return ok;
+  return testing::kustomize_all_cases(kCorpus);
 }
 
 // kubectl logs its error with klog: `"command failed" err="<Go-quoted>"`, or

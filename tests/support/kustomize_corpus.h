@@ -2,13 +2,12 @@
 // (tests/data/kustomize/<case>/): listing cases and comparing object streams field by field.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <algorithm>
 
 #include <gtest/gtest.h>
 
@@ -48,6 +47,15 @@ inline std::vector<std::string> kustomize_corpus_cases(const std::string& corpus
 // contains (and gantry's must contain too).
 inline std::vector<std::string> kustomize_error_cases(const std::string& corpus = "kustomize") {
   return kustomize_cases_with("expected-error.txt", corpus);
+}
+
+// Every case of a corpus, those kubectl builds and those it fails on, sorted.
+inline std::vector<std::string> kustomize_all_cases(const std::string& corpus) {
+  auto cases = kustomize_corpus_cases(corpus);
+  auto errors = kustomize_error_cases(corpus);
+  cases.insert(cases.end(), errors.begin(), errors.end());
+  std::sort(cases.begin(), cases.end());
+  return cases;
 }
 
 inline std::string kustomize_first_line(const fs::path& file) {

@@ -1719,7 +1719,7 @@ def main():
                 n_ok += 1
             else:
                 errs = [kubectl_error(out_err)]
-                for _ in range(6):  # the parts of the message that do not change
+                for _ in range(19):  # the parts of the message that do not change
                     again = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                            timeout=120, cwd=tmp)
                     errs.append(kubectl_error(again.stderr.decode("utf-8", "replace")))

@@ -71,11 +71,7 @@ std::string disagreement(const std::string& name, const Outcome& o) {
 }
 
 std::vector<std::string> all_cases() {
-  auto ok = testing::kustomize_corpus_cases(kCorpus);
-  auto err = testing::kustomize_error_cases(kCorpus);
-  ok.insert(ok.end(), err.begin(), err.end());
-  std::sort(ok.begin(), ok.end());
-  return ok;
+  return testing::kustomize_all_cases(kCorpus);
 }
 
 class KrustyCorpus : public ::testing::TestWithParam<std::string> {};
